@@ -1,0 +1,131 @@
+/**
+ * The plain `node:http` adapter: a small router whose handlers are framework-neutral
+ * endpoints, so a `node:http` service is as first-class as any framework.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createToolkit } from '@org/core';
+ * import { createNodeAdapter } from '@org/core/node';
+ *
+ * const app = createNodeAdapter(createToolkit());
+ * app.get('/users/:id', { user: currentUser }, (ctx, { user }) => ({ body: user }));
+ * createServer(app.handler).listen(3000);
+ * ```
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Context } from '../../context/context.js';
+import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
+import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
+import {
+  finishOnClose,
+  NodeContext,
+  NodeRequestView,
+  writeProblem,
+  writeReply,
+} from '../../internal/node-request.js';
+import type { Reply } from '../../toolkit/plugin.js';
+import type { PreparedRoute, Toolkit } from '../../toolkit/toolkit.js';
+import { Router } from './router.js';
+
+/** A node route handler: receives the context and the resolved dependencies, returns a {@link Reply} (undefined sends 204). */
+export type NodeHandler<M extends DependencyMap> = (
+  ctx: Context,
+  values: ResolvedValues<M>,
+) => Reply | undefined | Promise<Reply | undefined>;
+
+interface RouteEntry {
+  readonly prepared: PreparedRoute;
+  readonly handler: NodeHandler<DependencyMap>;
+}
+
+/** A `node:http` app: register routes, then pass {@link NodeApp.handler} to `createServer`. */
+export interface NodeApp {
+  /** The request listener for `http.createServer`. */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Registers a route for any method. */
+  route<M extends DependencyMap>(
+    method: string,
+    template: string,
+    dependencies: M,
+    handler: NodeHandler<M>,
+  ): NodeApp;
+  /** Registers a GET route (HEAD is answered too). */
+  get<M extends DependencyMap>(template: string, dependencies: M, handler: NodeHandler<M>): NodeApp;
+  /** Registers a POST route. */
+  post<M extends DependencyMap>(
+    template: string,
+    dependencies: M,
+    handler: NodeHandler<M>,
+  ): NodeApp;
+  /** Registers a PUT route. */
+  put<M extends DependencyMap>(template: string, dependencies: M, handler: NodeHandler<M>): NodeApp;
+  /** Registers a PATCH route. */
+  patch<M extends DependencyMap>(
+    template: string,
+    dependencies: M,
+    handler: NodeHandler<M>,
+  ): NodeApp;
+  /** Registers a DELETE route. */
+  delete<M extends DependencyMap>(
+    template: string,
+    dependencies: M,
+    handler: NodeHandler<M>,
+  ): NodeApp;
+}
+
+/**
+ * Creates a `node:http` app over a toolkit: plugins run for every request, routes
+ * resolve their dependencies, errors and unknown routes answer with problems.
+ */
+export function createNodeAdapter(toolkit: Toolkit): NodeApp {
+  const router = new Router<RouteEntry>();
+
+  async function dispatch(ctx: NodeContext): Promise<void> {
+    const early = toolkit.runPlugins(ctx);
+    const reply = early instanceof Promise ? await early : early;
+    if (reply !== undefined) return writeReply(ctx.response, reply);
+    const view = ctx.request;
+    const match = router.match(view.method, view.path);
+    if (match === undefined) throw new NotFoundError({ detail: 'No route matches this request.' });
+    if ('allow' in match) throw new MethodNotAllowedError({ allow: match.allow });
+    view.route = match.template;
+    view.params = match.params;
+    const resolved = ctx.resolveAll(match.handler.prepared.entries);
+    const values = resolved instanceof Promise ? await resolved : resolved;
+    const result = match.handler.handler(ctx, values);
+    const out = result instanceof Promise ? await result : result;
+    writeReply(ctx.response, out ?? { status: 204 });
+  }
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const ctx = new NodeContext(new NodeRequestView(req, toolkit), res, toolkit);
+    let failure: unknown;
+    finishOnClose(ctx, res, () => failure);
+    toolkit.runInContext(ctx, () => {
+      dispatch(ctx).catch((error: unknown) => {
+        failure = error;
+        writeProblem(res, toolkit.renderError(error, ctx));
+      });
+    });
+  };
+
+  const app: NodeApp = {
+    handler,
+    route(method, template, dependencies, routeHandler) {
+      router.add(method, template, {
+        prepared: toolkit.prepareRoute(dependencies),
+        handler: routeHandler as NodeHandler<DependencyMap>,
+      });
+      return app;
+    },
+    get: (template, dependencies, h) => app.route('GET', template, dependencies, h),
+    post: (template, dependencies, h) => app.route('POST', template, dependencies, h),
+    put: (template, dependencies, h) => app.route('PUT', template, dependencies, h),
+    patch: (template, dependencies, h) => app.route('PATCH', template, dependencies, h),
+    delete: (template, dependencies, h) => app.route('DELETE', template, dependencies, h),
+  };
+  return app;
+}

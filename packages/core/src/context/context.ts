@@ -1,0 +1,200 @@
+import { performance } from 'node:perf_hooks';
+import {
+  type AnyDependency,
+  type Dependency,
+  DependencyCycleError,
+  type RequestOutcome,
+} from '../dependency/dependency.js';
+import type { Toolkit } from '../toolkit/toolkit.js';
+import { type ContextKey, clientIpKey, principalIdKey, requestIdKey } from './keys.js';
+import type { RequestView } from './request-view.js';
+
+interface Teardown {
+  readonly dependency: AnyDependency;
+  readonly value: unknown;
+}
+
+const NO_VALUES: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+/**
+ * One request as every feature sees it: the request view, a per-request store, a
+ * way to set response headers, an AbortSignal, and memoized dependencies.
+ *
+ * Adapters subclass it to bind headers to the framework's response.
+ */
+export abstract class Context {
+  /** The request. */
+  readonly request: RequestView;
+  /** The toolkit the request runs under. */
+  readonly toolkit: Toolkit;
+  /** `performance.now()` when the request arrived. */
+  readonly startTime: number = performance.now();
+  #store: Map<ContextKey<unknown>, unknown> | undefined;
+  #memo: Map<AnyDependency, unknown> | undefined;
+  #teardowns: Teardown[] | undefined;
+  #controller: AbortController | undefined;
+  #finished = false;
+
+  constructor(request: RequestView, toolkit: Toolkit) {
+    this.request = request;
+    this.toolkit = toolkit;
+  }
+
+  /** Sets a response header, replacing any value. Ignored once headers are sent. */
+  abstract setHeader(name: string, value: string): void;
+  /** Adds a value to a response header (`Vary`, `Set-Cookie`). */
+  abstract appendHeader(name: string, value: string): void;
+  /** Whether the response has started: headers can no longer change. */
+  abstract readonly headersSent: boolean;
+
+  /** A value from the per-request store. */
+  get<T>(key: ContextKey<T>): T | undefined {
+    return this.#store?.get(key) as T | undefined;
+  }
+
+  /** Puts a value in the per-request store. */
+  set<T>(key: ContextKey<T>, value: T): void {
+    (this.#store ??= new Map()).set(key, value);
+  }
+
+  /** The request id, once a request id plugin has assigned one. */
+  get requestId(): string | undefined {
+    return this.get(requestIdKey);
+  }
+
+  /** The client IP: the trusted-proxy resolution when the security package set one, else the socket address. */
+  get clientIp(): string | undefined {
+    return this.get(clientIpKey) ?? this.request.ip;
+  }
+
+  /** The authenticated principal's id, when auth resolved one. */
+  get principalId(): string | undefined {
+    return this.get(principalIdKey);
+  }
+
+  /** Aborted when the client goes away before the response is complete. */
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    return this.#controller.signal;
+  }
+
+  /** Whether {@link Context.finish} has run. */
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /**
+   * The value of a dependency for this request: resolved once, however many
+   * dependents ask, with overrides applied. Sync dependencies are not awaited.
+   */
+  resolve<T>(dependency: Dependency<T>): T | Promise<T> {
+    return this.#resolve(dependency, undefined) as T | Promise<T>;
+  }
+
+  #resolve(dependency: AnyDependency, path: AnyDependency[] | undefined): unknown {
+    if (path?.includes(dependency)) {
+      const start = path.indexOf(dependency);
+      throw new DependencyCycleError([...path.slice(start), dependency].map((d) => d.name));
+    }
+    const memo = (this.#memo ??= new Map());
+    if (memo.has(dependency)) return memo.get(dependency);
+    const effective = this.toolkit.overrides.lookup(dependency);
+    const entries = effective.injectEntries;
+    let result: unknown;
+    if (entries.length === 0) {
+      result = effective.resolve(this, NO_VALUES);
+    } else {
+      const values = this.#collect(
+        entries,
+        path === undefined ? [dependency] : [...path, dependency],
+      );
+      result = isPromiseLike(values)
+        ? values.then((v) => effective.resolve(this, v))
+        : effective.resolve(this, values);
+    }
+    if (isPromiseLike(result)) {
+      const settled = Promise.resolve(result).then((value) => {
+        memo.set(dependency, value);
+        this.#registerTeardown(effective, value);
+        return value;
+      });
+      memo.set(dependency, settled);
+      return settled;
+    }
+    memo.set(dependency, result);
+    this.#registerTeardown(effective, result);
+    return result;
+  }
+
+  #registerTeardown(dependency: AnyDependency, value: unknown): void {
+    if (dependency.teardown !== undefined) (this.#teardowns ??= []).push({ dependency, value });
+  }
+
+  /** Resolves a record of dependencies, awaiting only when one of them is async. */
+  resolveAll(
+    entries: readonly (readonly [string, AnyDependency])[],
+  ): Record<string, unknown> | Promise<Record<string, unknown>> {
+    return this.#collect(entries, undefined);
+  }
+
+  #collect(
+    entries: readonly (readonly [string, AnyDependency])[],
+    path: AnyDependency[] | undefined,
+  ): Record<string, unknown> | Promise<Record<string, unknown>> {
+    const values: Record<string, unknown> = {};
+    let pending: Promise<unknown>[] | undefined;
+    for (const [name, dependency] of entries) {
+      const value = this.#resolve(dependency, path);
+      if (isPromiseLike(value)) {
+        pending ??= [];
+        pending.push(
+          Promise.resolve(value).then((v) => {
+            values[name] = v;
+          }),
+        );
+      } else {
+        values[name] = value;
+      }
+    }
+    return pending === undefined ? values : Promise.all(pending).then(() => values);
+  }
+
+  /**
+   * Ends the request: runs teardowns once, newest first, then the plugins'
+   * `onResponse`. Adapters call it when the response finished or the client left.
+   * Failures in teardowns go to the toolkit's error hook, never to the client.
+   */
+  async finish(outcome: Omit<RequestOutcome, 'failed'> & { bytes?: number }): Promise<void> {
+    if (this.#finished) return;
+    this.#finished = true;
+    const full: RequestOutcome = {
+      status: outcome.status,
+      aborted: outcome.aborted,
+      error: outcome.error,
+      failed: outcome.aborted || outcome.error !== undefined || outcome.status >= 400,
+    };
+    if (outcome.aborted) this.#controller?.abort();
+    const teardowns = this.#teardowns;
+    if (teardowns !== undefined) {
+      for (let i = teardowns.length - 1; i >= 0; i--) {
+        const { dependency, value } = teardowns[i] as Teardown;
+        try {
+          await dependency.teardown?.(value, full, this);
+        } catch (error) {
+          this.toolkit.reportError(error, this);
+        }
+      }
+    }
+    this.toolkit.notifyResponse(this, {
+      status: full.status,
+      aborted: full.aborted,
+      error: full.error,
+      bytes: outcome.bytes ?? 0,
+      durationMs: performance.now() - this.startTime,
+    });
+  }
+}

@@ -1,0 +1,112 @@
+import {
+  BadRequestError,
+  HttpError,
+  InternalServerError,
+  isHttpError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from './http-error.js';
+
+/** The media type of every error body (RFC 9457 section 3). */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** An RFC 9457 problem document as this toolkit writes it. */
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  code: string;
+  request_id?: string;
+  [extension: string]: unknown;
+}
+
+/** A rendered error response, ready for any framework to write. */
+export interface ProblemResponse {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  body: ProblemDocument;
+}
+
+/** Options of {@link toProblem}. */
+export interface ToProblemOptions {
+  /** The request id to put in `request_id`. */
+  requestId?: string | undefined;
+  /** Show the message and stack of unexpected errors. Never enable in production. @default false */
+  development?: boolean;
+}
+
+const RESERVED = new Set(['type', 'title', 'status', 'detail', 'code', 'request_id']);
+
+/**
+ * Maps errors that frameworks and body parsers throw for client mistakes onto our
+ * hierarchy, by status only: their messages are never copied, since parser text can
+ * echo input or internals.
+ */
+export function normalizeError(error: unknown): HttpError {
+  if (isHttpError(error)) return error;
+  if (typeof error === 'object' && error !== null) {
+    const candidate = error as { status?: unknown; statusCode?: unknown; expose?: unknown };
+    const status =
+      typeof candidate.status === 'number'
+        ? candidate.status
+        : typeof candidate.statusCode === 'number'
+          ? candidate.statusCode
+          : undefined;
+    if (status !== undefined && status >= 400 && status < 500) {
+      switch (status) {
+        case 413:
+          return new PayloadTooLargeError({
+            detail: 'The request body is too large.',
+            cause: error,
+          });
+        case 415:
+          return new UnsupportedMediaTypeError({
+            detail: 'The request body has an unsupported content type.',
+            cause: error,
+          });
+        case 404:
+          return new NotFoundError({ detail: 'No route matches this request.', cause: error });
+        case 400:
+          return new BadRequestError({ detail: 'The request is malformed.', cause: error });
+        default:
+          return new HttpError(status, { cause: error });
+      }
+    }
+  }
+  return new InternalServerError({ cause: error });
+}
+
+/**
+ * Renders any thrown value as an RFC 9457 problem. An error that is not an
+ * {@link HttpError} (or a framework's client error) becomes a 500 whose body says
+ * nothing internal unless `development` is on.
+ *
+ * @example
+ * ```ts
+ * const { status, headers, body } = toProblem(err, { requestId: 'abc' });
+ * res.writeHead(status, { ...headers, 'content-type': PROBLEM_CONTENT_TYPE });
+ * res.end(JSON.stringify(body));
+ * ```
+ */
+export function toProblem(error: unknown, options: ToProblemOptions = {}): ProblemResponse {
+  const httpError = normalizeError(error);
+  const body: ProblemDocument = {
+    type: httpError.type,
+    title: httpError.title,
+    status: httpError.status,
+    code: httpError.code,
+  };
+  if (httpError.detail !== undefined) body.detail = httpError.detail;
+  for (const key of Object.keys(httpError.extensions)) {
+    if (!RESERVED.has(key)) body[key] = httpError.extensions[key];
+  }
+  if (options.requestId !== undefined) body.request_id = options.requestId;
+  if (options.development === true && httpError.status >= 500 && !isHttpError(error)) {
+    // Development only: the original failure, to save a trip to the logs.
+    body.detail = error instanceof Error ? error.message : String(error);
+    if (error instanceof Error && error.stack !== undefined) body.stack = error.stack.split('\n');
+  }
+  return { status: httpError.status, headers: httpError.headers, body };
+}

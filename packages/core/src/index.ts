@@ -1,0 +1,91 @@
+/**
+ * The framework-neutral kernel of the @org toolkit: request context, dependencies
+ * (memoized, with teardown and overrides), the `HttpError` hierarchy and RFC 9457
+ * problem envelopes, zod validation, typed environment config, and plugins.
+ * Adapters live in subpaths: `@org/core/express`, `/fastify`, `/koa`, `/hono`, `/node`.
+ *
+ * @module
+ */
+export {
+  type BodyHeaders,
+  type BodyLimits,
+  checkBodyHeaders,
+  hasBody,
+  type NodeBodyStream,
+  parseBody,
+  readNodeStream,
+  readWebStream,
+} from './body/read-body.js';
+export {
+  ConfigError,
+  type LoadConfigOptions,
+  loadConfig,
+  type Profile,
+} from './config/load-config.js';
+export { Context } from './context/context.js';
+export {
+  type ContextKey,
+  clientIpKey,
+  createContextKey,
+  principalIdKey,
+  requestIdKey,
+} from './context/keys.js';
+export { parseCookieHeader, type RequestView } from './context/request-view.js';
+export {
+  type AnyDependency,
+  type Dependency,
+  DependencyCycleError,
+  type DependencyMap,
+  type DependencyOptions,
+  defineDependency,
+  type RequestOutcome,
+  type ResolvedValues,
+} from './dependency/dependency.js';
+export { DependencyOverrides, type Override } from './dependency/overrides.js';
+export {
+  BadRequestError,
+  ConflictError,
+  ForbiddenError,
+  HttpError,
+  type HttpErrorOptions,
+  InternalServerError,
+  isHttpError,
+  MethodNotAllowedError,
+  type MethodNotAllowedErrorOptions,
+  NotFoundError,
+  PayloadTooLargeError,
+  type RetryableErrorOptions,
+  ServiceUnavailableError,
+  TooManyRequestsError,
+  UnauthorizedError,
+  type UnauthorizedErrorOptions,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  type ValidationIssue,
+} from './errors/http-error.js';
+export {
+  normalizeError,
+  PROBLEM_CONTENT_TYPE,
+  type ProblemDocument,
+  type ProblemResponse,
+  type ToProblemOptions,
+  toProblem,
+} from './errors/problem.js';
+export type { Plugin, Reply, ResponseInfo } from './toolkit/plugin.js';
+export {
+  ConfigurationError,
+  createToolkit,
+  getCurrentContext,
+  type PreparedRoute,
+  type Toolkit,
+  type ToolkitOptions,
+} from './toolkit/toolkit.js';
+export {
+  requestBody,
+  requestHeaders,
+  requestParams,
+  requestQuery,
+  type SchemaDependency,
+  toJsonPointer,
+  toValidationError,
+} from './validation/validate.js';

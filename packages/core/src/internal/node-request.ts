@@ -1,0 +1,183 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type BodyHeaders,
+  checkBodyHeaders,
+  hasBody,
+  parseBody,
+  readNodeStream,
+} from '../body/read-body.js';
+import { Context } from '../context/context.js';
+import { parseCookieHeader, type RequestView } from '../context/request-view.js';
+import type { ProblemResponse } from '../errors/problem.js';
+import { PROBLEM_CONTENT_TYPE } from '../errors/problem.js';
+import type { Reply } from '../toolkit/plugin.js';
+import type { Toolkit } from '../toolkit/toolkit.js';
+
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * {@link RequestView} over Node's `IncomingMessage`, shared by the node, express,
+ * koa and fastify adapters. Nothing is copied until read.
+ */
+export class NodeRequestView implements RequestView {
+  route: string | undefined = undefined;
+  params: Readonly<Record<string, string>> = NO_PARAMS;
+  /** A body the framework already parsed; used instead of reading the stream. */
+  preParsedBody: { value: unknown } | undefined = undefined;
+  readonly raw: IncomingMessage;
+  readonly #url: string;
+  readonly #toolkit: Toolkit;
+  #query: URLSearchParams | undefined;
+  #cookies: ReadonlyMap<string, string> | undefined;
+  #body: Promise<unknown> | undefined;
+
+  constructor(raw: IncomingMessage, toolkit: Toolkit, url: string = raw.url ?? '/') {
+    this.raw = raw;
+    this.#url = url;
+    this.#toolkit = toolkit;
+  }
+
+  get method(): string {
+    return this.raw.method ?? 'GET';
+  }
+
+  get path(): string {
+    const q = this.#url.indexOf('?');
+    return q === -1 ? this.#url : this.#url.slice(0, q);
+  }
+
+  get query(): URLSearchParams {
+    if (this.#query === undefined) {
+      const q = this.#url.indexOf('?');
+      this.#query = new URLSearchParams(q === -1 ? '' : this.#url.slice(q + 1));
+    }
+    return this.#query;
+  }
+
+  get ip(): string | undefined {
+    return this.raw.socket?.remoteAddress;
+  }
+
+  header(name: string): string | undefined {
+    return single(this.raw.headers[name.toLowerCase()]);
+  }
+
+  headerValues(name: string): readonly string[] {
+    return this.raw.headersDistinct[name.toLowerCase()] ?? [];
+  }
+
+  cookie(name: string): string | undefined {
+    this.#cookies ??= parseCookieHeader(this.header('cookie'));
+    return this.#cookies.get(name);
+  }
+
+  body(): Promise<unknown> {
+    this.#body ??= this.#readBody();
+    return this.#body;
+  }
+
+  async #readBody(): Promise<unknown> {
+    if (this.preParsedBody !== undefined) return this.preParsedBody.value;
+    const headers: BodyHeaders = {
+      contentType: this.raw.headers['content-type'],
+      contentLength: this.raw.headers['content-length'],
+      transferEncoding: this.raw.headers['transfer-encoding'],
+    };
+    if (!hasBody(headers) || this.raw.readableEnded) return undefined;
+    const limits = { limit: this.#toolkit.bodyLimit, maxJsonDepth: this.#toolkit.maxJsonDepth };
+    const kind = checkBodyHeaders(headers, limits);
+    return parseBody(await readNodeStream(this.raw, limits.limit), kind, limits);
+  }
+}
+
+/** {@link Context} bound to Node's `ServerResponse`. */
+export class NodeContext extends Context {
+  override readonly request: NodeRequestView;
+  readonly response: ServerResponse;
+
+  constructor(request: NodeRequestView, response: ServerResponse, toolkit: Toolkit) {
+    super(request, toolkit);
+    this.request = request;
+    this.response = response;
+  }
+
+  setHeader(name: string, value: string): void {
+    if (!this.response.headersSent) this.response.setHeader(name, value);
+  }
+
+  appendHeader(name: string, value: string): void {
+    if (!this.response.headersSent) this.response.appendHeader(name, value);
+  }
+
+  get headersSent(): boolean {
+    return this.response.headersSent;
+  }
+}
+
+/**
+ * Calls `ctx.finish` once when the response is complete or the connection closed
+ * first (an abort), so teardowns and access logs run exactly once.
+ */
+export function finishOnClose(
+  ctx: Context,
+  response: ServerResponse,
+  errorOf: () => unknown,
+): void {
+  const done = () => {
+    const aborted = !response.writableFinished;
+    const length = Number(response.getHeader('content-length'));
+    void ctx.finish({
+      status: aborted && !response.headersSent ? 0 : response.statusCode,
+      aborted,
+      error: errorOf(),
+      bytes: Number.isFinite(length) ? length : 0,
+    });
+  };
+  response.once('close', done);
+}
+
+/** Serializes a {@link Reply} body: strings and bytes as they are, anything else as JSON. */
+export function serializeBody(body: unknown): {
+  payload: string | Uint8Array | undefined;
+  json: boolean;
+} {
+  if (body === undefined) return { payload: undefined, json: false };
+  if (typeof body === 'string' || body instanceof Uint8Array) return { payload: body, json: false };
+  return { payload: JSON.stringify(body), json: true };
+}
+
+/** Writes a {@link Reply} to a Node response. */
+export function writeReply(response: ServerResponse, reply: Reply): void {
+  if (response.headersSent) {
+    response.end();
+    return;
+  }
+  const { payload, json } = serializeBody(reply.body);
+  response.statusCode = reply.status ?? 200;
+  if (reply.headers)
+    for (const [name, value] of Object.entries(reply.headers)) response.setHeader(name, value);
+  if (json && !response.hasHeader('content-type'))
+    response.setHeader('content-type', 'application/json; charset=utf-8');
+  if (payload !== undefined) response.setHeader('content-length', Buffer.byteLength(payload));
+  response.end(payload);
+}
+
+/** Writes a problem to a Node response, replacing any content headers set before. */
+export function writeProblem(response: ServerResponse, problem: ProblemResponse): void {
+  if (response.headersSent) {
+    // Too late for a problem body: end the response so the client is not left hanging.
+    response.destroy();
+    return;
+  }
+  response.removeHeader('content-length');
+  response.removeHeader('content-encoding');
+  writeReply(response, {
+    status: problem.status,
+    headers: { ...problem.headers, 'content-type': PROBLEM_CONTENT_TYPE },
+    body: problem.body,
+  });
+}

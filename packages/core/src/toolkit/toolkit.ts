@@ -1,0 +1,188 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Context } from '../context/context.js';
+import {
+  type AnyDependency,
+  DependencyCycleError,
+  type DependencyMap,
+} from '../dependency/dependency.js';
+import { DependencyOverrides } from '../dependency/overrides.js';
+import { type ProblemResponse, toProblem } from '../errors/problem.js';
+import type { Plugin, Reply, ResponseInfo } from './plugin.js';
+
+/** Options of {@link createToolkit}. */
+export interface ToolkitOptions {
+  /**
+   * Development mode: 500 bodies show the error message and stack. Never turn it on
+   * in production.
+   * @default false
+   */
+  development?: boolean;
+  /** Framework-neutral middleware run for every request, in order. @default [] */
+  plugins?: readonly Plugin[];
+  /** Dependencies run before every route's own (FastAPI's app-level dependencies). @default [] */
+  dependencies?: readonly AnyDependency[];
+  /** Largest accepted request body in bytes; larger is 413. @default 1048576 (1 MiB) */
+  bodyLimit?: number;
+  /** Deepest accepted JSON nesting; deeper is 400. @default 64 */
+  maxJsonDepth?: number;
+  /** Receives every error that produced a 5xx, and teardown failures. */
+  onError?: (error: unknown, ctx: Context | undefined) => void;
+}
+
+/** A route's dependencies, checked and flattened once at registration. */
+export interface PreparedRoute {
+  /** App-level then route dependencies, as `[name, dependency]` entries. */
+  readonly entries: readonly (readonly [string, AnyDependency])[];
+}
+
+/** The shared runtime of one app: options, plugins, overrides. Create it with {@link createToolkit}. */
+export interface Toolkit {
+  /** Whether development mode is on. */
+  readonly development: boolean;
+  /** Body limit in bytes. */
+  readonly bodyLimit: number;
+  /** JSON depth limit. */
+  readonly maxJsonDepth: number;
+  /** The plugins, in order. */
+  readonly plugins: readonly Plugin[];
+  /** App-wide dependency overrides (FastAPI's `dependency_overrides`). */
+  readonly overrides: DependencyOverrides;
+  /** Runs every plugin's `onRequest` in order; stops at the first reply. */
+  runPlugins(ctx: Context): void | Reply | Promise<void | Reply>;
+  /** Checks a route's dependency graph for cycles and precomputes its entries. */
+  prepareRoute(dependencies: DependencyMap): PreparedRoute;
+  /** Renders an error as a problem for `ctx`, reporting 5xx errors to the error hooks. */
+  renderError(error: unknown, ctx: Context | undefined): ProblemResponse;
+  /** Sends an error to the error hooks. Never throws. */
+  reportError(error: unknown, ctx: Context | undefined): void;
+  /** Tells the plugins a response is done. Never throws. */
+  notifyResponse(ctx: Context, info: ResponseInfo): void;
+  /** Runs `fn` with `ctx` as the current context (see {@link getCurrentContext}). */
+  runInContext<R>(ctx: Context, fn: () => R): R;
+}
+
+const contextStorage = new AsyncLocalStorage<Context>();
+
+/**
+ * The context of the request being handled, from anywhere in its async call tree
+ * (loggers, repositories), or undefined outside a request.
+ */
+export function getCurrentContext(): Context | undefined {
+  return contextStorage.getStore();
+}
+
+/** Bad toolkit or feature configuration, found at start-up. The message names the option and the fix. */
+export class ConfigurationError extends Error {
+  /** Stable code. */
+  static readonly code = 'ERR_CONFIGURATION';
+  /** Stable code. */
+  readonly code = ConfigurationError.code;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new ConfigurationError(`${name} must be a positive integer; received ${String(value)}.`);
+  }
+  return value;
+}
+
+function findCycle(root: AnyDependency, overrides: DependencyOverrides): string[] | undefined {
+  const visiting: AnyDependency[] = [];
+  const done = new Set<AnyDependency>();
+  const visit = (dependency: AnyDependency): string[] | undefined => {
+    const at = visiting.indexOf(dependency);
+    if (at !== -1) return [...visiting.slice(at), dependency].map((d) => d.name);
+    if (done.has(dependency)) return undefined;
+    visiting.push(dependency);
+    for (const [, inner] of overrides.lookup(dependency).injectEntries) {
+      const cycle = visit(inner);
+      if (cycle) return cycle;
+    }
+    visiting.pop();
+    done.add(dependency);
+    return undefined;
+  };
+  return visit(root);
+}
+
+/**
+ * Creates the runtime that every adapter of one app shares.
+ *
+ * @example
+ * ```ts
+ * const toolkit = createToolkit({ plugins: [securityHeaders()], bodyLimit: 64 * 1024 });
+ * const kit = createExpressAdapter(toolkit);
+ * ```
+ */
+export function createToolkit(options: ToolkitOptions = {}): Toolkit {
+  const plugins = Object.freeze([...(options.plugins ?? [])]);
+  const requestPlugins = plugins.filter((p) => p.onRequest !== undefined);
+  const responsePlugins = plugins.filter((p) => p.onResponse !== undefined);
+  const errorHooks: ((error: unknown, ctx: Context | undefined) => void)[] = [];
+  for (const plugin of plugins) if (plugin.onError) errorHooks.push(plugin.onError.bind(plugin));
+  if (options.onError) errorHooks.push(options.onError);
+  const appDependencies = (options.dependencies ?? []).map(
+    (dependency, index) => [`__app${index}`, dependency] as const,
+  );
+  const development = options.development ?? false;
+  const overrides = new DependencyOverrides();
+
+  const reportError = (error: unknown, ctx: Context | undefined): void => {
+    for (const hook of errorHooks) {
+      try {
+        hook(error, ctx);
+      } catch {
+        // An error hook must not turn one failure into two.
+      }
+    }
+  };
+
+  const runPluginsFrom = (ctx: Context, start: number): void | Reply | Promise<void | Reply> => {
+    for (let i = start; i < requestPlugins.length; i++) {
+      const result = (requestPlugins[i] as Plugin).onRequest?.(ctx);
+      if (result instanceof Promise) {
+        return result.then((reply) => (reply === undefined ? runPluginsFrom(ctx, i + 1) : reply));
+      }
+      if (result !== undefined) return result;
+    }
+    return undefined;
+  };
+
+  return Object.freeze({
+    development,
+    bodyLimit: positiveInteger('bodyLimit', options.bodyLimit, 1024 * 1024),
+    maxJsonDepth: positiveInteger('maxJsonDepth', options.maxJsonDepth, 64),
+    plugins,
+    overrides,
+    runPlugins: (ctx: Context) => runPluginsFrom(ctx, 0),
+    prepareRoute(dependencies: DependencyMap): PreparedRoute {
+      const entries = [...appDependencies, ...Object.entries(dependencies)];
+      for (const [, dependency] of entries) {
+        const cycle = findCycle(dependency, overrides);
+        if (cycle) throw new DependencyCycleError(cycle);
+      }
+      return { entries };
+    },
+    renderError(error: unknown, ctx: Context | undefined): ProblemResponse {
+      const problem = toProblem(error, { requestId: ctx?.requestId, development });
+      if (problem.status >= 500) reportError(error, ctx);
+      return problem;
+    },
+    reportError,
+    notifyResponse(ctx: Context, info: ResponseInfo): void {
+      for (const plugin of responsePlugins) {
+        try {
+          plugin.onResponse?.(ctx, info);
+        } catch (error) {
+          reportError(error, ctx);
+        }
+      }
+    },
+    runInContext: <R>(ctx: Context, fn: () => R): R => contextStorage.run(ctx, fn),
+  });
+}

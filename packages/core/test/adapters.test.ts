@@ -1,0 +1,552 @@
+import { request as httpRequest } from 'node:http';
+import {
+  BadRequestError,
+  ConflictError,
+  createToolkit,
+  defineDependency,
+  ForbiddenError,
+  type HttpError,
+  InternalServerError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  type RequestOutcome,
+  requestBody,
+  requestQuery,
+  ServiceUnavailableError,
+  type Toolkit,
+  TooManyRequestsError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '@org/core';
+import { adapters, type RouteSpec, type RunningApp } from '@org/test-support';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as z from 'zod';
+
+const PROBLEM = 'application/problem+json';
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+describe.each(adapters)('$name adapter', (fixture) => {
+  let app: RunningApp | undefined;
+  const start = async (routes: RouteSpec[], toolkit: Toolkit = createToolkit()) => {
+    app = await fixture.start(toolkit, routes);
+    return app.url;
+  };
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it('resolves a shared dependency once per request and exposes values to the handler', async () => {
+    let calls = 0;
+    const db = defineDependency({ name: 'db', resolve: async () => ({ id: ++calls }) });
+    const users = defineDependency({
+      name: 'users',
+      inject: { db },
+      resolve: (_ctx, { db }) => `users@${db.id}`,
+    });
+    const orders = defineDependency({
+      name: 'orders',
+      inject: { db },
+      resolve: async (_ctx, { db }) => `orders@${db.id}`,
+    });
+    const url = await start([
+      {
+        method: 'GET',
+        path: '/memo',
+        dependencies: { users, orders, db },
+        handler: (_ctx, values) => ({ body: values }),
+      },
+    ]);
+    const first = await fetch(`${url}/memo`);
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ users: 'users@1', orders: 'orders@1', db: { id: 1 } });
+    const second = await fetch(`${url}/memo`);
+    expect(await second.json()).toEqual({ users: 'users@2', orders: 'orders@2', db: { id: 2 } });
+    expect(calls).toBe(2);
+  });
+
+  it('runs a teardown once after the response, told whether the request failed', async () => {
+    const outcomes: RequestOutcome[] = [];
+    let done = deferred<void>();
+    const tx = defineDependency({
+      name: 'tx',
+      resolve: () => ({ open: true }),
+      teardown: (_value, outcome) => {
+        outcomes.push(outcome);
+        done.resolve();
+      },
+    });
+    const url = await start([
+      { method: 'GET', path: '/ok', dependencies: { tx }, handler: () => ({ body: { ok: true } }) },
+      {
+        method: 'GET',
+        path: '/fail',
+        dependencies: { tx },
+        handler: () => {
+          throw new ConflictError({ detail: 'taken' });
+        },
+      },
+    ]);
+    const ok = await fetch(`${url}/ok`);
+    expect(ok.status).toBe(200);
+    await done.promise;
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({ failed: false, aborted: false, status: 200 });
+
+    done = deferred();
+    const fail = await fetch(`${url}/fail`);
+    expect(fail.status).toBe(409);
+    await done.promise;
+    expect(outcomes).toHaveLength(2);
+    expect(outcomes[1]).toMatchObject({ failed: true, aborted: false, status: 409 });
+  });
+
+  it('runs the teardown with aborted=true when the client goes away', async () => {
+    const done = deferred<RequestOutcome>();
+    const handlerStarted = deferred<void>();
+    const tx = defineDependency({
+      name: 'tx',
+      resolve: () => 'tx',
+      teardown: (_value, outcome) => done.resolve(outcome),
+    });
+    const url = await start([
+      {
+        method: 'GET',
+        path: '/slow',
+        dependencies: { tx },
+        handler: async (ctx) => {
+          handlerStarted.resolve();
+          await new Promise<void>((resolve) =>
+            ctx.signal.addEventListener('abort', () => resolve()),
+          );
+          return { body: 'late' };
+        },
+      },
+    ]);
+    const req = httpRequest(`${url}/slow`);
+    req.on('error', () => {});
+    req.end();
+    await handlerStarted.promise;
+    req.destroy();
+    const outcome = await done.promise;
+    expect(outcome).toMatchObject({ aborted: true, failed: true });
+  });
+
+  it('applies app-wide and scoped overrides, and restores them', async () => {
+    const currentUser = defineDependency({
+      name: 'currentUser',
+      resolve: (): { id: string } => ({ id: 'real' }),
+    });
+    const toolkit = createToolkit();
+    const url = await start(
+      [
+        {
+          method: 'GET',
+          path: '/me',
+          dependencies: { user: currentUser },
+          handler: (_c, v) => ({ body: v.user }),
+        },
+      ],
+      toolkit,
+    );
+    expect(await (await fetch(`${url}/me`)).json()).toEqual({ id: 'real' });
+    {
+      using _override = toolkit.overrides.override(currentUser, () => ({ id: 'fake' }));
+      expect(await (await fetch(`${url}/me`)).json()).toEqual({ id: 'fake' });
+    }
+    expect(await (await fetch(`${url}/me`)).json()).toEqual({ id: 'real' });
+    await toolkit.overrides.run([[currentUser, () => ({ id: 'scoped' })]], async () => {
+      expect(await (await fetch(`${url}/me`)).json()).toEqual({ id: 'scoped' });
+    });
+    expect(await (await fetch(`${url}/me`)).json()).toEqual({ id: 'real' });
+  });
+
+  const errors: [string, HttpError, Record<string, string>][] = [
+    ['400', new BadRequestError({ detail: 'bad' }), {}],
+    [
+      '401',
+      new UnauthorizedError({ challenge: 'Bearer realm="api", error="invalid_token"' }),
+      {
+        'www-authenticate': 'Bearer realm="api", error="invalid_token"',
+      },
+    ],
+    ['403', new ForbiddenError(), {}],
+    ['404', new NotFoundError(), {}],
+    ['405', new MethodNotAllowedError({ allow: ['GET', 'POST'] }), { allow: 'GET, POST' }],
+    ['409', new ConflictError(), {}],
+    ['413', new PayloadTooLargeError(), {}],
+    ['415', new UnsupportedMediaTypeError(), {}],
+    [
+      '422',
+      new ValidationError([
+        { pointer: '/email', location: 'body', detail: 'bad', code: 'invalid_format' },
+      ]),
+      {},
+    ],
+    ['429', new TooManyRequestsError({ retryAfter: 30 }), { 'retry-after': '30' }],
+    ['503', new ServiceUnavailableError({ retryAfter: 5 }), { 'retry-after': '5' }],
+    ['500', new InternalServerError(), {}],
+  ];
+
+  it.each(errors)('renders HttpError %s as an RFC 9457 problem', async (status, error, headers) => {
+    const url = await start([
+      {
+        method: 'GET',
+        path: '/boom',
+        handler: () => {
+          throw error;
+        },
+      },
+    ]);
+    const res = await fetch(`${url}/boom`);
+    expect(res.status).toBe(Number(status));
+    expect(res.headers.get('content-type')).toContain(PROBLEM);
+    for (const [name, value] of Object.entries(headers)) expect(res.headers.get(name)).toBe(value);
+    const body = await res.json();
+    expect(body).toMatchObject({
+      type: 'about:blank',
+      title: error.title,
+      status: Number(status),
+      code: error.code,
+    });
+    if (status === '422')
+      expect(body.errors).toEqual([
+        { pointer: '/email', location: 'body', detail: 'bad', code: 'invalid_format' },
+      ]);
+  });
+
+  it('turns a plain Error into a 500 that leaks nothing', async () => {
+    const url = await start([
+      {
+        method: 'GET',
+        path: '/crash',
+        handler: () => {
+          throw new Error('SQLITE_CONSTRAINT at /srv/app/db.ts password=hunter2');
+        },
+      },
+    ]);
+    const res = await fetch(`${url}/crash`);
+    expect(res.status).toBe(500);
+    expect(res.headers.get('content-type')).toContain(PROBLEM);
+    const text = await res.text();
+    expect(text).not.toContain('SQLITE');
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('/srv/app');
+    expect(text).not.toMatch(/\bat /);
+    expect(JSON.parse(text)).toEqual({
+      type: 'about:blank',
+      title: 'Internal Server Error',
+      status: 500,
+      code: 'ERR_INTERNAL',
+    });
+  });
+
+  it('shows the message of a 500 only in explicit development mode', async () => {
+    const url = await start(
+      [
+        {
+          method: 'GET',
+          path: '/crash',
+          handler: () => {
+            throw new Error('visible in dev');
+          },
+        },
+      ],
+      createToolkit({ development: true }),
+    );
+    const body = await (await fetch(`${url}/crash`)).json();
+    expect(body.detail).toBe('visible in dev');
+  });
+
+  it('answers 422 with an RFC 6901 pointer per failed rule, and coerces the query', async () => {
+    const Create = z.object({ email: z.email(), tags: z.array(z.string()).max(1) });
+    const Page = z.object({
+      limit: z.number().int().max(100).default(20),
+      active: z.boolean().optional(),
+    });
+    const url = await start([
+      {
+        method: 'POST',
+        path: '/users',
+        dependencies: { input: requestBody(Create) },
+        handler: (_c, v) => ({ status: 201, body: v.input }),
+      },
+      {
+        method: 'GET',
+        path: '/users',
+        dependencies: { page: requestQuery(Page) },
+        handler: (_c, v) => ({ body: v.page }),
+      },
+    ]);
+    const res = await fetch(`${url}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'nope', tags: ['a', 'b'] }),
+    });
+    expect(res.status).toBe(422);
+    expect(res.headers.get('content-type')).toContain(PROBLEM);
+    const body = await res.json();
+    expect(body.code).toBe('ERR_VALIDATION');
+    expect(body.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual([
+      '/email',
+      '/tags',
+    ]);
+    for (const issue of body.errors)
+      expect(issue).toMatchObject({
+        location: 'body',
+        code: expect.any(String),
+        detail: expect.any(String),
+      });
+
+    const good = await fetch(`${url}/users?limit=10&active=true`);
+    expect(await good.json()).toEqual({ limit: 10, active: true });
+    const bad = await fetch(`${url}/users?limit=1000`);
+    expect(bad.status).toBe(422);
+    expect((await bad.json()).errors[0]).toMatchObject({ pointer: '/limit', location: 'query' });
+  });
+
+  it('parses an OAuth2 password form like JSON', async () => {
+    const Form = z.object({
+      username: z.string(),
+      password: z.string(),
+      grant_type: z.literal('password').optional(),
+    });
+    const url = await start([
+      {
+        method: 'POST',
+        path: '/token',
+        dependencies: { form: requestBody(Form) },
+        handler: (_c, v) => ({ body: v.form }),
+      },
+    ]);
+    const res = await fetch(`${url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'username=a%40b.c&password=p%26w&grant_type=password',
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      username: 'a@b.c',
+      password: 'p&w',
+      grant_type: 'password',
+    });
+  });
+
+  describe('hostile bodies', () => {
+    const Any = z.record(z.string(), z.unknown());
+    const routes: RouteSpec[] = [
+      {
+        method: 'POST',
+        path: '/echo',
+        dependencies: { input: requestBody(Any) },
+        handler: (_c, v) => ({
+          body: {
+            keys: Object.keys(v.input as object),
+            polluted: ({} as Record<string, unknown>).polluted ?? null,
+          },
+        }),
+      },
+    ];
+
+    it('answers malformed JSON with a fixed 400, never the parser text', async () => {
+      const url = await start(routes);
+      const res = await fetch(`${url}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a": tru',
+      });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toContain(PROBLEM);
+      const body = await res.json();
+      expect(body).toMatchObject({
+        status: 400,
+        code: 'ERR_MALFORMED_JSON',
+        detail: 'The request body is not valid JSON.',
+      });
+      expect(JSON.stringify(body)).not.toMatch(/Unexpected|position|token/i);
+    });
+
+    it('answers 415 for an unsupported content type', async () => {
+      const url = await start(routes);
+      const res = await fetch(`${url}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml' },
+        body: '<a/>',
+      });
+      expect(res.status).toBe(415);
+      expect(res.headers.get('content-type')).toContain(PROBLEM);
+      expect((await res.json()).code).toBe('ERR_UNSUPPORTED_MEDIA_TYPE');
+    });
+
+    it('answers 413 for a 2 MiB body', async () => {
+      const url = await start(routes);
+      const big = JSON.stringify({ blob: 'x'.repeat(2 * 1024 * 1024) });
+      const res = await fetch(`${url}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: big,
+      });
+      expect(res.status).toBe(413);
+      expect(res.headers.get('content-type')).toContain(PROBLEM);
+      expect((await res.json()).code).toBe('ERR_BODY_TOO_LARGE');
+    });
+
+    it('answers 413 for a streamed body without Content-Length', async () => {
+      const url = await start(routes);
+      const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent === 0) controller.enqueue(new TextEncoder().encode('{"blob":"'));
+          if (sent > 40) {
+            controller.enqueue(new TextEncoder().encode('"}'));
+            controller.close();
+            return;
+          }
+          sent++;
+          controller.enqueue(chunk);
+        },
+      });
+      const res = await fetch(`${url}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: stream,
+        duplex: 'half',
+      } as RequestInit);
+      expect(res.status).toBe(413);
+      expect(res.headers.get('content-type')).toContain(PROBLEM);
+    });
+
+    it('answers 4xx for 10,000-deep nesting and keeps serving', async () => {
+      const url = await start(routes);
+      const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+      const res = await fetch(`${url}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"a":${deep}}`,
+      });
+      expect(res.status).toBe(400);
+      expect((await res.json()).code).toBe('ERR_BODY_TOO_DEEP');
+      const after = await fetch(`${url}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"ok":1}',
+      });
+      expect(after.status).toBe(200);
+    });
+
+    it('drops __proto__, constructor and prototype keys', async () => {
+      const url = await start(routes);
+      const res = await fetch(`${url}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"name":"x","__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}}}',
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ keys: ['name'], polluted: null });
+    });
+  });
+
+  it('answers an unknown route with a 404 problem that never echoes the path', async () => {
+    const url = await start([{ method: 'GET', path: '/known', handler: () => ({ body: 'ok' }) }]);
+    const res = await fetch(`${url}/%3Cscript%3Ealert(1)%3C/script%3E`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain(PROBLEM);
+    const text = await res.text();
+    expect(text).not.toMatch(/script|alert|%3C/i);
+    expect(JSON.parse(text)).toMatchObject({ status: 404, code: 'ERR_NOT_FOUND' });
+  });
+
+  it('gives dependencies the matched route template, never the raw path', async () => {
+    const route = defineDependency({
+      name: 'route',
+      resolve: (ctx) => ({
+        route: ctx.request.route,
+        path: ctx.request.path,
+        params: ctx.request.params,
+      }),
+    });
+    const url = await start([
+      {
+        method: 'GET',
+        path: '/users/:id',
+        dependencies: { route },
+        handler: (_c, v) => ({ body: v.route }),
+      },
+    ]);
+    const res = await fetch(`${url}/users/42`);
+    expect(await res.json()).toEqual({
+      route: '/users/:id',
+      path: '/users/42',
+      params: { id: '42' },
+    });
+  });
+
+  it('lets a dependency set response headers, kept on error responses too', async () => {
+    const stamp = defineDependency({
+      name: 'stamp',
+      resolve: (ctx) => ctx.setHeader('x-stamp', 'yes'),
+    });
+    const url = await start([
+      { method: 'GET', path: '/ok', dependencies: { stamp }, handler: () => ({ body: 'ok' }) },
+      {
+        method: 'GET',
+        path: '/err',
+        dependencies: { stamp },
+        handler: () => {
+          throw new ForbiddenError();
+        },
+      },
+    ]);
+    expect((await fetch(`${url}/ok`)).headers.get('x-stamp')).toBe('yes');
+    const err = await fetch(`${url}/err`);
+    expect(err.status).toBe(403);
+    expect(err.headers.get('x-stamp')).toBe('yes');
+  });
+
+  it('runs plugins on every request, matched or not, and lets one answer early', async () => {
+    const seen: (string | undefined)[] = [];
+    const toolkit = createToolkit({
+      plugins: [
+        { name: 'tag', onRequest: (ctx) => ctx.setHeader('x-plugin', 'on') },
+        {
+          name: 'preflight',
+          onRequest: (ctx) =>
+            ctx.request.method === 'OPTIONS'
+              ? { status: 204, headers: { 'x-early': '1' } }
+              : undefined,
+        },
+        {
+          name: 'seen',
+          onResponse: (ctx, info) =>
+            seen.push(`${ctx.request.route ?? 'unmatched'} ${info.status}`),
+        },
+      ],
+    });
+    const url = await start(
+      [{ method: 'GET', path: '/a/:id', handler: () => ({ body: 'ok' }) }],
+      toolkit,
+    );
+    const ok = await fetch(`${url}/a/1`);
+    expect(ok.headers.get('x-plugin')).toBe('on');
+    await ok.text();
+    const missing = await fetch(`${url}/nope`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-plugin')).toBe('on');
+    await missing.text();
+    const early = await fetch(`${url}/a/1`, { method: 'OPTIONS' });
+    expect(early.status).toBe(204);
+    expect(early.headers.get('x-early')).toBe('1');
+    await expect.poll(() => seen.length).toBe(3);
+    expect(seen.slice(0, 2)).toEqual(['/a/:id 200', 'unmatched 404']);
+  });
+});

@@ -1,0 +1,36 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const packages = ['core', 'auth', 'security', 'observability', 'testing'] as const;
+
+/** Tests run against the sources, so `pnpm test` needs no build first. */
+const alias = [
+  {
+    find: /^@org\/core\/(express|fastify|koa|hono|node)$/,
+    replacement: here('./packages/core/src/adapters/$1/index.ts'),
+  },
+  ...packages.map((name) => ({
+    find: new RegExp(`^@org/${name}$`),
+    replacement: here(`./packages/${name}/src/index.ts`),
+  })),
+];
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: [
+      ...packages.map((name) => ({
+        extends: true as const,
+        test: { name, include: [`packages/${name}/{src,test}/**/*.test.ts`] },
+      })),
+      {
+        extends: true as const,
+        test: { name: 'examples', include: ['examples/*/test/**/*.test.ts'] },
+      },
+    ],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    typecheck: { enabled: true, include: ['packages/*/{src,test}/**/*.test-d.ts'] },
+  },
+});
