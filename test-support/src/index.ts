@@ -1,8 +1,19 @@
 export type { AdapterFixture, AdapterName, RouteSpec, RunningApp } from './fixture.js';
 export { listen } from './listen.js';
 
+import { expressFixture } from './express.js';
+import { fastifyFixture } from './fastify.js';
 import type { AdapterFixture } from './fixture.js';
+import { honoFixture } from './hono.js';
+import { koaFixture } from './koa.js';
 import { nodeFixture } from './node.js';
 
 /** Every adapter fixture; suites run `describe.each(adapters)`. */
-export const adapters: readonly AdapterFixture[] = [nodeFixture];
+export const adapters: readonly AdapterFixture[] = [
+  expressFixture,
+  fastifyFixture,
+  koaFixture,
+  honoFixture,
+  nodeFixture,
+].filter((fixture): fixture is AdapterFixture => fixture !== null);
+export { type RedisServer, startRedis } from '@org/testing';

@@ -71,6 +71,12 @@ export {
   type ToProblemOptions,
   toProblem,
 } from './errors/problem.js';
+export {
+  type AuthOutcomeEvent,
+  authOutcomeChannel,
+  type RateLimitDecisionEvent,
+  rateLimitDecisionChannel,
+} from './toolkit/channels.js';
 export type { Plugin, Reply, ResponseInfo } from './toolkit/plugin.js';
 export {
   ConfigurationError,

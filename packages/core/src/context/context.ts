@@ -48,6 +48,8 @@ export abstract class Context {
   abstract setHeader(name: string, value: string): void;
   /** Adds a value to a response header (`Vary`, `Set-Cookie`). */
   abstract appendHeader(name: string, value: string): void;
+  /** Removes a response header (`X-Powered-By`). */
+  abstract removeHeader(name: string): void;
   /** Whether the response has started: headers can no longer change. */
   abstract readonly headersSent: boolean;
 

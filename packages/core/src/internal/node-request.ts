@@ -113,6 +113,10 @@ export class NodeContext extends Context {
     if (!this.response.headersSent) this.response.appendHeader(name, value);
   }
 
+  removeHeader(name: string): void {
+    if (!this.response.headersSent) this.response.removeHeader(name);
+  }
+
   get headersSent(): boolean {
     return this.response.headersSent;
   }

@@ -1,0 +1,29 @@
+import { channel } from 'node:diagnostics_channel';
+import type { Context } from '../context/context.js';
+
+/**
+ * Outcome events that feature packages publish and observability counts, through
+ * `node:diagnostics_channel`: publishing costs nothing while nobody subscribes, and
+ * no feature package has to import another.
+ */
+
+/** An authentication attempt's result, published by `@org/auth`. */
+export interface AuthOutcomeEvent {
+  readonly ctx: Context | undefined;
+  /** `success`, or the failure code (`ERR_TOKEN_EXPIRED`, `ERR_TOKEN_MISSING`, ...). */
+  readonly outcome: string;
+}
+
+/** A rate-limit decision, published by `@org/security`. */
+export interface RateLimitDecisionEvent {
+  readonly ctx: Context | undefined;
+  /** The policy name. */
+  readonly policy: string;
+  /** `allowed`, `limited`, or `store_error`. */
+  readonly decision: 'allowed' | 'limited' | 'store_error';
+}
+
+/** Channel of {@link AuthOutcomeEvent}s. */
+export const authOutcomeChannel = channel('org.auth.outcome');
+/** Channel of {@link RateLimitDecisionEvent}s. */
+export const rateLimitDecisionChannel = channel('org.security.rate-limit');
