@@ -95,3 +95,4 @@ export {
   toJsonPointer,
   toValidationError,
 } from './validation/validate.js';
+export { type Clock, systemClock } from './toolkit/clock.js';
