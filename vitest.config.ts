@@ -29,6 +29,10 @@ export default defineConfig({
         test: { name: 'examples', include: ['examples/*/test/**/*.test.ts'] },
       },
     ],
+    // CI asks for a machine-readable copy of the results to print its summary line.
+    reporters: process.env.VITEST_JSON_REPORT
+      ? ['default', ['json', { outputFile: process.env.VITEST_JSON_REPORT }]]
+      : ['default'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     typecheck: { enabled: true, include: ['packages/*/{src,test}/**/*.test-d.ts'] },

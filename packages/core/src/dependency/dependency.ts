@@ -73,6 +73,13 @@ export function defineDependency<T, M extends DependencyMap = Record<never, neve
   options: DependencyOptions<T, M>,
 ): Dependency<T> {
   const inject = (options.inject ?? {}) as M;
+  for (const [key, value] of Object.entries(inject)) {
+    if (typeof value?.resolve !== 'function') {
+      throw new TypeError(
+        `Dependency "${options.name}" injects "${key}", which is not a dependency; create it with defineDependency().`,
+      );
+    }
+  }
   return Object.freeze({
     name: options.name,
     inject,

@@ -3,6 +3,7 @@ import {
   HttpError,
   InternalServerError,
   isHttpError,
+  MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
@@ -68,6 +69,8 @@ export function normalizeError(error: unknown): HttpError {
           });
         case 404:
           return new NotFoundError({ detail: 'No route matches this request.', cause: error });
+        case 405:
+          return new MethodNotAllowedError({ cause: error });
         case 400:
           return new BadRequestError({ detail: 'The request is malformed.', cause: error });
         default:

@@ -1,1 +1,199 @@
-/** @module */ export {};
+/**
+ * The koa adapter: one middleware that runs the toolkit's plugins and turns every
+ * error into an RFC 9457 problem, and `@koa/router` route middleware that resolves
+ * dependencies into `ctx.state`.
+ *
+ * @example
+ * ```ts
+ * import Router from '@koa/router';
+ * import Koa from 'koa';
+ * import { createToolkit } from '@org/core';
+ * import { createKoaAdapter } from '@org/core/koa';
+ *
+ * const kit = createKoaAdapter(createToolkit());
+ * const router = new Router({ prefix: '/api/v1' });
+ * router.get('/users/:id', kit.route({ user: currentUser }, (ctx) => {
+ *   ctx.body = ctx.state.user; // typed from the `currentUser` dependency
+ * }));
+ * router.get('/jwks', kit.endpoint(() => ({ body: keySet.jwks() })));
+ * const app = new Koa();
+ * app.use(kit.middleware); // first, so it sees every error
+ * app.use(router.routes()).use(router.allowedMethods());
+ * app.listen(3000);
+ * ```
+ *
+ * @module
+ */
+import { Buffer } from 'node:buffer';
+import type { RouterMiddleware } from '@koa/router';
+import type { ExtendableContext, Middleware, Next, ParameterizedContext } from 'koa';
+import type { Context } from '../../context/context.js';
+import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
+import { HttpError, MethodNotAllowedError } from '../../errors/http-error.js';
+import { normalizeError, PROBLEM_CONTENT_TYPE } from '../../errors/problem.js';
+import {
+  finishOnClose,
+  NodeContext,
+  NodeRequestView,
+  serializeBody,
+} from '../../internal/node-request.js';
+import type { Reply } from '../../toolkit/plugin.js';
+import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
+
+/** A koa route handler whose `ctx.state` holds the resolved values of its dependencies. */
+export type KoaRouteHandler<M extends DependencyMap> = RouterMiddleware<ResolvedValues<M>>;
+
+/** A framework-neutral handler mounted with {@link KoaAdapter.endpoint}. */
+export type KoaEndpoint = (ctx: Context) => Reply | Promise<Reply>;
+
+/** What {@link createKoaAdapter} returns. */
+export interface KoaAdapter {
+  /**
+   * The app middleware. `app.use` it before everything else: it runs the plugins,
+   * answers unhandled requests with a 404 problem (never echoing the path) and
+   * writes every downstream error as a problem, so koa's `onerror` never clears headers.
+   */
+  readonly middleware: Middleware;
+  /**
+   * Route middleware for `@koa/router`: resolves `dependencies` once per request
+   * into `ctx.state`, then calls `handler`. The graph is checked once, here.
+   *
+   * @example
+   * ```ts
+   * router.get('/users/me', kit.route({ user: currentUser }, (ctx) => {
+   *   ctx.body = ctx.state.user;
+   * }));
+   * ```
+   */
+  route<M extends DependencyMap>(
+    dependencies: M,
+    handler: KoaRouteHandler<M>,
+  ): RouterMiddleware<ResolvedValues<M>>;
+  /** Mounts a framework-neutral handler that returns a {@link Reply}. */
+  endpoint(handler: KoaEndpoint): RouterMiddleware;
+  /** The toolkit context of a koa request. Throws when `kit.middleware` did not run. */
+  context(ctx: ExtendableContext): Context;
+}
+
+type AnyKoaContext = ParameterizedContext<unknown>;
+
+/** What `@koa/router` 15 sets on the context of a matched route (the prefix is in the template). */
+type RouterFields = {
+  routerPath?: string;
+  _matchedRoute?: string | RegExp;
+  params?: Record<string, string>;
+};
+
+/** Writes a reply the koa way; a string without a content type is never sniffed as HTML. */
+function writeReply(ctx: AnyKoaContext, reply: Reply): void {
+  if (reply.headers) ctx.set(reply.headers);
+  const { payload, json } = serializeBody(reply.body);
+  if (payload !== undefined && !ctx.res.hasHeader('content-type')) {
+    ctx.type = json ? 'json' : typeof payload === 'string' ? 'text' : 'bin';
+  }
+  ctx.body =
+    payload === undefined || typeof payload === 'string' || Buffer.isBuffer(payload)
+      ? (payload ?? null)
+      : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  // After the body: koa's setter turns a null body into 204.
+  ctx.status = reply.status ?? 200;
+}
+
+/** The error a bodiless error status stands for (a 404 nobody handled, `allowedMethods()`'s 405). */
+function statusError(ctx: AnyKoaContext): HttpError {
+  if (ctx.status === 405) {
+    const allow = ctx.response.get('allow');
+    return new MethodNotAllowedError({ allow: allow === '' ? [] : allow.split(/\s*,\s*/) });
+  }
+  return ctx.status < 500 ? normalizeError({ status: ctx.status }) : new HttpError(ctx.status);
+}
+
+/** Creates the koa adapter over a toolkit (see the module example). */
+export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
+  const contexts = new WeakMap<object, NodeContext>();
+
+  const context = (ctx: object): NodeContext => {
+    const found = contexts.get(ctx);
+    if (found === undefined) {
+      throw new ConfigurationError(
+        'No toolkit context for this koa request: add `app.use(kit.middleware)` before the routes.',
+      );
+    }
+    return found;
+  };
+
+  /** Gives the core context the router's full template (prefix included) and params. */
+  const bindRoute = (ctx: AnyKoaContext): NodeContext => {
+    const core = context(ctx);
+    const routed = ctx as AnyKoaContext & RouterFields;
+    const template = routed.routerPath ?? routed._matchedRoute;
+    if (typeof template === 'string') core.request.route = template;
+    if (routed.params !== undefined) core.request.params = routed.params;
+    // A koa body parser (`@koa/bodyparser`) already consumed the stream: use its result.
+    const parsed = (ctx.request as { body?: unknown }).body;
+    if (parsed !== undefined) core.request.preParsedBody = { value: parsed };
+    return core;
+  };
+
+  const handle = async (ctx: AnyKoaContext, core: NodeContext, next: Next): Promise<void> => {
+    const early = toolkit.runPlugins(core);
+    const reply = early instanceof Promise ? await early : early;
+    if (reply !== undefined) {
+      writeReply(ctx, reply);
+      return;
+    }
+    await next();
+    if (ctx.status >= 400 && ctx.body == null && ctx.respond !== false) throw statusError(ctx);
+  };
+
+  const middleware: Middleware = (ctx, next) => {
+    const core = new NodeContext(
+      new NodeRequestView(ctx.req, toolkit, ctx.originalUrl),
+      ctx.res,
+      toolkit,
+    );
+    contexts.set(ctx, core);
+    let failure: unknown;
+    finishOnClose(core, ctx.res, () => failure);
+    return toolkit.runInContext(core, () =>
+      handle(ctx, core, next).catch((error: unknown) => {
+        failure = error;
+        const problem = toolkit.renderError(error, core);
+        if (ctx.headerSent) {
+          // Too late for a problem body: end the response so the client is not left hanging.
+          ctx.res.destroy();
+          return;
+        }
+        ctx.remove('content-length');
+        ctx.remove('content-encoding');
+        ctx.set(problem.headers);
+        ctx.status = problem.status;
+        ctx.type = PROBLEM_CONTENT_TYPE;
+        ctx.body = problem.body;
+      }),
+    );
+  };
+
+  return {
+    middleware,
+    route(dependencies, handler) {
+      const { entries } = toolkit.prepareRoute(dependencies);
+      const names = Object.keys(dependencies);
+      return async (ctx, next) => {
+        const core = bindRoute(ctx);
+        const resolved = core.resolveAll(entries);
+        const values = resolved instanceof Promise ? await resolved : resolved;
+        const state = ctx.state as Record<string, unknown>;
+        for (const name of names) state[name] = values[name];
+        return handler(ctx, next);
+      };
+    },
+    endpoint(handler) {
+      return async (ctx) => {
+        const result = handler(bindRoute(ctx));
+        writeReply(ctx, result instanceof Promise ? await result : result);
+      };
+    },
+    context,
+  };
+}
