@@ -22,12 +22,33 @@ export interface BodyHeaders {
 
 type MediaKind = 'json' | 'form';
 
-const tooLarge = (limit: number) =>
-  new PayloadTooLargeError({
+/**
+ * 413 for a body over `limit` bytes. Adapters map their framework's own parser
+ * errors onto it, so every framework answers the same problem.
+ */
+export function bodyTooLargeError(limit: number): PayloadTooLargeError {
+  return new PayloadTooLargeError({
     detail: `The request body exceeds ${limit} bytes.`,
     // The rest of an oversized body is never read: close the connection after answering.
     headers: { connection: 'close' },
   });
+}
+
+/** 400 for JSON nested deeper than `maxJsonDepth` levels. */
+export function bodyTooDeepError(maxJsonDepth: number): BadRequestError {
+  return new BadRequestError({
+    code: 'ERR_BODY_TOO_DEEP',
+    detail: `The JSON body nests deeper than ${maxJsonDepth} levels.`,
+  });
+}
+
+/** 400 for malformed JSON, with a fixed message: a parser's own text can echo input, so it is never shown. */
+export function malformedJsonError(): BadRequestError {
+  return new BadRequestError({
+    code: 'ERR_MALFORMED_JSON',
+    detail: 'The request body is not valid JSON.',
+  });
+}
 
 /** Whether the request announces a body at all (RFC 9112 section 6.3). */
 export function hasBody(headers: BodyHeaders): boolean {
@@ -42,7 +63,7 @@ export function hasBody(headers: BodyHeaders): boolean {
  */
 export function checkBodyHeaders(headers: BodyHeaders, limits: BodyLimits): MediaKind {
   if (headers.contentLength !== undefined && Number(headers.contentLength) > limits.limit) {
-    throw tooLarge(limits.limit);
+    throw bodyTooLargeError(limits.limit);
   }
   const raw = headers.contentType ?? '';
   const semicolon = raw.indexOf(';');
@@ -96,7 +117,7 @@ export function readNodeStream(stream: NodeBodyStream, limit: number): Promise<B
       if (size > limit) {
         cleanup();
         stream.pause();
-        reject(tooLarge(limit));
+        reject(bodyTooLargeError(limit));
         return;
       }
       chunks.push(chunk);
@@ -137,7 +158,7 @@ export async function readWebStream(
       size += value.byteLength;
       if (size > limit) {
         void reader.cancel().catch(() => {});
-        throw tooLarge(limit);
+        throw bodyTooLargeError(limit);
       }
       chunks.push(value);
     }
@@ -171,19 +192,6 @@ function nestsDeeperThan(text: string, max: number): boolean {
   return false;
 }
 
-/** Removes `__proto__`, `constructor` and `prototype` keys at any depth, so merging the body never pollutes a prototype. */
-function stripForbiddenKeys(value: unknown): void {
-  if (typeof value !== 'object' || value === null) return;
-  if (Array.isArray(value)) {
-    for (const item of value) stripForbiddenKeys(item);
-    return;
-  }
-  for (const key of Object.keys(value)) {
-    if (FORBIDDEN_KEYS.has(key)) delete (value as Record<string, unknown>)[key];
-    else stripForbiddenKeys((value as Record<string, unknown>)[key]);
-  }
-}
-
 /**
  * Parses body bytes of an accepted media type. JSON that is malformed or too deep
  * is a 400 with a fixed message: the parser's own text is never shown.
@@ -211,19 +219,13 @@ export function parseBody(bytes: Uint8Array, kind: MediaKind, limits: BodyLimits
     return form;
   }
   if (nestsDeeperThan(text, limits.maxJsonDepth)) {
-    throw new BadRequestError({
-      code: 'ERR_BODY_TOO_DEEP',
-      detail: `The JSON body nests deeper than ${limits.maxJsonDepth} levels.`,
-    });
+    throw bodyTooDeepError(limits.maxJsonDepth);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new BadRequestError({
-      code: 'ERR_MALFORMED_JSON',
-      detail: 'The request body is not valid JSON.',
-    });
+    throw malformedJsonError();
   }
   if (
     text.includes('__proto__') ||
@@ -231,7 +233,48 @@ export function parseBody(bytes: Uint8Array, kind: MediaKind, limits: BodyLimits
     text.includes('prototype') ||
     text.includes('\\u')
   ) {
-    stripForbiddenKeys(value);
+    checkParsedBody(value, limits);
+  }
+  return value;
+}
+
+function isPlainContainer(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return true;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Walks at most `depthLeft` levels, dropping forbidden keys; false when the value nests deeper. */
+function sanitizeParsed(value: Record<string, unknown>, depthLeft: number): boolean {
+  if (depthLeft === 0) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      if (isPlainContainer(item) && !sanitizeParsed(item, depthLeft - 1)) return false;
+    }
+    return true;
+  }
+  for (const key of Object.keys(value)) {
+    if (FORBIDDEN_KEYS.has(key)) {
+      delete value[key];
+      continue;
+    }
+    const child = value[key];
+    if (isPlainContainer(child) && !sanitizeParsed(child, depthLeft - 1)) return false;
+  }
+  return true;
+}
+
+/**
+ * Applies the body rules to a value a framework's own parser produced
+ * (`express.json()`, `@koa/bodyparser`): 400 when it nests deeper than
+ * `maxJsonDepth`, and `__proto__`, `constructor` and `prototype` keys removed at any
+ * depth, so every framework answers as {@link parseBody} does. Strings, bytes and
+ * class instances pass as they are. Returns the same value.
+ */
+export function checkParsedBody(value: unknown, limits: Pick<BodyLimits, 'maxJsonDepth'>): unknown {
+  if (isPlainContainer(value) && !sanitizeParsed(value, limits.maxJsonDepth)) {
+    throw bodyTooDeepError(limits.maxJsonDepth);
   }
   return value;
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type BodyHeaders,
   checkBodyHeaders,
+  checkParsedBody,
   hasBody,
   parseBody,
   readNodeStream,
@@ -81,7 +82,9 @@ export class NodeRequestView implements RequestView {
   }
 
   async #readBody(): Promise<unknown> {
-    if (this.preParsedBody !== undefined) return this.preParsedBody.value;
+    // A framework's parser skipped our depth and prototype-key rules: apply them here.
+    if (this.preParsedBody !== undefined)
+      return checkParsedBody(this.preParsedBody.value, this.#toolkit);
     const headers: BodyHeaders = {
       contentType: this.raw.headers['content-type'],
       contentLength: this.raw.headers['content-length'],
