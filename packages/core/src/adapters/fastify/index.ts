@@ -1,1 +1,223 @@
-/** @module */ export {};
+/**
+ * The fastify adapter: one app-wide plugin that runs the toolkit's plugins on every
+ * request, answers every error and unknown route with an RFC 9457 problem and reads
+ * bodies with the toolkit's limits, plus `kit.route`, which resolves dependencies onto
+ * `request` (`request.user`), typed.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify';
+ * import { createToolkit } from '@org/core';
+ * import { createFastifyAdapter } from '@org/core/fastify';
+ *
+ * const app = Fastify();
+ * const kit = createFastifyAdapter(createToolkit());
+ * await app.register(kit.plugin);
+ * app.get('/users/:id', kit.route({ user: currentUser }, async (request) => request.user));
+ * app.get('/jwks', kit.endpoint(() => ({ body: keys.jwks() })));
+ * await app.listen({ port: 3000 });
+ * ```
+ *
+ * @module
+ */
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+  RouteGenericInterface,
+  RouteHandlerMethod,
+} from 'fastify';
+import type { Context } from '../../context/context.js';
+import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
+import { NotFoundError } from '../../errors/http-error.js';
+import { finishOnClose } from '../../internal/node-request.js';
+import type { Reply } from '../../toolkit/plugin.js';
+import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
+import {
+  contextOf,
+  FastifyContext,
+  fromValidationError,
+  sendProblem,
+  sendReply,
+} from './context.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The toolkit context of this request, set by the adapter's plugin before any route runs. */
+    toolkitContext: Context;
+  }
+}
+
+/** A fastify handler for the route generic `G`, as `app.get` expects it. */
+export type FastifyRouteHandler<G extends RouteGenericInterface = RouteGenericInterface> =
+  RouteHandlerMethod<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, G>;
+
+/** A handler of {@link FastifyAdapter.route}: fastify's own, with the resolved values on `request`. */
+export type FastifyDependentHandler<
+  M extends DependencyMap,
+  G extends RouteGenericInterface = RouteGenericInterface,
+> = (
+  this: FastifyInstance,
+  request: FastifyRequest<G> & ResolvedValues<M>,
+  reply: FastifyReply<G>,
+) => ReturnType<FastifyRouteHandler<G>>;
+
+/** The fastify adapter of one toolkit. Create it with {@link createFastifyAdapter}. */
+export interface FastifyAdapter {
+  /**
+   * Register it before any route (`await app.register(kit.plugin)`). It applies app-wide:
+   * it sets the error and not-found handlers of the root instance, so set your own only
+   * in child plugins, and it replaces every content-type parser so bodies are read with
+   * the toolkit's limits; `request.body` is filled only for routes with a fastify body
+   * schema, others read the body through `requestBody(schema)`.
+   */
+  readonly plugin: FastifyPluginCallback;
+  /**
+   * Wraps a handler so `dependencies` are resolved once per request and assigned onto
+   * `request` under their names, typed. Give names a fastify request does not already
+   * use (`body`, `params`, ...): those throw a {@link ConfigurationError} here.
+   */
+  route<M extends DependencyMap, G extends RouteGenericInterface = RouteGenericInterface>(
+    dependencies: M,
+    handler: FastifyDependentHandler<M, G>,
+  ): FastifyRouteHandler<G>;
+  /** Mounts a framework-neutral handler: it receives the context and returns a {@link Reply}. */
+  endpoint(handler: (ctx: Context) => Reply | Promise<Reply>): FastifyRouteHandler;
+  /** The toolkit context of a request; throws a {@link ConfigurationError} when the plugin is not registered. */
+  context(request: FastifyRequest): Context;
+}
+
+// Properties of fastify's request that a dependency must not overwrite.
+const RESERVED = new Set([
+  ...'id params raw query log body server headers url originalUrl'.split(' '),
+  ...'method routeOptions is404 socket ip ips host hostname port protocol'.split(' '),
+  ...'signal validationError toolkitContext'.split(' '),
+]);
+
+/**
+ * Creates the fastify adapter of a toolkit.
+ *
+ * @example
+ * ```ts
+ * const kit = createFastifyAdapter(toolkit);
+ * await app.register(kit.plugin);
+ * app.delete('/users/:id', kit.route({ admin: requireRoles('admin') }, (request, reply) => reply.code(204).send()));
+ * ```
+ */
+export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
+  const notFound = () => {
+    throw new NotFoundError({ detail: 'No route matches this request.' });
+  };
+
+  function onRequest(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: (error?: FastifyError) => void,
+  ): void {
+    const ctx = new FastifyContext(request, reply, toolkit);
+    if (!request.is404) {
+      // Fastify routes before hooks run: plugins already see the template.
+      ctx.request.route = request.routeOptions.url;
+      ctx.request.params = request.params as Readonly<Record<string, string>>;
+    }
+    request.toolkitContext = ctx;
+    finishOnClose(ctx, reply.raw, () => ctx.failure);
+    const proceed = (early: Reply | undefined): void => {
+      if (early === undefined) done();
+      else sendReply(reply, early);
+    };
+    // done() inside the store: the rest of fastify's lifecycle runs in this request's context.
+    toolkit.runInContext(ctx, () => {
+      try {
+        const early = toolkit.runPlugins(ctx);
+        if (early instanceof Promise) early.then((value) => proceed(value ?? undefined), done);
+        else proceed(early ?? undefined);
+      } catch (error) {
+        done(error as FastifyError);
+      }
+    });
+  }
+
+  function onError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+    const ctx = (request.toolkitContext as FastifyContext | null) ?? undefined;
+    if (ctx) ctx.failure = error;
+    if (reply.raw.headersSent) {
+      // Too late for a problem body: end the response so the client is not left hanging.
+      reply.raw.destroy();
+      return;
+    }
+    const problem = toolkit.renderError(fromValidationError(error) ?? error, ctx);
+    sendProblem(reply, problem);
+  }
+
+  const plugin: FastifyPluginCallback = (instance, _options, done) => {
+    // Declared up front for a stable request shape; onRequest sets it before anything reads it.
+    instance.decorateRequest('toolkitContext', null as unknown as Context);
+    instance.removeAllContentTypeParsers();
+    instance.addContentTypeParser('*', (request, _payload, parsed) => {
+      // The stream stays unread until a dependency asks for the body; only a route with
+      // its own fastify body schema needs it now, read with the same limits.
+      if (request.routeOptions.schema?.body === undefined) return parsed(null, undefined);
+      contextOf(request)
+        .request.body()
+        .then((body) => parsed(null, body), parsed);
+    });
+    instance.addHook('onRequest', onRequest);
+    instance.setErrorHandler(onError);
+    instance.setNotFoundHandler(notFound);
+    done();
+  };
+  Object.assign(plugin, {
+    [Symbol.for('skip-override')]: true,
+    [Symbol.for('fastify.display-name')]: '@org/core/fastify',
+  });
+
+  return {
+    plugin,
+    route<M extends DependencyMap, G extends RouteGenericInterface>(
+      dependencies: M,
+      handler: FastifyDependentHandler<M, G>,
+    ): FastifyRouteHandler<G> {
+      const names = Object.keys(dependencies);
+      const reserved = names.find((name) => RESERVED.has(name));
+      if (reserved !== undefined) {
+        throw new ConfigurationError(
+          `kit.route(): the dependency name "${reserved}" is a fastify request property; rename it.`,
+        );
+      }
+      const { entries } = toolkit.prepareRoute(dependencies);
+      // Fastify's route generics only matter to callers: the values are assigned here.
+      const call = handler as unknown as (...args: unknown[]) => unknown;
+      const run = (
+        self: FastifyInstance,
+        request: FastifyRequest,
+        reply: FastifyReply,
+        values: Record<string, unknown>,
+      ) => {
+        const target = request as unknown as Record<string, unknown>;
+        for (const name of names) target[name] = values[name];
+        return call.call(self, request, reply);
+      };
+      return function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+        const resolved = contextOf(request).resolveAll(entries);
+        return resolved instanceof Promise
+          ? resolved.then((values) => run(this, request, reply, values))
+          : run(this, request, reply, resolved);
+      } as unknown as FastifyRouteHandler<G>;
+    },
+    endpoint(handler) {
+      return (request, reply) => {
+        const out = handler(contextOf(request));
+        return out instanceof Promise
+          ? out.then((value) => sendReply(reply, value))
+          : sendReply(reply, out);
+      };
+    },
+    context: contextOf,
+  };
+}

@@ -1,0 +1,123 @@
+// The fastify side of the adapter: a context whose headers live on the reply, and the
+// ways a reply or a problem is written. Private to the adapter.
+import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
+import { ValidationError, type ValidationIssue } from '../../errors/http-error.js';
+import { PROBLEM_CONTENT_TYPE, type ProblemResponse } from '../../errors/problem.js';
+import { NodeContext, NodeRequestView, serializeBody } from '../../internal/node-request.js';
+import type { Reply } from '../../toolkit/plugin.js';
+import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
+import { toJsonPointer } from '../../validation/validate.js';
+
+/** Headers write through the reply, so fastify code and features see and replace the same values. */
+export class FastifyContext extends NodeContext {
+  /** The reply every header goes through. */
+  readonly reply: FastifyReply;
+  /** The error that escaped the route, for teardowns and access logs. */
+  failure: unknown = undefined;
+
+  constructor(request: FastifyRequest, reply: FastifyReply, toolkit: Toolkit) {
+    super(new NodeRequestView(request.raw, toolkit, request.url), reply.raw, toolkit);
+    this.reply = reply;
+  }
+
+  override setHeader(name: string, value: string): void {
+    if (!this.headersSent) this.reply.header(name, value);
+  }
+
+  override appendHeader(name: string, value: string): void {
+    if (this.headersSent) return;
+    const current = this.reply.getHeader(name);
+    if (current === undefined) {
+      this.reply.header(name, value);
+      return;
+    }
+    const values = [...(Array.isArray(current) ? current : [String(current)]), value];
+    // RFC 9110 section 5.3: field lines combine with commas, except Set-Cookie (RFC 6265 section 3).
+    // The list replaces the old value: reply.header would push onto a stored set-cookie array.
+    this.reply.removeHeader(name);
+    this.reply.header(name, name.toLowerCase() === 'set-cookie' ? values : values.join(', '));
+  }
+
+  override removeHeader(name: string): void {
+    if (!this.headersSent) this.reply.removeHeader(name);
+  }
+
+  // Fastify passes its headers to writeHead, so the raw response cannot report the length.
+  override finish(outcome: Parameters<NodeContext['finish']>[0]): Promise<void> {
+    const length = Number(this.reply.getHeader('content-length'));
+    return super.finish(Number.isFinite(length) ? { ...outcome, bytes: length } : outcome);
+  }
+}
+
+/** The context the plugin's `onRequest` hook put on `request`; a {@link ConfigurationError} without the plugin. */
+export function contextOf(request: FastifyRequest): FastifyContext {
+  const ctx = request.toolkitContext as FastifyContext | null | undefined;
+  if (!ctx) {
+    throw new ConfigurationError(
+      'No toolkit context on this request: register the adapter first, `await app.register(kit.plugin)`.',
+    );
+  }
+  return ctx;
+}
+
+/** Sends a framework-neutral {@link Reply} through fastify (hooks and `onSend` still run). */
+export function sendReply(reply: FastifyReply, out: Reply): FastifyReply {
+  const { payload, json } = serializeBody(out.body);
+  reply.code(out.status ?? 200);
+  if (out.headers !== undefined) reply.headers(out.headers);
+  if (json && !reply.hasHeader('content-type')) reply.type('application/json; charset=utf-8');
+  return reply.send(payload);
+}
+
+/** Sends a problem, replacing the content headers a failed handler may have set. */
+export function sendProblem(reply: FastifyReply, problem: ProblemResponse): void {
+  reply.removeHeader('content-length').removeHeader('content-encoding');
+  // A string body skips fastify's serializers, so a route's response schema cannot reshape it.
+  reply
+    .code(problem.status)
+    .headers(problem.headers)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(problem.body));
+}
+
+const LOCATIONS: Readonly<Record<string, ValidationIssue['location']>> = {
+  body: 'body',
+  querystring: 'query',
+  params: 'params',
+  headers: 'headers',
+};
+
+function toIssue(
+  issue: FastifySchemaValidationError,
+  location: ValidationIssue['location'],
+): ValidationIssue {
+  const missing = issue.params.missingProperty;
+  return {
+    // Ajv's instancePath is already an RFC 6901 pointer; `required` points at the parent.
+    pointer:
+      issue.keyword === 'required' && typeof missing === 'string'
+        ? issue.instancePath + toJsonPointer([missing])
+        : issue.instancePath,
+    location,
+    detail: issue.message ?? 'Invalid value.',
+    code: issue.keyword,
+  };
+}
+
+/**
+ * A failure of a route's own fastify schema as the toolkit's 422, one issue per failed
+ * rule like the zod validators; undefined for any other error.
+ */
+export function fromValidationError(error: unknown): ValidationError | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { validation, validationContext } = error as {
+    validation?: unknown;
+    validationContext?: unknown;
+  };
+  if (!Array.isArray(validation)) return undefined;
+  const location = LOCATIONS[String(validationContext)] ?? 'body';
+  return new ValidationError(
+    (validation as FastifySchemaValidationError[]).map((issue) => toIssue(issue, location)),
+    { cause: error },
+  );
+}
