@@ -1,0 +1,158 @@
+import {
+  ConfigurationError,
+  createToolkit,
+  defineDependency,
+  ForbiddenError,
+  type RequestOutcome,
+  requestBody,
+} from '@org/core';
+import { createHonoAdapter } from '@org/core/hono';
+import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
+
+const PROBLEM = 'application/problem+json';
+
+const routeInfo = defineDependency({
+  name: 'routeInfo',
+  resolve: (ctx) => ({ route: ctx.request.route, params: ctx.request.params }),
+});
+
+describe('hono adapter specifics (in-process, app.request)', () => {
+  it('resolves dependencies, exposes them in c.get and finishes without a node server', async () => {
+    const outcomes: RequestOutcome[] = [];
+    const tx = defineDependency({
+      name: 'tx',
+      resolve: (ctx) => {
+        ctx.setHeader('x-stamp', 'yes');
+        return 'tx';
+      },
+      teardown: (_value, outcome) => {
+        outcomes.push(outcome);
+      },
+    });
+    const kit = createHonoAdapter(createToolkit());
+    const app = kit.install(new Hono());
+    app.get('/users/:id', kit.route({ tx, info: routeInfo }), (c) =>
+      c.json({ tx: c.get('tx'), ...c.get('info') }),
+    );
+    app.get('/denied', kit.route({ tx }), () => {
+      throw new ForbiddenError();
+    });
+
+    const ok = await app.request('/users/7?x=1');
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('x-stamp')).toBe('yes');
+    expect(await ok.json()).toEqual({ tx: 'tx', route: '/users/:id', params: { id: '7' } });
+    await expect.poll(() => outcomes.length).toBe(1);
+    expect(outcomes[0]).toMatchObject({ status: 200, failed: false, aborted: false });
+
+    const denied = await app.request('/denied');
+    expect(denied.status).toBe(403);
+    expect(denied.headers.get('content-type')).toBe(PROBLEM);
+    expect(denied.headers.get('x-stamp')).toBe('yes');
+    expect(await denied.json()).toMatchObject({ status: 403, code: 'ERR_FORBIDDEN' });
+    await expect.poll(() => outcomes.length).toBe(2);
+    expect(outcomes[1]).toMatchObject({ status: 403, failed: true, aborted: false });
+    expect(outcomes[1]?.error).toBeInstanceOf(ForbiddenError);
+
+    const missing = await app.request('/%3Cscript%3E');
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).not.toMatch(/script|%3C/i);
+  });
+
+  it('gives the full template of a route mounted with app.route', async () => {
+    const kit = createHonoAdapter(createToolkit());
+    const api = new Hono();
+    api.get('/users/:id/posts/:post', kit.route({ info: routeInfo }), (c) => c.json(c.get('info')));
+    const app = kit.install(new Hono());
+    app.route('/api', api);
+    const res = await app.request('/api/users/1/posts/2');
+    expect(await res.json()).toEqual({
+      route: '/api/users/:id/posts/:post',
+      params: { id: '1', post: '2' },
+    });
+  });
+
+  it('reads an in-process body, which carries no Content-Length, with the toolkit limits', async () => {
+    const kit = createHonoAdapter(createToolkit({ bodyLimit: 64 }));
+    const app = kit.install(new Hono());
+    const input = requestBody(z.object({ name: z.string() }));
+    app.post('/users', kit.route({ input }), (c) => c.json(c.get('input'), 201));
+    const post = (body: string, contentType = 'application/json') =>
+      app.request('/users', { method: 'POST', headers: { 'content-type': contentType }, body });
+
+    const created = await post('{"name":"ada"}');
+    expect(created.status).toBe(201);
+    expect(await created.json()).toEqual({ name: 'ada' });
+    const tooLarge = await post(JSON.stringify({ name: 'x'.repeat(100) }));
+    expect(tooLarge.status).toBe(413);
+    expect((await tooLarge.json()).code).toBe('ERR_BODY_TOO_LARGE');
+    expect((await post('<a/>', 'text/xml')).status).toBe(415);
+  });
+
+  it('reads a body that another middleware already consumed through c.req', async () => {
+    const kit = createHonoAdapter(createToolkit());
+    const app = kit.install(new Hono());
+    const input = requestBody(z.object({ name: z.string() }));
+    app.post(
+      '/users',
+      async (c, next) => {
+        expect(await c.req.json()).toEqual({ name: 'ada' });
+        await next();
+      },
+      kit.route({ input }),
+      (c) => c.json(c.get('input')),
+    );
+    const res = await app.request('/users', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":"ada"}',
+    });
+    expect(await res.json()).toEqual({ name: 'ada' });
+  });
+
+  it('answers a plugin reply or failure with the plugin headers, and finishes once', async () => {
+    const finished: number[] = [];
+    const kit = createHonoAdapter(
+      createToolkit({
+        plugins: [
+          { name: 'tag', onRequest: (ctx) => ctx.setHeader('x-plugin', 'on') },
+          {
+            name: 'gate',
+            onRequest: (ctx) => {
+              if (ctx.request.header('x-deny') !== undefined) throw new ForbiddenError();
+              return ctx.request.method === 'OPTIONS' ? { status: 204 } : undefined;
+            },
+          },
+          { name: 'seen', onResponse: (_ctx, info) => finished.push(info.status) },
+        ],
+      }),
+    );
+    const app = kit.install(new Hono());
+    app.get('/x', (c) => c.text('x'));
+
+    const early = await app.request('/x', { method: 'OPTIONS' });
+    expect(early.status).toBe(204);
+    expect(early.headers.get('x-plugin')).toBe('on');
+    const denied = await app.request('/x', { headers: { 'x-deny': '1' } });
+    expect(denied.status).toBe(403);
+    expect(denied.headers.get('content-type')).toBe(PROBLEM);
+    expect(denied.headers.get('x-plugin')).toBe('on');
+    await expect.poll(() => finished).toEqual([204, 403]);
+  });
+
+  it('names the fix when kit.route runs without the middleware', async () => {
+    const kit = createHonoAdapter(createToolkit());
+    const app = new Hono();
+    let thrown: unknown;
+    app.onError((error, c) => {
+      thrown = error;
+      return c.text('', 500);
+    });
+    app.get('/x', kit.route({ info: routeInfo }), (c) => c.json(c.get('info')));
+    expect((await app.request('/x')).status).toBe(500);
+    expect(thrown).toBeInstanceOf(ConfigurationError);
+    expect(String(thrown)).toMatch(/kit\.install\(app\)/);
+  });
+});
