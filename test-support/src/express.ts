@@ -15,7 +15,10 @@ function send(res: Response, reply: Reply | undefined): void {
   if (reply.headers) res.set(reply.headers);
   const { body } = reply;
   if (body === undefined) res.end();
-  else if (typeof body === 'string') res.type('text').send(body);
+  else if (typeof body === 'string') {
+    if (!res.get('content-type')) res.type('text');
+    res.send(body);
+  }
   else if (body instanceof Uint8Array)
     res.send(Buffer.from(body.buffer, body.byteOffset, body.length));
   else res.json(body);
