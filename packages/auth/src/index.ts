@@ -1,4 +1,122 @@
 /**
  * @module
  */
-export {};
+
+export { allOf, anyOf } from './dependencies/combinators.js';
+export { type AuthOptions, createAuth } from './dependencies/create-auth.js';
+export type {
+  Auth,
+  Guard,
+  GuardValue,
+  OwnerLookup,
+  OwnershipOptions,
+  Principal,
+  WithRoles,
+} from './dependencies/types.js';
+export {
+  type AuthErrorCode,
+  InsufficientScopeError,
+  type InsufficientScopeErrorOptions,
+} from './errors/insufficient-scope-error.js';
+export {
+  type BearerErrorOptions,
+  InvalidTokenError,
+  type InvalidTokenErrorOptions,
+  MalformedAuthorizationError,
+  MissingTokenError,
+} from './errors/token-errors.js';
+export {
+  createTokenExtractor,
+  type TokenExtractor,
+  type TokenExtractorOptions,
+} from './extract/token-extractor.js';
+export {
+  type ImportSigningKeyOptions,
+  importSigningKey,
+  type JsonWebKeyInput,
+} from './keys/import-signing-key.js';
+export {
+  JWKS_CONTENT_TYPE,
+  type JwksHandlerOptions,
+  jwksHandler,
+} from './keys/jwks-handler.js';
+export {
+  createKeySet,
+  type JsonWebKeySet,
+  type KeySet,
+  type KeySetChange,
+  KeySetError,
+  type KeySetOptions,
+} from './keys/key-set.js';
+export {
+  type GenerateSigningKeyOptions,
+  generateSigningKey,
+  type PublicJwk,
+  type SigningAlgorithm,
+  type SigningKey,
+} from './keys/signing-key.js';
+export {
+  type LoginCredentials,
+  type LoginCredentialsOptions,
+  loginCredentials,
+} from './login/login-credentials.js';
+export {
+  type AuthenticateOptions,
+  authenticate,
+} from './passwords/authenticate.js';
+export { PasswordError, type PasswordErrorCode } from './passwords/password-error.js';
+export {
+  createPasswordHasher,
+  type PasswordHasher,
+  type PasswordHasherOptions,
+} from './passwords/password-hasher.js';
+export {
+  MemoryRefreshTokenStore,
+  type MemoryRefreshTokenStoreOptions,
+} from './refresh/memory-store.js';
+export {
+  RedisRefreshTokenStore,
+  type RedisRefreshTokenStoreOptions,
+  type RedisScriptClient,
+} from './refresh/redis-store.js';
+export {
+  RefreshTokenError,
+  type RefreshTokenErrorCode,
+  type RefreshTokenErrorOptions,
+} from './refresh/refresh-token-error.js';
+export {
+  createRefreshTokenManager,
+  type IssuedRefreshToken,
+  type RefreshTokenManager,
+  type RefreshTokenManagerOptions,
+} from './refresh/refresh-token-manager.js';
+export type {
+  NewRefreshTokenFamily,
+  RefreshTokenStore,
+  RotationRequest,
+  RotationResult,
+} from './refresh/types.js';
+export {
+  createRemoteJwksVerifier,
+  type RemoteIssuer,
+  type RemoteJwksVerifierOptions,
+} from './remote-jwks/remote-jwks-verifier.js';
+export {
+  type AccessTokenInput,
+  type AccessTokenSigner,
+  type AccessTokenSignerOptions,
+  createAccessTokenSigner,
+  type SignedAccessToken,
+} from './tokens/sign-access-token.js';
+export {
+  type AccessTokenClaims,
+  type AccessTokenVerifier,
+  TokenError,
+  type TokenErrorCode,
+} from './tokens/types.js';
+export {
+  type AccessTokenVerifierOptions,
+  createAccessTokenVerifier,
+  type LocalAccessTokenVerifier,
+  type VerifiedTokenCacheOptions,
+} from './tokens/verify-access-token.js';

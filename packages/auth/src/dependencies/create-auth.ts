@@ -1,0 +1,196 @@
+import {
+  authOutcomeChannel,
+  ConfigurationError,
+  type Context,
+  defineDependency,
+  principalIdKey,
+} from '@org/core';
+import { InvalidTokenError, MissingTokenError } from '../errors/token-errors.js';
+import { createTokenExtractor } from '../extract/token-extractor.js';
+import { checkRealm } from '../internal/challenge.js';
+import { defaultRoles, LazyPrincipal, type PrincipalSources } from '../internal/principal.js';
+import { RoleGraph } from '../internal/role-graph.js';
+import { type AccessTokenClaims, type AccessTokenVerifier, TokenError } from '../tokens/types.js';
+import * as guards from './guards.js';
+import type { Auth, Principal } from './types.js';
+
+/** Options of {@link createAuth}. */
+export interface AuthOptions<U, R extends string = string, P extends string = string> {
+  /** Verifies access tokens; rejects with a `TokenError`. */
+  verifier: AccessTokenVerifier;
+  /**
+   * Loads the user a verified token names (`sub`); null or undefined answers 401, as
+   * for a deleted user. Roles are read from the user it returns.
+   * @default the token's claims are the user
+   */
+  loadUser?: (
+    id: string,
+    claims: AccessTokenClaims,
+  ) => U | null | undefined | Promise<U | null | undefined>;
+  /** Whether a loaded user may act; false answers 401 (a suspended account). @default every loaded user is active */
+  isActive?: (user: U) => boolean;
+  /** Realm of the `WWW-Authenticate` challenges. @default 'api' */
+  realm?: string;
+  /** A cookie to read the token from when there is no `Authorization` header (see `createTokenExtractor`). @default undefined (none) */
+  cookie?: string;
+  /** Every role name; when given, guards naming another role throw at start-up. @default undefined (any name) */
+  roles?: readonly R[];
+  /** Roles each role includes, transitively. Replaces the default. @default { admin: ['user'] } */
+  roleHierarchy?: { readonly [K in R]?: readonly R[] };
+  /** Permissions each role grants; a role also has those of the roles it includes. @default {} */
+  rolePermissions?: { readonly [K in R]?: readonly P[] };
+  /**
+   * The user's assigned roles. Only the verified token or the loaded user may say,
+   * never the request.
+   * @default the user's `roles` (string array) or `role` (string), else the token's `roles` claim
+   */
+  getRoles?: (user: U, claims: AccessTokenClaims) => Iterable<string> | undefined;
+  /** The user's permissions, replacing those derived from `rolePermissions`. @default derived from the roles */
+  getPermissions?: (user: U, claims: AccessTokenClaims) => Iterable<string> | undefined;
+  /** The user's id, compared by `requireOwnership` and set as the access log's principal id. @default the token's `sub` */
+  getUserId?: (user: U, claims: AccessTokenClaims) => string;
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | null)?.then === 'function';
+}
+
+function isTokenError(error: unknown): error is TokenError {
+  return error instanceof TokenError;
+}
+
+function publish(ctx: Context, outcome: string): void {
+  if (authOutcomeChannel.hasSubscribers) authOutcomeChannel.publish({ ctx, outcome });
+}
+
+/**
+ * Creates the authentication dependencies and authorization guards of an app,
+ * framework-neutral, so they work on every adapter. The token is read by
+ * `createTokenExtractor` rules (one `Authorization: Bearer` header, optionally a
+ * cookie, never the query string), verified, and its user loaded once per request.
+ *
+ * @example
+ * ```ts
+ * const auth = createAuth({
+ *   verifier,
+ *   loadUser: (id) => users.findById(id),
+ *   isActive: (user) => !user.suspended,
+ *   roleHierarchy: { admin: ['user'], user: [] },
+ * });
+ * app.get('/users/me', { user: auth.currentUser }, (ctx, { user }) => ({ body: user }));
+ * app.get('/users', { admin: auth.requireRoles('admin') }, listUsers);
+ * ```
+ */
+export function createAuth<
+  U = AccessTokenClaims,
+  const R extends string = string,
+  const P extends string = string,
+>(options: AuthOptions<U, R, P>): Auth<U, R, P> {
+  const { verifier, loadUser, isActive, getUserId, getPermissions } = options;
+  if (typeof verifier?.verify !== 'function') {
+    throw new ConfigurationError(
+      'createAuth needs options.verifier, an AccessTokenVerifier (createAccessTokenVerifier()).',
+    );
+  }
+  const realm = checkRealm('realm', options.realm ?? 'api');
+  const extract = createTokenExtractor({
+    realm,
+    ...(options.cookie === undefined ? {} : { cookie: options.cookie }),
+  });
+  const graph = new RoleGraph(
+    (options.roleHierarchy ?? { admin: ['user'] }) as Record<string, readonly string[]>,
+    (options.rolePermissions ?? {}) as Record<string, readonly string[]>,
+    options.roles,
+  );
+  const sources: PrincipalSources<U> = {
+    graph,
+    getRoles: options.getRoles ?? defaultRoles,
+    getPermissions,
+  };
+  const inactive = () =>
+    new InvalidTokenError({ realm, description: 'The token does not belong to an active user.' });
+
+  const admit = (
+    ctx: Context,
+    claims: AccessTokenClaims,
+    user: U | null | undefined,
+  ): Principal<U> => {
+    if (user === null || user === undefined || (isActive !== undefined && !isActive(user))) {
+      publish(ctx, InvalidTokenError.code);
+      throw inactive();
+    }
+    const principal = new LazyPrincipal(
+      getUserId?.(user, claims) ?? claims.sub,
+      user,
+      claims,
+      sources,
+    );
+    ctx.set(principalIdKey, principal.id);
+    publish(ctx, 'success');
+    return principal;
+  };
+
+  const authenticate = async (ctx: Context, token: string): Promise<Principal<U>> => {
+    let claims: AccessTokenClaims;
+    try {
+      claims = await verifier.verify(token);
+    } catch (error) {
+      if (!isTokenError(error)) throw error;
+      publish(ctx, error.code);
+      throw InvalidTokenError.fromTokenError(error, realm);
+    }
+    if (loadUser === undefined) return admit(ctx, claims, claims as U);
+    const user = loadUser(claims.sub, claims);
+    return admit(ctx, claims, isPromiseLike(user) ? await user : user);
+  };
+
+  const optionalPrincipal = defineDependency({
+    name: 'optionalPrincipal',
+    resolve: (ctx): Principal<U> | undefined | Promise<Principal<U> | undefined> => {
+      let token: string | undefined;
+      try {
+        token = extract(ctx);
+      } catch (error) {
+        publish(ctx, (error as { code: string }).code);
+        throw error;
+      }
+      return token === undefined ? undefined : authenticate(ctx, token);
+    },
+  });
+
+  const principal = defineDependency({
+    name: 'principal',
+    inject: { optionalPrincipal },
+    resolve: (ctx, { optionalPrincipal: found }): Principal<U> => {
+      if (found !== undefined) return found;
+      publish(ctx, MissingTokenError.code);
+      throw new MissingTokenError({ realm });
+    },
+  });
+
+  const context: guards.GuardContext<U> = {
+    principal,
+    graph,
+    realm,
+    rolesDeclared: options.roles !== undefined,
+  };
+  return Object.freeze({
+    principal,
+    optionalPrincipal,
+    currentUser: defineDependency({
+      name: 'currentUser',
+      inject: { principal },
+      resolve: (_ctx, values) => values.principal.user,
+    }),
+    optionalUser: defineDependency({
+      name: 'optionalUser',
+      inject: { optionalPrincipal },
+      resolve: (_ctx, values) => values.optionalPrincipal?.user,
+    }),
+    requireRoles: (...roles) => guards.requireRoles(context, roles),
+    requirePermissions: (...permissions) => guards.requirePermissions(context, permissions),
+    requireScopes: (...scopes) => guards.requireScopes(context, scopes),
+    requireOwnership: (getOwnerId, ownership) =>
+      guards.requireOwnership(context, getOwnerId, ownership),
+  } satisfies Auth<U, R, P>);
+}

@@ -1,0 +1,79 @@
+import {
+  createAccessTokenSigner,
+  createAccessTokenVerifier,
+  createAuth,
+  createKeySet,
+  generateSigningKey,
+} from '@org/auth';
+import { createToolkit } from '@org/core';
+import { adapters, type RunningApp } from '@org/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from '../../test/auth-app.js';
+import { manualClock } from '../../test/helpers.js';
+
+const clock = manualClock();
+const keySet = createKeySet({ signingKey: await generateSigningKey('ES256') });
+const issuer = 'https://issuer.test';
+const signer = createAccessTokenSigner({ keySet, issuer, audience: 'api', clock });
+// No loadUser: the verified claims are the user, and roles come from the token.
+const auth = createAuth({
+  verifier: createAccessTokenVerifier({ keySet, issuer, audience: 'api', clock, cache: false }),
+});
+
+describe.each(adapters)('createAuth with the real access-token verifier on $name', (fixture) => {
+  let app: RunningApp;
+  beforeAll(async () => {
+    app = await fixture.start(createToolkit(), [
+      {
+        method: 'GET',
+        path: '/me',
+        dependencies: { claims: auth.currentUser },
+        handler: (_ctx, values) => ({ body: values.claims }),
+      },
+      {
+        method: 'GET',
+        path: '/admin',
+        dependencies: { admin: auth.requireRoles('admin') },
+        handler: () => ({ body: { ok: true } }),
+      },
+    ]);
+  });
+  afterAll(() => app.close());
+  const get = (path: string, token: string) =>
+    fetch(`${app.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+
+  it('admits a signed token and reads its roles', async () => {
+    const { token } = await signer.sign({ subject: 'u1', roles: ['admin'] });
+    const me = await get('/me', token);
+    expect(me.status).toBe(200);
+    expect(await me.json()).toMatchObject({ sub: 'u1', iss: issuer, roles: ['admin'] });
+    expect((await get('/admin', token)).status).toBe(200);
+    const { token: userToken } = await signer.sign({ subject: 'u2', roles: ['user'] });
+    await expectProblem(await get('/admin', userToken), 403, 'ERR_FORBIDDEN');
+  });
+
+  it('answers an expired or tampered token with 401 invalid_token', async () => {
+    const { token } = await signer.sign({ subject: 'u1', roles: ['user'] });
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const forged = Buffer.from(
+      JSON.stringify({
+        ...JSON.parse(Buffer.from(payload, 'base64url').toString()),
+        roles: ['admin'],
+      }),
+    ).toString('base64url');
+    const tampered = await get('/admin', `${header}.${forged}.${signature}`);
+    await expectProblem(tampered, 401, 'ERR_TOKEN_INVALID');
+    expect(tampered.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="api", error="invalid_token"/,
+    );
+
+    clock.advance(16 * 60 * 1000);
+    try {
+      const expired = await get('/me', token);
+      await expectProblem(expired, 401, 'ERR_TOKEN_EXPIRED');
+      expect(expired.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    } finally {
+      clock.advance(-16 * 60 * 1000);
+    }
+  });
+});

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The Lua scripts of the Redis refresh-token store. Each touches exactly one key,
+ * so each is atomic and runs on Redis Cluster. A family is one hash:
+ * `u` user id, `cur` current token hash, `exp` its expiry, `abs` the family's end,
+ * and one `s:<hash>` field per spent token. Times come from the caller's clock
+ * (ARGV), never from Redis's, and every write sets a TTL.
+ */
+
+/** The subset of an ioredis `Redis` or `Cluster` client the store uses. */
+export interface RedisScriptClient {
+  evalsha(sha1: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
+  eval(script: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
+}
+
+/** A script with its SHA-1, computed once. */
+export interface Script {
+  readonly source: string;
+  readonly sha1: string;
+}
+
+function script(source: string): Script {
+  return { source, sha1: createHash('sha1').update(source).digest('hex') };
+}
+
+/** KEYS[1] family; ARGV user, hash, expiresAt, familyExpiresAt, ttlMs. */
+export const CREATE_FAMILY = script(`
+redis.call('HSET', KEYS[1], 'u', ARGV[1], 'cur', ARGV[2], 'exp', ARGV[3], 'abs', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1`);
+
+/** KEYS[1] user index; ARGV family id, ttlMs. The index lives as long as its newest family. */
+export const INDEX_FAMILY = script(`
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`);
+
+/**
+ * KEYS[1] family; ARGV presented hash, next hash, now, token lifetime ms.
+ * Returns {'rotated', user, expiresAt, familyExpiresAt} | {'reused', user} |
+ * {'expired', user} | {'invalid'}.
+ */
+export const ROTATE = script(`
+local f = redis.call('HMGET', KEYS[1], 'u', 'cur', 'exp', 'abs')
+if not f[1] then return {'invalid'} end
+if f[2] ~= ARGV[1] then
+  if redis.call('HEXISTS', KEYS[1], 's:' .. ARGV[1]) == 1 then
+    redis.call('DEL', KEYS[1])
+    return {'reused', f[1]}
+  end
+  return {'invalid'}
+end
+local now = tonumber(ARGV[3])
+local abs = tonumber(f[4])
+if now >= tonumber(f[3]) or now >= abs then
+  redis.call('DEL', KEYS[1])
+  return {'expired', f[1]}
+end
+local exp = math.min(now + tonumber(ARGV[4]), abs)
+redis.call('HSET', KEYS[1], 'cur', ARGV[2], 'exp', string.format('%.0f', exp), 's:' .. ARGV[1], '1')
+redis.call('PEXPIRE', KEYS[1], string.format('%.0f', exp - now))
+return {'rotated', f[1], string.format('%.0f', exp), f[4]}`);
+
+/** KEYS[1] family; ARGV hash. Deletes the family when the hash is its current or a spent token. */
+export const REVOKE_FAMILY = script(`
+local cur = redis.call('HGET', KEYS[1], 'cur')
+if not cur then return 0 end
+if cur == ARGV[1] or redis.call('HEXISTS', KEYS[1], 's:' .. ARGV[1]) == 1 then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`);
+
+/** KEYS[1] user index. Returns its family ids. */
+export const READ_INDEX = script(`return redis.call('SMEMBERS', KEYS[1])`);
+
+/** KEYS[1] user index; ARGV family ids to remove from it. */
+export const UNINDEX_FAMILIES = script(`return redis.call('SREM', KEYS[1], unpack(ARGV))`);
+
+/** KEYS[1] any key. Deletes it. */
+export const DELETE_KEY = script(`return redis.call('DEL', KEYS[1])`);
+
+/**
+ * Runs a script by SHA-1, loading it with EVAL when the server does not have it
+ * (first use, restart, failover).
+ */
+export async function runScript(
+  client: RedisScriptClient,
+  { source, sha1 }: Script,
+  key: string,
+  ...args: (string | number)[]
+): Promise<unknown> {
+  try {
+    return await client.evalsha(sha1, 1, key, ...args);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return client.eval(source, 1, key, ...args);
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The keys of one remote issuer, fetched from its JWKS URL: kept for `cacheMaxAge`,
+ * refetched at most once per `cooldown` when a token names an unknown `kid`, each
+ * fetch bounded by `timeout` and a size cap, concurrent fetches coalesced.
+ *
+ * Written here rather than with jose's `createRemoteJWKSet` so every time read goes
+ * through the toolkit's Clock (tests drive it without sleeping) and so the owner
+ * learns when a key disappears (to empty its verified-token cache).
+ */
+
+import type { Clock } from '@org/core';
+import { importJWK, type JWK } from 'jose';
+
+/** RFC 7518 3.1 / RFC 8037: the key type and curve each asymmetric algorithm needs. */
+export const REMOTE_ALGORITHMS: Readonly<Record<string, { kty: string; crv?: string }>> = {
+  RS256: { kty: 'RSA' },
+  RS384: { kty: 'RSA' },
+  RS512: { kty: 'RSA' },
+  PS256: { kty: 'RSA' },
+  PS384: { kty: 'RSA' },
+  PS512: { kty: 'RSA' },
+  ES256: { kty: 'EC', crv: 'P-256' },
+  ES384: { kty: 'EC', crv: 'P-384' },
+  ES512: { kty: 'EC', crv: 'P-521' },
+  EdDSA: { kty: 'OKP', crv: 'Ed25519' },
+  Ed25519: { kty: 'OKP', crv: 'Ed25519' },
+};
+
+/** Public members by key type: nothing else of a fetched JWK is kept. */
+const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+  RSA: ['kty', 'n', 'e'],
+  EC: ['kty', 'crv', 'x', 'y'],
+  OKP: ['kty', 'crv', 'x'],
+};
+
+const MAX_JWKS_BYTES = 512 * 1024;
+
+interface RemoteKey {
+  readonly jwk: JWK;
+  readonly alg: string | undefined;
+  readonly imported: Map<string, Promise<CryptoKey | undefined>>;
+}
+
+export interface RemoteKeyStoreOptions {
+  readonly url: string;
+  readonly cacheMaxAge: number;
+  readonly cooldown: number;
+  readonly timeout: number;
+  readonly clock: Clock;
+  readonly fetch: typeof globalThis.fetch;
+  /** Called after a refresh dropped or replaced a key that was known before. */
+  readonly onKeyRemoved: () => void;
+}
+
+/** Keeps the public signing keys of a JWKS, keyed by kid. Keys without a kid are ignored. */
+function parseJwks(document: unknown): Map<string, RemoteKey> {
+  const keys = (document as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys)) throw new Error('the JWKS has no "keys" array');
+  const byKid = new Map<string, RemoteKey>();
+  for (const raw of keys as Record<string, unknown>[]) {
+    if (typeof raw !== 'object' || raw === null || typeof raw.kid !== 'string') continue;
+    if (raw.use !== undefined && raw.use !== 'sig') continue;
+    const members = PUBLIC_MEMBERS[String(raw.kty)];
+    if (members === undefined || byKid.has(raw.kid)) continue;
+    const jwk: Record<string, unknown> = {};
+    for (const member of members) if (raw[member] !== undefined) jwk[member] = raw[member];
+    const alg = typeof raw.alg === 'string' ? raw.alg : undefined;
+    byKid.set(raw.kid, { jwk: jwk as JWK, alg, imported: new Map() });
+  }
+  return byKid;
+}
+
+async function readCapped(response: Response): Promise<string> {
+  const reader = response.body?.getReader();
+  if (reader === undefined) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_JWKS_BYTES) {
+      await reader.cancel();
+      throw new Error(`the JWKS is larger than ${MAX_JWKS_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export class RemoteKeyStore {
+  readonly #options: RemoteKeyStoreOptions;
+  #keys: Map<string, RemoteKey> | undefined;
+  #fetchedAt = Number.NEGATIVE_INFINITY;
+  #attemptedAt = Number.NEGATIVE_INFINITY;
+  #inflight: Promise<void> | undefined;
+  #lastError: unknown = new Error('the JWKS was not fetched yet');
+
+  constructor(options: RemoteKeyStoreOptions) {
+    this.#options = options;
+  }
+
+  /** Until when (ms) the keys fetched last may be used without asking the issuer again. */
+  get freshUntil(): number {
+    return this.#fetchedAt + this.#options.cacheMaxAge;
+  }
+
+  /**
+   * The key for `kid` and `alg`, or undefined when the issuer does not publish one.
+   * Throws when the JWKS has never been fetched successfully: nothing can be verified.
+   */
+  async get(kid: string, alg: string): Promise<CryptoKey | undefined> {
+    const now = this.#options.clock.now();
+    if (this.#keys === undefined || now - this.#fetchedAt >= this.#options.cacheMaxAge) {
+      await this.#refreshIfAllowed(now);
+    }
+    if (this.#keys === undefined) throw this.#lastError;
+    let key = this.#keys?.get(kid);
+    // An unknown kid may be a key the issuer just rotated in: refetch, but at most once per cooldown.
+    if (key === undefined && (await this.#refreshIfAllowed(now))) key = this.#keys?.get(kid);
+    if (key === undefined) return undefined;
+    // RFC 8725 3.1: a key published with an `alg` is used with that algorithm only.
+    if (key.alg !== undefined && key.alg !== alg) return undefined;
+    const expected = REMOTE_ALGORITHMS[alg];
+    if (expected === undefined || key.jwk.kty !== expected.kty) return undefined;
+    if (expected.crv !== undefined && key.jwk.crv !== expected.crv) return undefined;
+    let imported = key.imported.get(alg);
+    if (imported === undefined) {
+      // A malformed published key is unusable, like a missing one.
+      imported = (importJWK({ ...key.jwk, alg }, alg) as Promise<CryptoKey>).catch(() => undefined);
+      key.imported.set(alg, imported);
+    }
+    return imported;
+  }
+
+  /** Refreshes unless one ran within the cooldown; true when this call refreshed or joined a refresh. */
+  async #refreshIfAllowed(now: number): Promise<boolean> {
+    if (this.#inflight === undefined) {
+      if (now - this.#attemptedAt < this.#options.cooldown) return false;
+      this.#attemptedAt = now;
+      this.#inflight = this.#refresh().finally(() => {
+        this.#inflight = undefined;
+      });
+    }
+    try {
+      await this.#inflight;
+    } catch (error) {
+      // A failed refresh keeps the keys already known; the cooldown spaces out retries.
+      this.#lastError = error;
+    }
+    return true;
+  }
+
+  async #refresh(): Promise<void> {
+    const { url, timeout, fetch } = this.#options;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeout);
+    try {
+      const response = await fetch(url, {
+        signal: controller.signal,
+        redirect: 'error',
+        headers: { accept: 'application/jwk-set+json, application/json' },
+      });
+      if (response.status !== 200) throw new Error(`the JWKS answered ${response.status}`);
+      const fresh = parseJwks(JSON.parse(await readCapped(response)));
+      const previous = this.#keys;
+      let dropped = false;
+      for (const [kid, known] of previous ?? []) {
+        const key = fresh.get(kid);
+        if (
+          key !== undefined &&
+          key.alg === known.alg &&
+          JSON.stringify(key.jwk) === JSON.stringify(known.jwk)
+        ) {
+          fresh.set(kid, known); // keep its imported Web Crypto keys
+        } else {
+          dropped = true;
+        }
+      }
+      this.#keys = fresh;
+      this.#fetchedAt = this.#options.clock.now();
+      if (dropped) this.#options.onKeyRemoved();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

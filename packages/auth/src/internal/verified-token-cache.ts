@@ -1,0 +1,86 @@
+/**
+ * The verified-token cache in front of signature verification. Keyed by the exact
+ * token string, so a token that differs in one byte is a miss and is verified in
+ * full. Only successful verifications are stored, and an entry is never served at
+ * or past the token's `exp`.
+ *
+ * Eviction is the CLOCK approximation of LRU: a hit only sets a flag, so the hit
+ * path is one `Map.get`, one comparison and one property write; eviction gives
+ * recently used entries a second chance by moving them to the back.
+ */
+import { ConfigurationError } from '@org/core';
+import type { AccessTokenClaims } from '../tokens/types.js';
+import type { VerifiedTokenCacheOptions } from '../tokens/verify-access-token.js';
+
+interface Entry {
+  readonly claims: AccessTokenClaims;
+  /** `exp` in milliseconds, or earlier when the keys behind it must be checked again. */
+  readonly expiresAt: number;
+  used: boolean;
+}
+
+export class VerifiedTokenCache {
+  readonly #entries = new Map<string, Entry>();
+  readonly #maxEntries: number;
+
+  constructor(options: VerifiedTokenCacheOptions) {
+    const maxEntries = options.maxEntries ?? 10_000;
+    if (!Number.isInteger(maxEntries) || maxEntries <= 0) {
+      throw new ConfigurationError(
+        `cache.maxEntries must be a positive integer; received ${String(maxEntries)}. Pass cache: false to turn the cache off.`,
+      );
+    }
+    this.#maxEntries = maxEntries;
+  }
+
+  /** Number of cached tokens. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The claims of a token verified before, when it is still before its `exp` at `now` (ms). */
+  get(token: string, now: number): AccessTokenClaims | undefined {
+    const entry = this.#entries.get(token);
+    if (entry === undefined) return undefined;
+    if (now >= entry.expiresAt) {
+      this.#entries.delete(token);
+      return undefined;
+    }
+    entry.used = true;
+    return entry.claims;
+  }
+
+  /**
+   * Stores a successful verification made at `now` (ms), to be served until `exp`
+   * or `notAfter` (ms), whichever is first; a token already past either is not stored.
+   */
+  set(
+    token: string,
+    claims: AccessTokenClaims,
+    now: number,
+    notAfter = Number.POSITIVE_INFINITY,
+  ): void {
+    const expiresAt = Math.min(claims.exp * 1000, notAfter);
+    // Accepted inside the clock tolerance, but never served from the cache past `exp`.
+    if (now >= expiresAt) return;
+    const entries = this.#entries;
+    if (entries.size >= this.#maxEntries && !entries.has(token)) this.#evict();
+    entries.set(token, { claims, expiresAt, used: false });
+  }
+
+  /** Forgets every token: called whenever a key stops signing or verifying. */
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  #evict(): void {
+    const entries = this.#entries;
+    // Each pass clears at most `size` flags, so the loop ends within two passes.
+    for (const [token, entry] of entries) {
+      entries.delete(token);
+      if (!entry.used) return;
+      entry.used = false;
+      entries.set(token, entry);
+    }
+  }
+}

@@ -1,0 +1,193 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Clock, ConfigurationError, ServiceUnavailableError } from '@org/core';
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { TokenError } from '../tokens/types.js';
+import {
+  createRemoteJwksVerifier,
+  type RemoteJwksVerifierOptions,
+} from './remote-jwks-verifier.js';
+
+const ISSUER = 'https://id.example.test/';
+const AUDIENCE = 'https://api.example.test';
+
+interface IssuerKey {
+  readonly kid: string;
+  readonly privateKey: CryptoKey;
+  readonly jwk: JWK;
+}
+
+async function issuerKey(kid: string, alg: 'RS256' | 'ES256' = 'ES256'): Promise<IssuerKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg);
+  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
+}
+
+/** A JWKS server on 127.0.0.1:0 that counts requests and can be told to hang. */
+let server: Server;
+let jwksUri: string;
+let published: IssuerKey[] = [];
+let requests = 0;
+let hang = false;
+
+let now = Date.UTC(2030, 0, 1);
+const clock: Clock & { advance(ms: number): void } = {
+  now: () => now,
+  advance: (ms) => void (now += ms),
+};
+
+const token = (key: IssuerKey, claims: Record<string, unknown> = {}, typ = 'at+jwt') =>
+  new SignJWT({
+    iss: ISSUER,
+    aud: AUDIENCE,
+    sub: 'u1',
+    jti: 'j1',
+    iat: Math.floor(now / 1000),
+    exp: Math.floor(now / 1000) + 600,
+    ...claims,
+  })
+    .setProtectedHeader({ alg: key.jwk.alg as string, kid: key.kid, typ })
+    .sign(key.privateKey);
+
+const verifierOptions = (
+  extra: Partial<RemoteJwksVerifierOptions> = {},
+): RemoteJwksVerifierOptions => ({
+  issuers: [{ issuer: ISSUER, jwksUri }],
+  audience: AUDIENCE,
+  clock,
+  cacheMaxAge: 600_000,
+  cooldown: 30_000,
+  ...extra,
+});
+
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+
+beforeEach(async () => {
+  published = [await issuerKey('k1'), await issuerKey('r1', 'RS256')];
+  requests = 0;
+  hang = false;
+  server = createServer((_req, res) => {
+    requests++;
+    if (hang) return; // never answers
+    res.setHeader('content-type', 'application/jwk-set+json');
+    // A careless issuer that leaks a private member: it must never be used.
+    res.end(JSON.stringify({ keys: published.map((key) => ({ ...key.jwk, d: 'leaked' })) }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+});
+
+afterEach(async () => {
+  vi.useRealTimers();
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+describe('createRemoteJwksVerifier', () => {
+  it('verifies tokens of an allowed issuer with one JWKS fetch for many tokens', async () => {
+    const verifier = createRemoteJwksVerifier(verifierOptions());
+    const [es, rs] = published as [IssuerKey, IssuerKey];
+    await expect(verifier.verify(await token(es))).resolves.toMatchObject({
+      sub: 'u1',
+      iss: ISSUER,
+    });
+    await expect(verifier.verify(await token(rs, { sub: 'u2' }))).resolves.toMatchObject({
+      sub: 'u2',
+    });
+    expect(requests).toBe(1);
+  });
+
+  it('rejects other issuers before fetching anything, and iss as an array', async () => {
+    const verifier = createRemoteJwksVerifier(verifierOptions());
+    const key = published[0] as IssuerKey;
+    const other = await token(key, { iss: 'https://evil.test/' });
+    expect(await rejection(verifier.verify(other))).toMatchObject({ code: 'ERR_TOKEN_INVALID' });
+    expect(await rejection(verifier.verify(await token(key, { iss: [ISSUER] })))).toBeInstanceOf(
+      TokenError,
+    );
+    expect(await rejection(verifier.verify('garbage'))).toBeInstanceOf(TokenError);
+    expect(requests).toBe(0);
+  });
+
+  it('refetches for an unknown kid at most once per cooldown, and picks up a rotated-in key', async () => {
+    const verifier = createRemoteJwksVerifier(verifierOptions());
+    await verifier.verify(await token(published[0] as IssuerKey));
+    const rotatedIn = await issuerKey('k2');
+    const unknown = await token(rotatedIn);
+    expect(await rejection(verifier.verify(unknown))).toMatchObject({ code: 'ERR_TOKEN_INVALID' });
+    expect(requests).toBe(1); // inside the cooldown of the first fetch
+    published.push(rotatedIn);
+    clock.advance(30_000);
+    await expect(verifier.verify(unknown)).resolves.toMatchObject({ sub: 'u1' });
+    expect(requests).toBe(2);
+    // A flood of random kids costs at most one request per cooldown.
+    for (let i = 0; i < 5; i++)
+      await rejection(verifier.verify(await token(await issuerKey(`x${i}`))));
+    expect(requests).toBe(2);
+  });
+
+  it('refetches after cacheMaxAge, and a key dropped by the issuer stops verifying', async () => {
+    const verifier = createRemoteJwksVerifier(verifierOptions({ cacheMaxAge: 60_000 }));
+    const [es, rs] = published as [IssuerKey, IssuerKey];
+    const esToken = await token(es);
+    await verifier.verify(esToken);
+    await verifier.verify(await token(rs));
+    published = [rs];
+    clock.advance(59_000);
+    await expect(verifier.verify(esToken)).resolves.toBeDefined(); // cached JWKS and token
+    expect(requests).toBe(1);
+    clock.advance(1_000);
+    expect(await rejection(verifier.verify(esToken))).toMatchObject({ code: 'ERR_TOKEN_INVALID' });
+    expect(requests).toBe(2);
+  });
+
+  it('keeps only the key algorithm and public members: a relabelled or HS256 token fails', async () => {
+    const verifier = createRemoteJwksVerifier(verifierOptions());
+    const es = published[0] as IssuerKey;
+    const [, payload, signature] = (await token(es)).split('.');
+    const relabel = (alg: string) =>
+      `${Buffer.from(JSON.stringify({ alg, kid: es.kid, typ: 'at+jwt' })).toString('base64url')}.${payload}.${signature}`;
+    for (const alg of ['ES384', 'RS256', 'HS256', 'none']) {
+      expect(await rejection(verifier.verify(relabel(alg)))).toBeInstanceOf(TokenError);
+    }
+    expect(await rejection(verifier.verify(await token(es, {}, 'JWT')))).toBeInstanceOf(TokenError);
+  });
+
+  it('accepts typ JWT when typ is false, still checking the audience', async () => {
+    const verifier = createRemoteJwksVerifier(verifierOptions({ typ: false }));
+    const es = published[0] as IssuerKey;
+    await expect(verifier.verify(await token(es, {}, 'JWT'))).resolves.toBeDefined();
+    expect(
+      await rejection(verifier.verify(await token(es, { aud: 'spa-client' }, 'JWT'))),
+    ).toBeInstanceOf(TokenError);
+  });
+
+  it('times out a hanging JWKS request and fails closed with a 503', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    hang = true;
+    const verifier = createRemoteJwksVerifier(verifierOptions({ timeout: 2_000 }));
+    const pending = rejection(verifier.verify(await token(published[0] as IssuerKey)));
+    await vi.waitUntil(() => requests === 1, { interval: 1, timeout: 5_000 });
+    await vi.advanceTimersByTimeAsync(2_000);
+    const error = await pending;
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ status: 503, code: 'ERR_JWKS_UNAVAILABLE' });
+  });
+
+  it('refuses unsafe configuration at start-up', () => {
+    const make = (extra: Partial<RemoteJwksVerifierOptions>) => () =>
+      createRemoteJwksVerifier(verifierOptions(extra));
+    expect(make({ issuers: [{ issuer: ISSUER, jwksUri: 'http://id.example.test/jwks' }] })).toThrow(
+      /https/,
+    );
+    expect(make({ issuers: [{ issuer: ISSUER, jwksUri, algorithms: ['HS256'] }] })).toThrow(
+      /never HS/,
+    );
+    expect(make({ issuers: [] })).toThrow(ConfigurationError);
+    expect(make({ timeout: 0 })).toThrow(/timeout/);
+  });
+});

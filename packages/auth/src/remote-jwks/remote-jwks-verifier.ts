@@ -1,0 +1,184 @@
+import { type Clock, ConfigurationError, ServiceUnavailableError, systemClock } from '@org/core';
+import { decodeJwt, type JWTHeaderParameters } from 'jose';
+import { REMOTE_ALGORITHMS, RemoteKeyStore } from '../internal/remote-key-store.js';
+import { VerifiedTokenCache } from '../internal/verified-token-cache.js';
+import { checkLimits, invalidToken, type JwtRules, verifyJwt } from '../internal/verify-jwt.js';
+import type { AccessTokenClaims, AccessTokenVerifier } from '../tokens/types.js';
+import type { VerifiedTokenCacheOptions } from '../tokens/verify-access-token.js';
+
+/** One trusted issuer and where its keys are published. */
+export interface RemoteIssuer {
+  /** The exact `iss` of its tokens, for example `https://tenant.eu.auth0.com/`. */
+  issuer: string;
+  /** Its JWKS URL. https, except on a loopback host. Never taken from a token. */
+  jwksUri: string;
+  /** Algorithms accepted from this issuer; asymmetric only. @default ['RS256', 'ES256', 'EdDSA'] */
+  algorithms?: readonly string[];
+}
+
+/** Options of {@link createRemoteJwksVerifier}. */
+export interface RemoteJwksVerifierOptions {
+  /** The issuer allow-list. A token from any other `iss` is rejected before any key is fetched. */
+  issuers: readonly RemoteIssuer[];
+  /** The audience this service accepts: the token's `aud` must contain it, or one of these. */
+  audience: string | readonly string[];
+  /**
+   * Required `typ` header (RFC 9068 2.1). `false` skips the check for issuers that
+   * send `JWT`; the audience check then keeps ID tokens (whose `aud` is a client) out.
+   * @default 'at+jwt'
+   */
+  typ?: string | false;
+  /** Milliseconds a fetched JWKS is used before it is fetched again. @default 600000 (10 minutes) */
+  cacheMaxAge?: number;
+  /** Least milliseconds between two fetches of one JWKS, also when a token names an unknown `kid`. @default 30000 */
+  cooldown?: number;
+  /** Milliseconds a JWKS request may take. @default 5000 */
+  timeout?: number;
+  /** Seconds of leeway for `exp`, `nbf` and `iat`. @default 30 */
+  clockTolerance?: number;
+  /** Longest accepted token in characters, rejected before parsing. @default 8192 */
+  maxTokenLength?: number;
+  /** Verified-token cache; emptied when a fetched JWKS drops or replaces a key. `false` turns it off. @default { maxEntries: 10000 } */
+  cache?: false | VerifiedTokenCacheOptions;
+  /** Source of the current time. @default systemClock */
+  clock?: Clock;
+  /** The fetch used for JWKS requests. @default globalThis.fetch */
+  fetch?: typeof globalThis.fetch;
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function checkUri(uri: string): void {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new ConfigurationError(`jwksUri ${JSON.stringify(uri)} is not a URL.`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
+    throw new ConfigurationError(`jwksUri ${uri} must use https (http only on a loopback host).`);
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new ConfigurationError(
+      `${name} must be a positive number of milliseconds; received ${String(value)}.`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Verifies access tokens issued by other services (Auth0, Keycloak, another
+ * instance of this toolkit) with keys from their JWKS. The issuer is read from the
+ * token only to pick an entry of the allow-list; the JWKS URL always comes from
+ * configuration. Every other rule is the one of {@link createAccessTokenVerifier}.
+ *
+ * If a JWKS has never been fetched successfully, `verify` rejects with a 503
+ * `ServiceUnavailableError` (`ERR_JWKS_UNAVAILABLE`): fail closed, and not the
+ * client's fault.
+ *
+ * @example
+ * ```ts
+ * const verifier = createRemoteJwksVerifier({
+ *   issuers: [{ issuer: 'https://id.example.com/', jwksUri: 'https://id.example.com/.well-known/jwks.json' }],
+ *   audience: 'https://api.example.com',
+ * });
+ * ```
+ */
+export function createRemoteJwksVerifier(options: RemoteJwksVerifierOptions): AccessTokenVerifier {
+  const clock = options.clock ?? systemClock;
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const cacheMaxAge = positive('cacheMaxAge', options.cacheMaxAge ?? 600_000);
+  const cooldown = positive('cooldown', options.cooldown ?? 30_000);
+  const timeout = positive('timeout', options.timeout ?? 5_000);
+  const typ = options.typ ?? 'at+jwt';
+  const cache = options.cache === false ? undefined : new VerifiedTokenCache(options.cache ?? {});
+  const clockTolerance = options.clockTolerance ?? 30;
+  const maxTokenLength = options.maxTokenLength ?? 8192;
+  checkLimits(clockTolerance, maxTokenLength);
+  if (options.issuers.length === 0)
+    throw new ConfigurationError('issuers must list at least one issuer.');
+
+  let generation = 0;
+  const byIssuer = new Map<
+    string,
+    { rules: JwtRules; algorithms: readonly string[]; store: RemoteKeyStore }
+  >();
+  for (const entry of options.issuers) {
+    checkUri(entry.jwksUri);
+    const algorithms = entry.algorithms ?? ['RS256', 'ES256', 'EdDSA'];
+    for (const alg of algorithms) {
+      if (REMOTE_ALGORITHMS[alg] === undefined) {
+        throw new ConfigurationError(
+          `algorithms of ${entry.issuer} has ${alg}; accepted are ${Object.keys(REMOTE_ALGORITHMS).join(', ')} (never HS*, none).`,
+        );
+      }
+    }
+    const store = new RemoteKeyStore({
+      url: entry.jwksUri,
+      cacheMaxAge,
+      cooldown,
+      timeout,
+      clock,
+      fetch: fetchImpl,
+      onKeyRemoved: () => {
+        generation++;
+        cache?.clear();
+      },
+    });
+    const rules: JwtRules = {
+      issuer: entry.issuer,
+      audience: options.audience,
+      typ: typ === false ? undefined : typ,
+      clockTolerance,
+      maxTokenLength,
+    };
+    byIssuer.set(entry.issuer, { rules, algorithms: Object.freeze([...algorithms]), store });
+  }
+
+  const verifyUncached = async (token: string, now: number): Promise<AccessTokenClaims> => {
+    if (typeof token !== 'string' || token.length > maxTokenLength)
+      throw invalidToken('not a string, or longer than maxTokenLength');
+    let iss: unknown;
+    try {
+      ({ iss } = decodeJwt(token));
+    } catch {
+      throw invalidToken('not a JWT');
+    }
+    // The allow-list decides before any network request: a token never chooses what we fetch.
+    const trusted = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
+    if (trusted === undefined) throw invalidToken('issuer not allowed');
+    const resolveKey = async (header: JWTHeaderParameters): Promise<CryptoKey> => {
+      if (typeof header.kid !== 'string') throw invalidToken('no "kid"');
+      let key: CryptoKey | undefined;
+      try {
+        key = await trusted.store.get(header.kid, header.alg);
+      } catch (cause) {
+        throw new ServiceUnavailableError({
+          code: 'ERR_JWKS_UNAVAILABLE',
+          detail: 'The keys of the token issuer could not be fetched.',
+          cause,
+        });
+      }
+      if (key === undefined) throw invalidToken('unknown "kid" or "alg" for the key');
+      return key;
+    };
+    const started = generation;
+    const claims = await verifyJwt(token, resolveKey, trusted.algorithms, trusted.rules, now);
+    // Not cached when a key was dropped meanwhile (the result may rest on it), and never
+    // longer than the JWKS it was checked against, so a key the issuer drops is noticed.
+    if (started === generation) cache?.set(token, claims, now, trusted.store.freshUntil);
+    return claims;
+  };
+
+  return {
+    verify(token: string): Promise<AccessTokenClaims> {
+      const now = clock.now();
+      const hit =
+        cache !== undefined && typeof token === 'string' ? cache.get(token, now) : undefined;
+      return hit === undefined ? verifyUncached(token, now) : Promise.resolve(hit);
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import type { Clock } from '@org/core';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createKeySet, type KeySet } from '../keys/key-set.js';
+import { generateSigningKey } from '../keys/signing-key.js';
+import { createAccessTokenSigner } from './sign-access-token.js';
+import { TokenError } from './types.js';
+import { createAccessTokenVerifier } from './verify-access-token.js';
+
+const options = { issuer: 'https://api.example.test', audience: 'api' };
+
+/** A clock the test moves by hand. */
+function fakeClock(start = Date.UTC(2030, 0, 1)): Clock & { advance(ms: number): void } {
+  let now = start;
+  return { now: () => now, advance: (ms) => void (now += ms) };
+}
+
+let keySet: KeySet;
+let clock: ReturnType<typeof fakeClock>;
+const sign = async (expiresIn = 60) =>
+  (await createAccessTokenSigner({ keySet, ...options, clock }).sign({ subject: 'u1', expiresIn }))
+    .token;
+
+beforeEach(async () => {
+  keySet = createKeySet({ signingKey: await generateSigningKey('ES256') });
+  clock = fakeClock();
+});
+
+describe('verified-token cache', () => {
+  it('answers a repeated token from the cache', async () => {
+    const verifier = createAccessTokenVerifier({ keySet, ...options, clock });
+    const token = await sign();
+    const first = await verifier.verify(token);
+    expect(verifier.cacheSize).toBe(1);
+    // Same object: no signature check, no parsing.
+    expect(await verifier.verify(token)).toBe(first);
+  });
+
+  it('never answers from the cache at or past exp, even inside the clock tolerance', async () => {
+    const verifier = createAccessTokenVerifier({ keySet, ...options, clock });
+    const token = await sign(60);
+    const first = await verifier.verify(token);
+    clock.advance(60_000); // exactly exp
+    const second = await verifier.verify(token); // accepted by the 30 s tolerance, but verified again
+    expect(second).not.toBe(first);
+    expect(verifier.cacheSize).toBe(0); // and not cached again
+    clock.advance(31_000);
+    const error = await verifier.verify(token).catch((e: unknown) => e);
+    expect((error as TokenError).code).toBe('ERR_TOKEN_EXPIRED');
+  });
+
+  it('with no tolerance, an expired cached token is EXPIRED at once', async () => {
+    const verifier = createAccessTokenVerifier({ keySet, ...options, clock, clockTolerance: 0 });
+    const token = await sign(60);
+    await verifier.verify(token);
+    clock.advance(59_999);
+    await expect(verifier.verify(token)).resolves.toBeDefined();
+    clock.advance(1);
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'ERR_TOKEN_EXPIRED' });
+  });
+
+  it('keeps only successes, keyed by the exact string', async () => {
+    const verifier = createAccessTokenVerifier({ keySet, ...options, clock });
+    const token = await sign();
+    await expect(verifier.verify(`${token}x`)).rejects.toBeInstanceOf(TokenError);
+    await expect(verifier.verify(`${token.slice(0, -2)}AA`)).rejects.toBeInstanceOf(TokenError);
+    expect(verifier.cacheSize).toBe(0);
+    await verifier.verify(token);
+    await expect(verifier.verify(` ${token}`)).rejects.toBeInstanceOf(TokenError);
+    expect(verifier.cacheSize).toBe(1);
+  });
+
+  it('is emptied when a key is retired or removed, so a removed key fails at once', async () => {
+    const verifier = createAccessTokenVerifier({ keySet, ...options, clock });
+    const oldKid = keySet.signingKey?.kid as string;
+    const token = await sign();
+    await verifier.verify(token);
+    keySet.add(await generateSigningKey('ES256'));
+    expect(verifier.cacheSize).toBe(1); // adding a key changes nothing verified
+    keySet.rotate(await generateSigningKey('ES256'));
+    expect(verifier.cacheSize).toBe(0);
+    await verifier.verify(token);
+    expect(verifier.cacheSize).toBe(1);
+    keySet.remove(oldKid);
+    expect(verifier.cacheSize).toBe(0);
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'ERR_TOKEN_INVALID' });
+  });
+
+  it('is bounded, evicting the least recently used', async () => {
+    const verifier = createAccessTokenVerifier({
+      keySet,
+      ...options,
+      clock,
+      cache: { maxEntries: 2 },
+    });
+    const [a, b, c] = [await sign(), await sign(), await sign()];
+    const claimsA = await verifier.verify(a);
+    const claimsB = await verifier.verify(b);
+    expect(await verifier.verify(a)).toBe(claimsA); // a is now recently used
+    await verifier.verify(c); // evicts b
+    expect(verifier.cacheSize).toBe(2);
+    expect(await verifier.verify(a)).toBe(claimsA);
+    expect(await verifier.verify(b)).not.toBe(claimsB);
+  });
+
+  it('can be turned off', async () => {
+    const verifier = createAccessTokenVerifier({ keySet, ...options, clock, cache: false });
+    const token = await sign();
+    const first = await verifier.verify(token);
+    expect(await verifier.verify(token)).not.toBe(first);
+    expect(await verifier.verify(token)).toEqual(first);
+    expect(verifier.cacheSize).toBe(0);
+  });
+
+  it('refuses a bad size at start-up, naming the option', () => {
+    expect(() =>
+      createAccessTokenVerifier({ keySet, ...options, cache: { maxEntries: 0 } }),
+    ).toThrow(/cache\.maxEntries/);
+    expect(() => createAccessTokenVerifier({ keySet, ...options, clockTolerance: -1 })).toThrow(
+      /clockTolerance/,
+    );
+    expect(() => createAccessTokenVerifier({ keySet, ...options, maxTokenLength: 10 })).toThrow(
+      /maxTokenLength/,
+    );
+  });
+});
