@@ -11,7 +11,7 @@
  * serve({ fetch: app.fetch, port: 3000 }); // @hono/node-server
  * ```
  *
- * @module
+ * @module \@org/core/hono
  */
 import type {
   Env,
@@ -56,7 +56,10 @@ export interface HonoAdapter {
    */
   route<M extends DependencyMap>(
     dependencies: M,
-  ): MiddlewareHandler<{ Variables: ResolvedValues<M> }>;
+  ): MiddlewareHandler<{
+    /** The resolved value of each dependency, read with `c.get(name)`. */
+    Variables: ResolvedValues<M>;
+  }>;
   /** A hono handler that runs a framework-neutral one and sends its {@link Reply}. */
   endpoint<E extends Env = Env>(handler: HonoEndpoint<E>): Handler<E>;
   /** The toolkit context of a request. Throws when {@link HonoAdapter.middleware} did not run. */
@@ -118,7 +121,8 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
     outgoing?.once('close', () => {
       const aborted = !outgoing.writableFinished;
       const status = aborted && !outgoing.headersSent ? 0 : outgoing.statusCode;
-      void finish(status, aborted, outgoing.getHeader('content-length'));
+      // node-server passes the Response's headers straight to writeHead: read them there.
+      void finish(status, aborted, c.res.headers.get('content-length') ?? outgoing.getHeader('content-length'));
     });
     try {
       await toolkit.runInContext(ctx, async () => {

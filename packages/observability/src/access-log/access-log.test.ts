@@ -1,0 +1,225 @@
+import { request as httpRequest } from 'node:http';
+import {
+  ConfigurationError,
+  clientIpKey,
+  createToolkit,
+  type Plugin,
+  principalIdKey,
+} from '@org/core';
+import { adapters, type RunningApp } from '@org/test-support';
+import { afterEach, describe, expect, it } from 'vitest';
+import { deferred } from '../../test/deferred.js';
+import { captureLogs, type LogCapture } from '../../test/log-capture.js';
+import { createLogger } from '../logging/create-logger.js';
+import { requestId } from '../request-id/request-id.js';
+import { accessLog } from './access-log.js';
+
+const SECRETS = {
+  header: 'hdr-s3cr3t-0001',
+  cookie: 'cookie-s3cr3t-0002',
+  query: 'query-s3cr3t-0003',
+  password: 'body-s3cr3t-0004',
+  refresh: 'body-s3cr3t-0005',
+};
+
+describe('accessLog options', () => {
+  it('requires a logger', () => {
+    expect(() => accessLog({} as never)).toThrow(ConfigurationError);
+    expect(() => accessLog({ logger: console as never, skip: 1 as never })).toThrow(/skip/);
+  });
+});
+
+describe.each(adapters)('accessLog on $name', (fixture) => {
+  let app: RunningApp | undefined;
+  let logs: LogCapture;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  const start = async (extraPlugins: Plugin[] = []) => {
+    logs = captureLogs();
+    const logger = createLogger({ destination: logs.stream });
+    const started = deferred();
+    const toolkit = createToolkit({
+      plugins: [requestId(), ...extraPlugins, accessLog({ logger })],
+    });
+    app = await fixture.start(toolkit, [
+      {
+        method: 'GET',
+        path: '/users/:id',
+        handler: async (ctx) => {
+          logger.info({ step: 'before' }, 'handler start');
+          await new Promise((resolve) => setImmediate(resolve));
+          await Promise.all([1, 2].map(async (n) => logger.debug({ n }, 'parallel')));
+          logger.info({ step: 'after', id: ctx.request.params.id }, 'handler end');
+          return { body: { id: ctx.request.params.id } };
+        },
+      },
+      {
+        method: 'POST',
+        path: '/login',
+        handler: async (ctx) => {
+          const body = await ctx.request.body();
+          logger.info(
+            {
+              headers: {
+                authorization: ctx.request.header('authorization'),
+                cookie: ctx.request.header('cookie'),
+              },
+              body,
+              url: `${ctx.request.path}?${ctx.request.query.toString()}`,
+            },
+            'login attempt',
+          );
+          return { body: { ok: true } };
+        },
+      },
+      {
+        method: 'GET',
+        path: '/boom',
+        handler: () => {
+          throw new Error('database exploded');
+        },
+      },
+      {
+        method: 'GET',
+        path: '/slow',
+        handler: async (ctx) => {
+          started.resolve();
+          await new Promise<void>((resolve) =>
+            ctx.signal.addEventListener('abort', () => resolve()),
+          );
+          return { body: 'late' };
+        },
+      },
+    ]);
+    return { url: app.url, started: started.promise };
+  };
+
+  const accessLineOf = (id: string) =>
+    logs.waitFor((l) => l.request_id === id && l.msg === 'request completed');
+
+  it('writes one line per request with method, route template, status, duration, bytes, ip', async () => {
+    const { url } = await start();
+    const response = await fetch(`${url}/users/42`, { headers: { 'x-request-id': 'one' } });
+    await response.text();
+    const line = await accessLineOf('one');
+    expect(line).toMatchObject({
+      level: 30,
+      request_id: 'one',
+      method: 'GET',
+      route: '/users/:id',
+      status: 200,
+      client_ip: expect.stringMatching(/127\.0\.0\.1/),
+      aborted: false,
+    });
+    expect(line.duration_ms).toBeTypeOf('number');
+    expect(line.bytes).toBeTypeOf('number');
+    expect(line).not.toHaveProperty('user_id');
+    expect(JSON.stringify(line)).not.toContain('/users/42');
+
+    await fetch(`${url}/nowhere/7`, { headers: { 'x-request-id': 'two' } });
+    expect(await accessLineOf('two')).toMatchObject({ route: 'unmatched', status: 404 });
+    expect(logs.lines.filter((l) => l.msg === 'request completed')).toHaveLength(2);
+  });
+
+  it('reports the body bytes sent', async () => {
+    const { url } = await start();
+    const response = await fetch(`${url}/users/12345`, { headers: { 'x-request-id': 'sized' } });
+    const length = Buffer.byteLength(await response.text());
+    expect(Number(response.headers.get('content-length'))).toBe(length);
+    expect(await accessLineOf('sized')).toMatchObject({ bytes: length });
+  });
+
+  it('tags every line written during a request with that request id, under concurrency', async () => {
+    const { url } = await start();
+    const ids = Array.from({ length: 20 }, (_, i) => `req-${i}`);
+    await Promise.all(
+      ids.map((id, i) =>
+        fetch(`${url}/users/${i}`, { headers: { 'x-request-id': id } }).then((r) => r.text()),
+      ),
+    );
+    await Promise.all(ids.map(accessLineOf));
+    for (const [i, id] of ids.entries()) {
+      const lines = logs.lines.filter((l) => l.request_id === id);
+      expect(lines.map((l) => l.msg)).toEqual([
+        'handler start',
+        'handler end',
+        'request completed',
+      ]);
+      expect(lines[1]).toMatchObject({ id: String(i) });
+    }
+    expect(logs.lines.every((l) => typeof l.request_id === 'string')).toBe(true);
+  });
+
+  it('adds the principal and the resolved client ip when other packages set them', async () => {
+    const identify: Plugin = {
+      name: 'fake-auth',
+      onRequest(ctx) {
+        ctx.set(principalIdKey, 'user-7');
+        ctx.set(clientIpKey, '203.0.113.9');
+      },
+    };
+    const { url } = await start([identify]);
+    await fetch(`${url}/users/1`, { headers: { 'x-request-id': 'authed' } });
+    expect(await accessLineOf('authed')).toMatchObject({
+      user_id: 'user-7',
+      client_ip: '203.0.113.9',
+    });
+  });
+
+  it('logs a 5xx at error level, and the error with its stack once', async () => {
+    const { url } = await start();
+    const response = await fetch(`${url}/boom`, { headers: { 'x-request-id': 'boom' } });
+    expect(response.status).toBe(500);
+    expect(await response.text()).not.toContain('database exploded');
+    expect(await accessLineOf('boom')).toMatchObject({ level: 50, status: 500, route: '/boom' });
+    const errorLine = await logs.waitFor((l) => l.msg === 'request failed');
+    expect(errorLine).toMatchObject({ level: 50, request_id: 'boom', route: '/boom' });
+    expect((errorLine.err as { stack: string }).stack).toContain('database exploded');
+  });
+
+  it('never writes a secret from headers, cookies, query or body', async () => {
+    const { url } = await start();
+    const response = await fetch(`${url}/login?access_token=${SECRETS.query}&next=/home`, {
+      method: 'POST',
+      headers: {
+        'x-request-id': 'secrets',
+        authorization: `Bearer ${SECRETS.header}`,
+        cookie: `session=${SECRETS.cookie}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        email: 'a@example.com',
+        password: SECRETS.password,
+        device: { tokens: [{ refresh_token: SECRETS.refresh }] },
+      }),
+    });
+    expect(response.status).toBe(200);
+    const line = await logs.waitFor((l) => l.msg === 'login attempt');
+    expect(line).toMatchObject({
+      request_id: 'secrets',
+      headers: { authorization: '[REDACTED]', cookie: '[REDACTED]' },
+      body: { email: 'a@example.com', password: '[REDACTED]' },
+    });
+    await accessLineOf('secrets');
+    for (const secret of Object.values(SECRETS)) expect(logs.text()).not.toContain(secret);
+  });
+
+  it('writes exactly one line, marked aborted, when the client goes away', async () => {
+    const { url, started } = await start();
+    const req = httpRequest(`${url}/slow`, { headers: { 'x-request-id': 'gone' } });
+    req.on('error', () => {});
+    req.end();
+    await started;
+    req.destroy();
+    expect(await accessLineOf('gone')).toMatchObject({ aborted: true, route: '/slow' });
+    // A later request's line proves the aborted one was not written twice meanwhile.
+    await fetch(`${url}/users/1`, { headers: { 'x-request-id': 'after' } });
+    await accessLineOf('after');
+    expect(
+      logs.lines.filter((l) => l.request_id === 'gone' && l.msg === 'request completed'),
+    ).toHaveLength(1);
+  });
+});

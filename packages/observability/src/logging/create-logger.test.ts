@@ -1,0 +1,171 @@
+import { type ContextManager, context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { ConfigurationError } from '@org/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { captureLogs } from '../../test/log-capture.js';
+import { createLogger } from './create-logger.js';
+
+const SECRETS = ['s3cr3t-auth', 's3cr3t-cookie', 's3cr3t-pass', 's3cr3t-refresh', 's3cr3t-query'];
+
+describe('createLogger', () => {
+  it('writes JSON lines at the configured level and above', () => {
+    const logs = captureLogs();
+    const logger = createLogger({ level: 'warn', destination: logs.stream });
+    logger.info('hidden');
+    logger.warn({ n: 1 }, 'shown');
+    expect(logs.lines).toHaveLength(1);
+    expect(logs.lines[0]).toMatchObject({ level: 40, n: 1, msg: 'shown' });
+  });
+
+  it('rejects a bad level or maxDepth at construction, naming the option', () => {
+    expect(() => createLogger({ level: 'loud' as never })).toThrow(ConfigurationError);
+    expect(() => createLogger({ level: 'loud' as never })).toThrow(/level/);
+    expect(() => createLogger({ maxDepth: 0 })).toThrow(/maxDepth/);
+    expect(() => createLogger({ redactFields: [''] })).toThrow(/redactFields/);
+  });
+
+  it('redacts secret fields at any depth, whatever their spelling, without touching the input', () => {
+    const logs = captureLogs();
+    const logger = createLogger({ destination: logs.stream });
+    const input = {
+      headers: { authorization: 'Bearer s3cr3t-auth', Cookie: 's3cr3t-cookie', accept: 'json' },
+      body: {
+        user: { profile: { settings: { password: 's3cr3t-pass', theme: 'dark' } } },
+        sessions: [{ refreshToken: 's3cr3t-refresh' }, { id: 2 }],
+      },
+    };
+    const before = structuredClone(input);
+    logger.info(input, 'request');
+    expect(input).toEqual(before);
+    expect(logs.lines[0]).toMatchObject({
+      headers: { authorization: '[REDACTED]', Cookie: '[REDACTED]', accept: 'json' },
+      body: {
+        user: { profile: { settings: { password: '[REDACTED]', theme: 'dark' } } },
+        sessions: [{ refreshToken: '[REDACTED]' }, { id: 2 }],
+      },
+    });
+    for (const secret of SECRETS) expect(logs.text()).not.toContain(secret);
+  });
+
+  it('masks tokens in query strings, credentials and JSON text, in messages and values', () => {
+    const logs = captureLogs();
+    const logger = createLogger({ destination: logs.stream });
+    logger.info('callback /cb?code=1&access_token=s3cr3t-query&state=x');
+    logger.info({ url: '/x?token=s3cr3t-query#top', note: 'auth was Bearer s3cr3t-auth' }, 'v');
+    logger.info({ raw: '{"password":"s3cr3t-pass","name":"ann"}' }, 'json text');
+    logger.info('%s then %s', 'refresh_token=s3cr3t-refresh', 'ok');
+    expect(logs.lines[0]?.msg).toBe('callback /cb?code=1&access_token=[REDACTED]&state=x');
+    expect(logs.lines[1]).toMatchObject({
+      url: '/x?token=[REDACTED]#top',
+      note: 'auth was Bearer [REDACTED]',
+    });
+    expect(logs.lines[2]?.raw).toBe('{"password":"[REDACTED]","name":"ann"}');
+    for (const secret of SECRETS) expect(logs.text()).not.toContain(secret);
+  });
+
+  it('redacts inside errors (an HTTP client error carrying request headers) and keeps the stack', () => {
+    const logs = captureLogs();
+    const logger = createLogger({ destination: logs.stream });
+    const error = Object.assign(new Error('upstream said 401'), {
+      config: { headers: { Authorization: 'Bearer s3cr3t-auth' } },
+    });
+    logger.error({ err: error, nested: { cause: error } }, 'call failed');
+    logger.error(error);
+    const redactedConfig = { headers: { Authorization: '[REDACTED]' } };
+    expect(logs.lines[0]).toMatchObject({
+      err: { stack: expect.stringContaining('upstream said 401'), config: redactedConfig },
+      nested: { cause: { config: redactedConfig } },
+    });
+    expect(logs.lines[1]).toMatchObject({ err: { type: 'Error', config: redactedConfig } });
+    expect(logs.text()).not.toContain('s3cr3t-auth');
+  });
+
+  it('redacts child bindings, extra field names and truncates past maxDepth', () => {
+    const logs = captureLogs();
+    const logger = createLogger({ destination: logs.stream, redactFields: ['ssn'], maxDepth: 3 });
+    logger.child({ secret: 's3cr3t-pass' }).info({ ssn: '123-45', a: { b: { c: { d: 1 } } } }, 'x');
+    expect(logs.lines[0]).toMatchObject({
+      secret: '[REDACTED]',
+      ssn: '[REDACTED]',
+      a: { b: { c: '[Truncated]' } },
+    });
+  });
+
+  it('adds nothing request-related outside a request', () => {
+    const logs = captureLogs();
+    createLogger({ destination: logs.stream }).info('boot');
+    expect(logs.lines[0]).not.toHaveProperty('request_id');
+    expect(logs.lines[0]).not.toHaveProperty('trace_id');
+  });
+
+  it('writes pretty lines through pino-pretty when asked', () => {
+    const chunks: string[] = [];
+    const logger = createLogger({
+      pretty: true,
+      destination: { write: (line: string) => void chunks.push(line) },
+    });
+    logger.info({ password: 's3cr3t-pass' }, 'hello pretty');
+    const text = chunks.join('');
+    expect(text).toContain('hello pretty');
+    expect(text).toContain('INFO');
+    expect(() => JSON.parse(text)).toThrow();
+    expect(text).not.toContain('s3cr3t-pass');
+  });
+});
+
+describe('createLogger with OpenTelemetry', () => {
+  /** A synchronous context manager: enough to make a span active around a call. */
+  const stack = [ROOT_CONTEXT];
+  const manager: ContextManager = {
+    active: () => stack[stack.length - 1] ?? ROOT_CONTEXT,
+    with(ctx, fn, thisArg, ...args) {
+      stack.push(ctx);
+      try {
+        return fn.call(thisArg, ...args);
+      } finally {
+        stack.pop();
+      }
+    },
+    bind: (_ctx, target) => target,
+    enable() {
+      return manager;
+    },
+    disable() {
+      return manager;
+    },
+  };
+  afterEach(() => context.disable());
+
+  it('takes trace_id and span_id from the active span', () => {
+    context.setGlobalContextManager(manager);
+    const logs = captureLogs();
+    const logger = createLogger({ destination: logs.stream });
+    const span = trace.wrapSpanContext({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: 1,
+    });
+    context.with(trace.setSpan(ROOT_CONTEXT, span), () => logger.info('in span'));
+    logger.info('no span');
+    expect(logs.lines[0]).toMatchObject({
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      span_id: '00f067aa0ba902b7',
+    });
+    expect(logs.lines[1]).not.toHaveProperty('trace_id');
+  });
+});
+
+describe('createLogger without pino-pretty', () => {
+  afterEach(() => {
+    vi.doUnmock('../internal/optional-peer.js');
+    vi.resetModules();
+  });
+
+  it('falls back to JSON lines', async () => {
+    vi.resetModules();
+    vi.doMock('../internal/optional-peer.js', () => ({ loadOptionalPeer: () => undefined }));
+    const { createLogger: createWithoutPeers } = await import('./create-logger.js');
+    const logs = captureLogs();
+    createWithoutPeers({ pretty: true, destination: logs.stream }).info('still json');
+    expect(logs.lines[0]).toMatchObject({ level: 30, msg: 'still json' });
+  });
+});

@@ -1,0 +1,179 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import {
+  type AuthOutcomeEvent,
+  authOutcomeChannel,
+  ConfigurationError,
+  type Context,
+  createContextKey,
+  type Plugin,
+  type RateLimitDecisionEvent,
+  type Reply,
+  type ResponseInfo,
+  rateLimitDecisionChannel,
+} from '@org/core';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { positiveInteger } from '../internal/options.js';
+import { BoundedValues, methodLabel, RequestLabels } from './bounded-labels.js';
+import { createMetricsHandler, type MetricsAuthorization } from './metrics-endpoint.js';
+
+/** Options of {@link createMetrics}. */
+export interface MetricsOptions {
+  /** The registry metrics are registered in. @default a new Registry (never prom-client's global one) */
+  registry?: Registry;
+  /** Prepended to every metric name, for example `myapp_`. @default '' */
+  prefix?: string;
+  /** Upper bounds (seconds) of the duration histogram's buckets. @default [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] */
+  buckets?: readonly number[];
+  /** Also collect prom-client's default process metrics (CPU, memory, event loop lag, GC). @default false */
+  collectDefaultMetrics?: boolean;
+  /**
+   * Protects the `/metrics` handler: a bearer token (compared in constant time) or a
+   * function deciding per request (false answers 403).
+   * @default open to every client: restrict it at the network level instead
+   */
+  protect?: MetricsAuthorization;
+  /** Most label combinations (route x method x status) whose label objects are cached. @default 2000 */
+  labelCacheSize?: number;
+}
+
+/** The metrics of a service: a plugin that measures requests and a `/metrics` handler. */
+export interface Metrics {
+  /** The registry holding every metric below (add your own to it). */
+  readonly registry: Registry;
+  /** Measures every request: add it to the toolkit's plugins. */
+  readonly plugin: Plugin;
+  /** The neutral `/metrics` handler: mount it like any route, on any adapter. */
+  readonly handler: (ctx: Context) => Promise<Reply>;
+  /** Stops counting auth and rate-limit events (the channels' subscriptions). */
+  close(): void;
+}
+
+const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const METRIC_PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
+const DECISIONS: ReadonlySet<string> = new Set(['allowed', 'limited', 'store_error']);
+const countedKey = createContextKey<true>('metrics.inFlight');
+
+function validBuckets(buckets: readonly number[] | undefined): number[] {
+  if (buckets === undefined) return DEFAULT_BUCKETS;
+  const ok =
+    Array.isArray(buckets) &&
+    buckets.length > 0 &&
+    buckets.every((b, i) => Number.isFinite(b) && b > 0 && (i === 0 || b > (buckets[i - 1] ?? 0)));
+  if (!ok) {
+    throw new ConfigurationError(
+      'createMetrics: buckets must be a non-empty list of increasing positive numbers of seconds.',
+    );
+  }
+  return [...buckets];
+}
+
+/**
+ * Creates the request metrics of a service in its own registry:
+ * `http_request_duration_seconds{method,route,status_code}` (route is the template or
+ * `unmatched`, never the raw path, so unknown URLs cannot add series),
+ * `http_requests_in_flight`, `auth_outcomes_total{outcome}` and
+ * `rate_limit_decisions_total{policy,decision}`.
+ *
+ * @example
+ * ```ts
+ * const metrics = createMetrics({ protect: process.env.METRICS_TOKEN });
+ * const toolkit = createToolkit({ plugins: [requestId(), metrics.plugin] });
+ * app.get('/metrics', {}, metrics.handler); // node adapter; kit.endpoint(metrics.handler) elsewhere
+ * ```
+ */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const prefix = options.prefix ?? '';
+  if (typeof prefix !== 'string' || !METRIC_PREFIX.test(prefix)) {
+    throw new ConfigurationError(
+      `createMetrics: prefix must match [a-zA-Z_:][a-zA-Z0-9_:]*; received ${JSON.stringify(prefix)}.`,
+    );
+  }
+  const registry = options.registry ?? new Registry();
+  if (!(registry instanceof Registry)) {
+    throw new ConfigurationError('createMetrics: registry must be a prom-client Registry.');
+  }
+  const buckets = validBuckets(options.buckets);
+  const labels = new RequestLabels(
+    positiveInteger('createMetrics', 'labelCacheSize', options.labelCacheSize, 2000),
+  );
+  const handler = createMetricsHandler(registry, options.protect);
+
+  let duration: Histogram<'method' | 'route' | 'status_code'>;
+  let inFlight: Gauge;
+  let authOutcomes: Counter<'outcome'>;
+  let rateLimitDecisions: Counter<'policy' | 'decision'>;
+  try {
+    const registers = [registry];
+    duration = new Histogram({
+      name: `${prefix}http_request_duration_seconds`,
+      help: 'Duration of HTTP requests in seconds, by method, route template and status code.',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets,
+      registers,
+    });
+    inFlight = new Gauge({
+      name: `${prefix}http_requests_in_flight`,
+      help: 'HTTP requests being handled now.',
+      registers,
+    });
+    authOutcomes = new Counter({
+      name: `${prefix}auth_outcomes_total`,
+      help: 'Authentication attempts by outcome (success or the failure code).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    rateLimitDecisions = new Counter({
+      name: `${prefix}rate_limit_decisions_total`,
+      help: 'Rate-limit decisions by policy and decision (allowed, limited, store_error).',
+      labelNames: ['policy', 'decision'],
+      registers,
+    });
+  } catch (error) {
+    throw new ConfigurationError(
+      `createMetrics: the registry already holds these metrics (${(error as Error).message}); pass a new Registry or create the metrics once.`,
+    );
+  }
+  if (options.collectDefaultMetrics === true) collectDefaultMetrics({ register: registry, prefix });
+
+  const outcomes = new BoundedValues(64);
+  const policies = new BoundedValues(64);
+  const onAuth = (message: unknown): void => {
+    authOutcomes.inc({ outcome: outcomes.label((message as AuthOutcomeEvent).outcome) });
+  };
+  const onRateLimit = (message: unknown): void => {
+    const event = message as RateLimitDecisionEvent;
+    rateLimitDecisions.inc({
+      policy: policies.label(event.policy),
+      decision: DECISIONS.has(event.decision) ? event.decision : 'other',
+    });
+  };
+  subscribe(authOutcomeChannel.name, onAuth);
+  subscribe(rateLimitDecisionChannel.name, onRateLimit);
+
+  const plugin: Plugin = {
+    name: 'metrics',
+    onRequest(ctx: Context): void {
+      inFlight.inc();
+      ctx.set(countedKey, true);
+    },
+    onResponse(ctx: Context, info: ResponseInfo): void {
+      // An earlier plugin may have answered before ours ran: only undo what we did.
+      if (ctx.get(countedKey) === true) inFlight.dec();
+      const route = ctx.request.route ?? 'unmatched';
+      duration.observe(
+        labels.get(methodLabel(ctx.request.method), route, info.status),
+        info.durationMs / 1000,
+      );
+    },
+  };
+
+  return Object.freeze({
+    registry,
+    plugin,
+    handler,
+    close(): void {
+      unsubscribe(authOutcomeChannel.name, onAuth);
+      unsubscribe(rateLimitDecisionChannel.name, onRateLimit);
+    },
+  });
+}
