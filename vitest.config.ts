@@ -10,6 +10,7 @@ const alias = [
     find: /^@org\/core\/(express|fastify|koa|hono|node)$/,
     replacement: here('./packages/core/src/adapters/$1/index.ts'),
   },
+  { find: /^@org\/testing\/vitest$/, replacement: here('./packages/testing/src/vitest.ts') },
   ...packages.map((name) => ({
     find: new RegExp(`^@org/${name}$`),
     replacement: here(`./packages/${name}/src/index.ts`),
@@ -22,7 +23,11 @@ export default defineConfig({
     projects: [
       ...packages.map((name) => ({
         extends: true as const,
-        test: { name, include: [`packages/${name}/{src,test}/**/*.test.ts`] },
+        test: {
+          name,
+          include: [`packages/${name}/{src,test}/**/*.test.ts`],
+          typecheck: { enabled: true, include: [`packages/${name}/{src,test}/**/*.test-d.ts`] },
+        },
       })),
       {
         extends: true as const,
@@ -35,6 +40,5 @@ export default defineConfig({
       : ['default'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
-    typecheck: { enabled: true, include: ['packages/*/{src,test}/**/*.test-d.ts'] },
   },
 });

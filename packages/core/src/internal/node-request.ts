@@ -68,7 +68,12 @@ export class NodeRequestView implements RequestView {
   }
 
   headerValues(name: string): readonly string[] {
-    return this.raw.headersDistinct[name.toLowerCase()] ?? [];
+    const key = name.toLowerCase();
+    // Injected requests (fastify's inject, light-my-request) have no headersDistinct.
+    const distinct = (this.raw.headersDistinct as NodeJS.Dict<string[]> | undefined)?.[key];
+    if (distinct !== undefined) return distinct;
+    const value = this.raw.headers[key];
+    return value === undefined ? [] : Array.isArray(value) ? value : [value];
   }
 
   cookie(name: string): string | undefined {

@@ -1,0 +1,104 @@
+import type { TestClock } from '../clock/test-clock.js';
+import type { RequestTarget, TestRequestOptions } from '../requests/requester.js';
+import type { TokenFactory } from '../tokens/token-factory.js';
+
+/** The routes the suite attacks. A group whose route is missing is not registered (and says so). */
+export interface ConformanceRoutes {
+  /** GET route that needs any signed-in user: `/api/v1/users/me`. */
+  protected: string;
+  /** GET route only the `admin` role may call: `/api/v1/users`. @default the 401-vs-403 group is skipped */
+  admin?: string;
+  /** POST login: OAuth2 form or JSON, answering `{ access_token, refresh_token }`. @default login-based checks are skipped */
+  login?: string;
+  /** POST `{ refresh_token }` for a new pair. @default the refresh group is skipped */
+  refresh?: string;
+  /** POST `{ refresh_token }` to revoke the family. @default the logout check is skipped */
+  logout?: string;
+  /** GET the public keys (JWKS), for the key-confusion forgeries. @default those forgeries need `tokenFactory` */
+  jwks?: string;
+  /** GET route limited per client IP. @default the rate-limit group is skipped */
+  rateLimited?: string;
+  /** GET route anyone may call with 200 (`/healthz`), for headers on success. @default `jwks`, else none */
+  public?: string;
+}
+
+/** A user the suite signs in as. */
+export interface ConformanceCredentials {
+  username: string;
+  password: string;
+}
+
+/** Options of `securityConformance` and `createConformanceChecks`. Give `app` or `baseUrl`. */
+export interface SecurityConformanceOptions {
+  /** The app: anything `createRequester` takes (fastify, hono, express, koa, node, http.Server). */
+  app?: RequestTarget;
+  /** Or the base URL of a running service. */
+  baseUrl?: string;
+  /** Title of the outer `describe`. @default 'security conformance' */
+  name?: string;
+  /** Route paths. */
+  routes: ConformanceRoutes;
+  /** Users to sign in as through `routes.login`; `user` must not hold the admin role. */
+  credentials?: { user: ConformanceCredentials; admin?: ConformanceCredentials };
+  /** Ready access tokens instead of signing in (`user` without admin role). */
+  tokens?: { user: string; admin?: string };
+  /**
+   * A factory signing with the app's own key: adds the forgeries that need it
+   * (expired, wrong `aud`/`iss`, unknown `crit`...), and provides tokens when
+   * neither `credentials` nor `tokens` do. @default those forgeries are skipped
+   */
+  tokenFactory?: TokenFactory;
+  /** Subjects and roles for factory-minted tokens. @default `{ user: { subject: 'user-1', roles: ['user'] }, admin: { subject: 'admin-1', roles: ['admin'] } }` */
+  tokenSubjects?: {
+    user?: { subject: string; roles: readonly string[] };
+    admin?: { subject: string; roles: readonly string[] };
+  };
+  /** How a login request carries credentials. @default an OAuth2 password form (`username`, `password`, `grant_type`) */
+  loginRequest?: (credentials: ConformanceCredentials) => TestRequestOptions;
+  /** An origin the app's CORS allow-list holds, for the CORS group. @default the CORS group is skipped */
+  cors?: { allowedOrigin: string };
+  /** The limit of `routes.rateLimited` per client and window. @default the rate-limit group is skipped */
+  rateLimit?: { limit: number };
+  /**
+   * The app's clock. After the rate-limit group it is advanced by `Retry-After` to
+   * check that the client may call again. @default that check is skipped
+   */
+  clock?: TestClock;
+  /** Response header carrying the request id. `false` skips the group. @default 'x-request-id' */
+  requestIdHeader?: string | false;
+  /**
+   * Security headers every response must carry (exact string or RegExp). `false` skips the group.
+   * @default the @org/security JSON API set: nosniff, no-referrer, CSP default-src 'none', DENY, same-origin
+   */
+  securityHeaders?: false | Readonly<Record<string, string | RegExp>>;
+  /** Where skipped groups and checks are reported. @default console.warn */
+  log?: (message: string) => void;
+}
+
+/** The groups of the suite, in the order they run. */
+export type ConformanceGroupId =
+  | 'token-forgery'
+  | 'auth-challenge'
+  | 'refresh'
+  | 'problem-json'
+  | 'security-headers'
+  | 'cors'
+  | 'request-id'
+  | 'rate-limit';
+
+/** One check: a plain async function that resolves, or rejects with a `ConformanceError`. */
+export interface ConformanceCheck {
+  /** `<group>/<check>`, stable: `token-forgery/alg-none`. */
+  readonly id: string;
+  /** What must hold, as a test title. */
+  readonly title: string;
+  /** Runs the check. Rejects with `ConformanceError` on a violation, `ConformanceSkip` when it cannot apply. */
+  run(): Promise<void>;
+}
+
+/** A group of checks sharing one concern (and, for rate limits, one window). */
+export interface ConformanceGroup {
+  readonly id: ConformanceGroupId;
+  readonly title: string;
+  readonly checks: readonly ConformanceCheck[];
+}
