@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto';
+import {
+  type Clock,
+  type Context,
+  createContextKey,
+  systemClock,
+  TooManyRequestsError,
+} from '@org/core';
+import { ipKey } from '../client-ip/ip-address.js';
+import { booleanOption, functionOption, positiveInteger } from '../internal/options.js';
+import { MemoryRateLimitStore } from '../rate-limit/memory-store.js';
+import { claimPolicyNames } from '../rate-limit/policy.js';
+import type { HitResult, PolicyLimits, RateLimitStore } from '../rate-limit/store.js';
+import { FAIL_OPEN_RESULT, StoreFallback } from '../rate-limit/store-fallback.js';
+
+/** Options of {@link createLoginGuard}. */
+export interface LoginGuardOptions {
+  /** Where failure counts live; a {@link RedisRateLimitStore} shares them across instances. @default a new memory store */
+  store?: RateLimitStore;
+  /** Failures of one account from one IP (IPv6 /64) that block that pair. @default 5 */
+  maxFailuresPerIp?: number;
+  /**
+   * Failures of one account from all addresses that block the account everywhere
+   * (slows a password-spraying botnet). Set it well above `maxFailuresPerIp`: an
+   * attacker can use it to lock a real user out. `false` turns it off.
+   * @default 100
+   */
+  maxFailuresPerAccount?: number | false;
+  /** The counting window, opened by the first failure. @default 900000 (15 minutes) */
+  windowMs?: number;
+  /** Canonical account name, so `Bob@Example.com ` and `bob@example.com` share a count. @default trim and lower-case */
+  normalizeAccount?: (account: string) => string;
+  /** A memory store that takes over while `store` fails; false fails open or closed. @default true */
+  insurance?: boolean;
+  /** With no insurance, whether a store failure lets the attempt through (true) or answers 503. @default false */
+  failOpen?: boolean;
+  /** Source of time. @default systemClock */
+  clock?: Clock;
+}
+
+/**
+ * Throttles password guessing. Call {@link LoginGuard.check} before verifying a
+ * password and record the outcome after; the count lives per (account, IP) and per
+ * account, so one attacker cannot lock a user out from the user's own address.
+ */
+export interface LoginGuard {
+  /**
+   * Throws a 429 `TooManyRequestsError` (code `ERR_LOGIN_BLOCKED`, with `Retry-After`)
+   * when this account is blocked from this client, even if the password would be right.
+   * Otherwise it counts the attempt as a failure in advance (so parallel guesses are
+   * throttled too), which {@link LoginGuard.recordSuccess} forgives.
+   */
+  check(ctx: Context, account: string): Promise<void>;
+  /** Counts a failed attempt (wrong password or unknown account: count both alike); not twice after `check`. */
+  recordFailure(ctx: Context, account: string): Promise<void>;
+  /** Clears this (account, IP) pair's failures after a correct password. */
+  recordSuccess(ctx: Context, account: string): Promise<void>;
+}
+
+const FACTORY = 'createLoginGuard';
+/** The (account, IP) key whose attempt {@link LoginGuard.check} already counted on this request. */
+const reservedKey = createContextKey<string>('loginGuardReserved');
+const defaultNormalize = (account: string): string => account.trim().toLowerCase();
+
+class Guard implements LoginGuard {
+  readonly #perIp: PolicyLimits;
+  readonly #perAccount: PolicyLimits | undefined;
+  readonly #store: StoreFallback;
+  readonly #normalize: (account: string) => string;
+  readonly #clock: Clock;
+
+  constructor(options: LoginGuardOptions) {
+    const windowMs = positiveInteger(FACTORY, 'windowMs', options.windowMs, 15 * 60_000);
+    const perIp = positiveInteger(FACTORY, 'maxFailuresPerIp', options.maxFailuresPerIp, 5);
+    const perAccount =
+      options.maxFailuresPerAccount === false
+        ? undefined
+        : positiveInteger(FACTORY, 'maxFailuresPerAccount', options.maxFailuresPerAccount, 100);
+    this.#perIp = { name: 'login-ip', algorithm: 'fixed-window', limit: perIp, windowMs };
+    this.#perAccount =
+      perAccount === undefined
+        ? undefined
+        : { name: 'login-account', algorithm: 'fixed-window', limit: perAccount, windowMs };
+    const store = options.store ?? new MemoryRateLimitStore();
+    claimPolicyNames(
+      store,
+      this.#perAccount ? [this.#perIp, this.#perAccount] : [this.#perIp],
+      FACTORY,
+    );
+    this.#store = new StoreFallback(
+      store,
+      booleanOption(FACTORY, 'insurance', options.insurance, true)
+        ? new MemoryRateLimitStore()
+        : undefined,
+      booleanOption(FACTORY, 'failOpen', options.failOpen, false),
+    );
+    this.#normalize = functionOption(
+      FACTORY,
+      'normalizeAccount',
+      options.normalizeAccount,
+      defaultNormalize,
+    );
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** Keys never hold the account name itself: a dump of the store leaks no user list. */
+  #keys(ctx: Context, account: string): { pair: string; account: string } {
+    const id = createHash('sha256')
+      .update(this.#normalize(account))
+      .digest('base64url')
+      .slice(0, 22);
+    return { pair: `${id}:${ipKey(ctx.clientIp)}`, account: id };
+  }
+
+  async check(ctx: Context, account: string): Promise<void> {
+    const keys = this.#keys(ctx, account);
+    const now = this.#clock.now();
+    // The attempt is counted now, as if it will fail, and forgiven by recordSuccess:
+    // a burst of parallel guesses cannot all pass the check before any is recorded.
+    const [pair, all] = await Promise.all([
+      this.#store.hit(ctx, keys.pair, this.#perIp, 1, now),
+      this.#perAccount && this.#store.hit(ctx, keys.account, this.#perAccount, 0, now),
+    ]);
+    const blocked: HitResult[] = [];
+    if (pair !== FAIL_OPEN_RESULT && !pair.allowed) blocked.push(pair);
+    if (all && all !== FAIL_OPEN_RESULT && all.remaining <= 0) blocked.push(all);
+    if (blocked.length === 0) {
+      ctx.set(reservedKey, keys.pair);
+      return;
+    }
+    const waitMs = Math.max(...blocked.map((r) => r.resetMs));
+    throw new TooManyRequestsError({
+      code: 'ERR_LOGIN_BLOCKED',
+      detail: 'Too many failed sign-in attempts. Try again later.',
+      retryAfter: Math.max(1, Math.ceil(waitMs / 1000)),
+    });
+  }
+
+  async recordFailure(ctx: Context, account: string): Promise<void> {
+    const keys = this.#keys(ctx, account);
+    const now = this.#clock.now();
+    const counted = ctx.get(reservedKey) === keys.pair;
+    if (counted) ctx.set(reservedKey, '');
+    await Promise.all([
+      counted ? undefined : this.#store.hit(ctx, keys.pair, this.#perIp, 1, now),
+      this.#perAccount && this.#store.hit(ctx, keys.account, this.#perAccount, 1, now),
+    ]);
+  }
+
+  async recordSuccess(ctx: Context, account: string): Promise<void> {
+    await this.#store.reset(ctx, this.#keys(ctx, account).pair, this.#perIp, this.#clock.now());
+  }
+}
+
+/**
+ * Creates a login guard: by default 5 failures for one account from one IP within
+ * 15 minutes block that pair with 429 + `Retry-After`, even with the right password
+ * (OWASP Authentication Cheat Sheet, "Login Throttling").
+ *
+ * @example
+ * ```ts
+ * const guard = createLoginGuard({ store: new RedisRateLimitStore({ client }) });
+ * await guard.check(ctx, email);
+ * if (!(await users.verify(email, password))) { await guard.recordFailure(ctx, email); throw invalidCredentials(); }
+ * await guard.recordSuccess(ctx, email);
+ * ```
+ */
+export function createLoginGuard(options: LoginGuardOptions = {}): LoginGuard {
+  return new Guard(options);
+}

@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { ConfigurationError } from '@org/core';
+import { type RedisServer, startRedis } from '@org/test-support';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeContext, ManualClock } from '../internal/fake-context.js';
+import { createRateLimiter } from './rate-limiter.js';
+import { RedisRateLimitStore } from './redis-store.js';
+import { type PolicyLimits, RateLimitStoreError } from './store.js';
+
+let redis: RedisServer;
+let client: Redis;
+let admin: Redis;
+beforeAll(async () => {
+  redis = await startRedis();
+  client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  admin = new Redis(redis.url);
+  await Promise.all([client.ping(), admin.ping()]);
+});
+afterAll(async () => {
+  client?.disconnect();
+  admin?.disconnect();
+  await redis?.stop();
+});
+
+/** Calls per command since the last `CONFIG RESETSTAT`, from `INFO commandstats`. */
+async function commandCalls(): Promise<Record<string, number>> {
+  const info = await admin.info('commandstats');
+  const calls: Record<string, number> = {};
+  for (const match of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) {
+    const [, name, count] = match;
+    if (name !== 'info' && name !== 'config|resetstat') calls[name as string] = Number(count);
+  }
+  return calls;
+}
+
+const policy = (algorithm: PolicyLimits['algorithm']): PolicyLimits => ({
+  name: `p-${algorithm}`,
+  algorithm,
+  limit: 10,
+  windowMs: 60_000,
+});
+
+describe('RedisRateLimitStore', () => {
+  it('admits exactly the limit under 1,000 concurrent hits', async () => {
+    const clock = new ManualClock();
+    const limiter = createRateLimiter({
+      limit: 100,
+      clock,
+      insurance: false,
+      store: new RedisRateLimitStore({ client, prefix: `c${randomUUID()}:`, timeoutMs: 5000 }),
+    });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 1000 }, () => limiter.check(fakeContext({ ip: '2001:db8::1' }))),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(100);
+    const statuses = outcomes.map((o) =>
+      o.status === 'rejected' ? (o.reason as { status: number }).status : 200,
+    );
+    expect(statuses.filter((s) => s === 429)).toHaveLength(900);
+  });
+
+  it('sends exactly one command per hit (EVAL once per connection, then EVALSHA)', async () => {
+    const store = new RedisRateLimitStore({ client, prefix: `r${randomUUID()}:`, timeoutMs: 5000 });
+    const send = client.sendCommand.bind(client);
+    let sent = 0;
+    client.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
+      sent++;
+      return send(...args);
+    }) as Redis['sendCommand'];
+    await admin.config('RESETSTAT');
+    try {
+      for (let i = 0; i < 50; i++) await store.hit(`k${i % 7}`, policy('gcra'), 1, 1_000_000 + i);
+    } finally {
+      client.sendCommand = send;
+    }
+    expect(sent).toBe(50);
+    // Server side: 50 scripts; everything else ran inside them.
+    const calls = await commandCalls();
+    expect((calls.evalsha ?? 0) + (calls.eval ?? 0)).toBe(50);
+    expect(
+      Object.keys(calls).filter((name) => !['eval', 'evalsha', 'get', 'set'].includes(name)),
+    ).toEqual([]);
+  });
+
+  it('recovers from a flushed script cache (NOSCRIPT) without failing a hit', async () => {
+    const store = new RedisRateLimitStore({ client, prefix: `n${randomUUID()}:`, timeoutMs: 5000 });
+    await store.hit('k', policy('fixed-window'), 1, 1_000);
+    await admin.script('FLUSH');
+    const result = await store.hit('k', policy('fixed-window'), 1, 1_001);
+    expect(result).toMatchObject({ allowed: true, remaining: 8 });
+  });
+
+  it.each(['fixed-window', 'sliding-window', 'gcra'] as const)(
+    '%s keys carry the prefix and a hash tag, and always a TTL',
+    async (algorithm) => {
+      const prefix = `ttl${randomUUID()}:`;
+      const store = new RedisRateLimitStore({ client, prefix });
+      await store.hit('203.0.113.7', policy(algorithm), 1, Date.now());
+      const keys = await admin.keys(`${prefix}*`);
+      const code = { 'fixed-window': 'fw', 'sliding-window': 'sw', gcra: 'gcra' }[algorithm];
+      expect(keys).toEqual([`${prefix}p-${algorithm}:${code}:{203.0.113.7}`]);
+      const ttl = await admin.pttl(keys[0] as string);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(120_000);
+    },
+  );
+
+  it('fails a hit after timeoutMs when Redis hangs, and opens the circuit', async () => {
+    const store = new RedisRateLimitStore({
+      client,
+      prefix: `h${randomUUID()}:`,
+      timeoutMs: 50,
+      breakerThreshold: 2,
+    });
+    const p = policy('fixed-window');
+    await store.hit('k', p, 1, 1_000);
+    await admin.client('PAUSE', 2000, 'WRITE');
+    try {
+      const started = performance.now();
+      await expect(store.hit('k', p, 1, 1_000)).rejects.toMatchObject({
+        code: 'ERR_RATE_LIMIT_STORE',
+        reason: 'timeout',
+      });
+      expect(performance.now() - started).toBeLessThan(500);
+      await expect(store.hit('k', p, 1, 1_000)).rejects.toMatchObject({ reason: 'timeout' });
+      expect(store.circuitState(1_000)).toBe('open');
+      await expect(store.hit('k', p, 1, 1_500)).rejects.toMatchObject({ reason: 'circuit-open' });
+    } finally {
+      await admin.client('UNPAUSE');
+    }
+    // After the cooldown one probe goes through and closes the circuit.
+    expect(store.circuitState(3_001)).toBe('half-open');
+    await expect(store.hit('k', p, 1, 3_001)).resolves.toMatchObject({ allowed: true });
+    expect(store.circuitState(3_001)).toBe('closed');
+  });
+
+  it('sends no command while the circuit is open', async () => {
+    const broken = {
+      calls: 0,
+      defineCommand() {},
+      del: () => Promise.reject(new Error('down')),
+    } as unknown as Redis;
+    Object.assign(broken, {
+      orgRateLimitFixedWindow: () => {
+        (broken as unknown as { calls: number }).calls++;
+        return Promise.reject(new Error('ECONNREFUSED'));
+      },
+    });
+    const store = new RedisRateLimitStore({
+      client: broken,
+      breakerThreshold: 3,
+      breakerCooldownMs: 1000,
+    });
+    for (let i = 0; i < 10; i++) await store.hit('k', policy('fixed-window'), 1, 0).catch(() => {});
+    expect((broken as unknown as { calls: number }).calls).toBe(3);
+    const error = await store.hit('k', policy('fixed-window'), 1, 10).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitStoreError);
+  });
+
+  it('rejects a missing client and a prefix that would break the hash tag', () => {
+    expect(() => new RedisRateLimitStore({} as never)).toThrow(ConfigurationError);
+    expect(() => new RedisRateLimitStore({ client, prefix: 'a{b}:' })).toThrow(/hash tag/);
+    expect(() => new RedisRateLimitStore({ client, timeoutMs: 0 })).toThrow(/timeoutMs/);
+  });
+});

@@ -1,0 +1,220 @@
+import { ConfigurationError } from '@org/core';
+import { positiveInteger } from '../internal/options.js';
+import { ALGORITHMS } from './algorithms.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import {
+  type HitResult,
+  type PolicyLimits,
+  type RateLimitAlgorithm,
+  type RateLimitStore,
+  RateLimitStoreError,
+} from './store.js';
+
+/**
+ * The part of an ioredis `Redis` or `Cluster` client this store uses, so the
+ * package's types do not require ioredis to be installed.
+ */
+export interface RedisClientLike {
+  /** ioredis custom commands: EVALSHA with a NOSCRIPT fallback to EVAL. */
+  defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void;
+  /** Deletes keys. */
+  del(key: string): Promise<number>;
+}
+
+/** Options of {@link RedisRateLimitStore}. */
+export interface RedisRateLimitStoreOptions {
+  /** An ioredis client (`Redis` or `Cluster`) you create; see the README for recommended options. */
+  client: RedisClientLike;
+  /**
+   * Prefix of every key, so several apps can share one Redis. Must not contain `{` or `}`.
+   * @default 'rl:'
+   */
+  prefix?: string;
+  /**
+   * Milliseconds a hit may take before it counts as failed; a hung Redis never hangs a request.
+   * @default 50
+   */
+  timeoutMs?: number;
+  /**
+   * Failures in a row that open the circuit: hits then fail at once, without touching Redis.
+   * @default 3
+   */
+  breakerThreshold?: number;
+  /**
+   * Milliseconds the circuit stays open before one probe tests Redis again.
+   * @default 2000
+   */
+  breakerCooldownMs?: number;
+}
+
+type ScriptCommand = (
+  key: string,
+  limit: number,
+  windowMs: number,
+  cost: number,
+  now: number,
+) => Promise<[number, number, number, number]>;
+
+const COMMANDS: Readonly<Record<RateLimitAlgorithm, string>> = {
+  'fixed-window': 'orgRateLimitFixedWindow',
+  'sliding-window': 'orgRateLimitSlidingWindow',
+  gcra: 'orgRateLimitGcra',
+};
+
+/** In keys, so a policy whose algorithm changes between deploys starts afresh instead of misreading the old state. */
+const KEY_CODES: Readonly<Record<RateLimitAlgorithm, string>> = {
+  'fixed-window': 'fw',
+  'sliding-window': 'sw',
+  gcra: 'gcra',
+};
+
+const FACTORY = 'RedisRateLimitStore';
+
+/**
+ * Counters in Redis, shared by every instance of the app. Each hit is ONE atomic Lua
+ * script in ONE round trip (ioredis sends EVAL once per connection, then EVALSHA,
+ * and falls back on NOSCRIPT), so concurrent hits on any instance never over-admit
+ * and auto-pipelining can batch them. Keys are `<prefix><policy>:<algorithm>:{<key>}`: the hash
+ * tag keeps one client's counters together on Redis Cluster. Every write sets a TTL.
+ *
+ * Failures: each hit has a `timeoutMs` budget; failures in a row open a circuit
+ * breaker so a dead Redis is not hammered; the limiter then uses its insurance
+ * store, fails open or answers 503, and returns to Redis by itself when a probe
+ * succeeds.
+ *
+ * @example
+ * ```ts
+ * const client = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+ * const store = new RedisRateLimitStore({ client, prefix: 'users-api:rl:' });
+ * ```
+ */
+export class RedisRateLimitStore implements RateLimitStore {
+  readonly #client: Record<string, ScriptCommand> & RedisClientLike;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+  readonly #breaker: CircuitBreaker;
+
+  constructor(options: RedisRateLimitStoreOptions) {
+    const client = options?.client as (Record<string, ScriptCommand> & RedisClientLike) | undefined;
+    if (typeof client?.defineCommand !== 'function') {
+      throw new ConfigurationError(
+        `${FACTORY}: \`client\` must be an ioredis client (new Redis(url) or new Cluster(nodes)).`,
+      );
+    }
+    const prefix = options.prefix ?? 'rl:';
+    if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
+      throw new ConfigurationError(
+        `${FACTORY}: \`prefix\` must be a string without { or }, which would break the Redis Cluster hash tag; received ${JSON.stringify(prefix)}.`,
+      );
+    }
+    this.#client = client;
+    this.#prefix = prefix;
+    this.#timeoutMs = positiveInteger(FACTORY, 'timeoutMs', options.timeoutMs, 50);
+    this.#breaker = new CircuitBreaker(
+      positiveInteger(FACTORY, 'breakerThreshold', options.breakerThreshold, 3),
+      positiveInteger(FACTORY, 'breakerCooldownMs', options.breakerCooldownMs, 2000),
+    );
+    for (const [algorithm, name] of Object.entries(COMMANDS)) {
+      client.defineCommand(name, {
+        lua: ALGORITHMS[algorithm as RateLimitAlgorithm].lua,
+        numberOfKeys: 1,
+      });
+    }
+  }
+
+  /** The Redis key of `key` under `policy`. */
+  keyOf(key: string, policy: PolicyLimits): string {
+    return `${this.#prefix}${policy.name}:${KEY_CODES[policy.algorithm]}:{${key}}`;
+  }
+
+  /** The circuit breaker's state at `now`. */
+  circuitState(now: number): 'closed' | 'open' | 'half-open' {
+    return this.#breaker.state(now);
+  }
+
+  hit(key: string, policy: PolicyLimits, cost: number, now: number): Promise<HitResult> {
+    if (!this.#breaker.allow(now)) return this.#rejectOpen(now);
+    const command = this.#client[COMMANDS[policy.algorithm]] as ScriptCommand;
+    return this.#guard(
+      () =>
+        command.call(
+          this.#client,
+          this.keyOf(key, policy),
+          policy.limit,
+          policy.windowMs,
+          cost,
+          now,
+        ),
+      now,
+    ).then(toHitResult);
+  }
+
+  reset(key: string, policy: PolicyLimits, now: number): Promise<void> {
+    if (!this.#breaker.allow(now)) return this.#rejectOpen(now);
+    return this.#guard(() => this.#client.del(this.keyOf(key, policy)), now).then(() => undefined);
+  }
+
+  #rejectOpen(now: number): Promise<never> {
+    return Promise.reject(
+      new RateLimitStoreError(
+        'circuit-open',
+        `Redis rate-limit store: circuit open after repeated failures; next probe in ${this.#breaker.retryInMs(now)} ms.`,
+      ),
+    );
+  }
+
+  /** Runs one command under the timeout and records its outcome, once, in the breaker. */
+  #guard<T>(send: () => Promise<T>, now: number): Promise<T> {
+    const breaker = this.#breaker;
+    const timeoutMs = this.#timeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const fail = (error: RateLimitStoreError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        breaker.failure(now);
+        reject(error);
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            new RateLimitStoreError(
+              'timeout',
+              `Redis rate-limit store: no answer within ${timeoutMs} ms.`,
+            ),
+          ),
+        timeoutMs,
+      );
+      timer.unref();
+      const failed = (error: unknown) =>
+        fail(
+          new RateLimitStoreError(
+            'command-failed',
+            'Redis rate-limit store: command failed.',
+            error,
+          ),
+        );
+      try {
+        send().then((value) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          breaker.success();
+          resolve(value);
+        }, failed);
+      } catch (error) {
+        failed(error);
+      }
+    });
+  }
+}
+
+function toHitResult(reply: readonly [number, number, number, number]): HitResult {
+  return {
+    allowed: reply[0] === 1,
+    remaining: reply[1],
+    resetMs: reply[2],
+    retryAfterMs: reply[3],
+  };
+}
