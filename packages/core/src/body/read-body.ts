@@ -15,12 +15,16 @@ export interface BodyLimits {
 
 /** Headers that decide how a body is read. */
 export interface BodyHeaders {
+  /** The `Content-Type` header, if any. */
   readonly contentType: string | undefined;
+  /** The `Content-Length` header, if any, as sent. */
   readonly contentLength: string | undefined;
+  /** The `Transfer-Encoding` header, if any. */
   readonly transferEncoding: string | undefined;
 }
 
-type MediaKind = 'json' | 'form';
+/** How a body is parsed: `json` (`application/json`, `+json`) or `form` (`application/x-www-form-urlencoded`). */
+export type MediaKind = 'json' | 'form';
 
 /**
  * 413 for a body over `limit` bytes. Adapters map their framework's own parser
@@ -93,8 +97,11 @@ export function checkBodyHeaders(headers: BodyHeaders, limits: BodyLimits): Medi
 
 /** A Node readable (IncomingMessage) as far as reading a body needs it. */
 export interface NodeBodyStream extends EventEmitter {
+  /** Stops the flow of `data` events. */
   pause(): unknown;
+  /** Restarts the flow of `data` events. */
   resume(): unknown;
+  /** Whether the stream has already emitted `end`. */
   readonly readableEnded?: boolean;
 }
 

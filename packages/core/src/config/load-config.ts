@@ -61,7 +61,10 @@ function profileOf(nodeEnv: string | undefined): Profile {
  */
 export function loadConfig<S extends z.ZodObject>(
   options: LoadConfigOptions<S>,
-): Readonly<z.output<S>> & { readonly profile: Profile } {
+): Readonly<z.output<S>> & {
+  /** The profile the values were read with. */
+  readonly profile: Profile;
+} {
   const env = options.env ?? process.env;
   const profile = options.profile ?? profileOf(env.NODE_ENV);
   const defaults = options.profiles?.[profile] ?? {};

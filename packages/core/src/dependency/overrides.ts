@@ -51,7 +51,13 @@ export class DependencyOverrides {
    * Replaces `original` until the returned handle is disposed (`using`) or
    * `restore()`d; the previous override, if any, comes back then.
    */
-  override<T>(original: Dependency<T>, replacement: Override<T>): Disposable & { restore(): void } {
+  override<T>(
+    original: Dependency<T>,
+    replacement: Override<T>,
+  ): Disposable & {
+    /** Puts back what was there before; the same as disposing the handle. Safe to call twice. */
+    restore(): void;
+  } {
     const previous = this.#active.get(original);
     this.set(original, replacement);
     let restored = false;

@@ -14,19 +14,29 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** An RFC 9457 problem document as this toolkit writes it. */
 export interface ProblemDocument {
+  /** A URI reference naming the problem type (RFC 9457 section 3.1.1). */
   type: string;
+  /** A short summary of the problem type, the same for every occurrence. */
   title: string;
+  /** The HTTP status code. */
   status: number;
+  /** An explanation of this occurrence, safe to show to the client. */
   detail?: string;
+  /** The stable error code (`ERR_NOT_FOUND`, ...): switch on this, never on text. */
   code: string;
+  /** The id of the request, to find its log lines. */
   request_id?: string;
+  /** Further members (extensions), such as `errors[]` for a 422. */
   [extension: string]: unknown;
 }
 
 /** A rendered error response, ready for any framework to write. */
 export interface ProblemResponse {
+  /** The HTTP status code. */
   status: number;
+  /** Headers to send: `content-type` and any the error carries (`WWW-Authenticate`, `Retry-After`). */
   headers: Readonly<Record<string, string>>;
+  /** The problem document. */
   body: ProblemDocument;
 }
 

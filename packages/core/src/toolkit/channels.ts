@@ -9,6 +9,7 @@ import type { Context } from '../context/context.js';
 
 /** An authentication attempt's result, published by `@org/auth`. */
 export interface AuthOutcomeEvent {
+  /** The request the attempt belongs to, when there is one. */
   readonly ctx: Context | undefined;
   /** `success`, or the failure code (`ERR_TOKEN_EXPIRED`, `ERR_TOKEN_MISSING`, ...). */
   readonly outcome: string;
@@ -16,6 +17,7 @@ export interface AuthOutcomeEvent {
 
 /** A rate-limit decision, published by `@org/security`. */
 export interface RateLimitDecisionEvent {
+  /** The request the decision belongs to, when there is one. */
   readonly ctx: Context | undefined;
   /** The policy name. */
   readonly policy: string;

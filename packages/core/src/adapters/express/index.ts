@@ -21,7 +21,7 @@
  * app.listen(3000);
  * ```
  *
- * @module
+ * @module \@org/core/express
  */
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Context } from '../../context/context.js';
@@ -65,7 +65,7 @@ export interface ExpressAdapter {
    * A route handler that resolves `dependencies` once per request, puts each value on
    * `req` under its name (`req.user`), then calls `handler`. The dependency graph is
    * checked here, once. Errors, sync or async, go to `next(err)`.
-   * @throws {@link ConfigurationError} when a name would overwrite a `req` property.
+   * @throws A {@link ConfigurationError} when a name would overwrite a `req` property.
    */
   route<M extends DependencyMap>(dependencies: M, handler: ExpressRouteHandler<M>): RequestHandler;
   /** Mounts a framework-neutral handler that returns a {@link Reply}. */

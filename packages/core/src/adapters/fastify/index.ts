@@ -18,7 +18,7 @@
  * await app.listen({ port: 3000 });
  * ```
  *
- * @module
+ * @module \@org/core/fastify
  */
 import type {
   FastifyError,

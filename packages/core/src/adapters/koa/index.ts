@@ -22,7 +22,7 @@
  * app.listen(3000);
  * ```
  *
- * @module
+ * @module \@org/core/koa
  */
 import { Buffer } from 'node:buffer';
 import type { RouterMiddleware } from '@koa/router';
@@ -110,10 +110,14 @@ function statusError(ctx: AnyKoaContext): HttpError {
 
 /** Creates the koa adapter over a toolkit (see the module example). */
 export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
-  const contexts = new WeakMap<object, NodeContext>();
+  // On koa's context under this adapter's own symbol. Not a WeakMap keyed by `ctx`: V8's
+  // minor GCs keep every WeakMap entry whose key is young, so each request's whole object
+  // graph was promoted to the old generation (under load: far more heap and GC time).
+  const contextKey = Symbol('toolkitContext');
+  type Carrier = { [contextKey]?: NodeContext };
 
   const context = (ctx: object): NodeContext => {
-    const found = contexts.get(ctx);
+    const found = (ctx as Carrier)[contextKey];
     if (found === undefined) {
       throw new ConfigurationError(
         'No toolkit context for this koa request: add `app.use(kit.middleware)` before the routes.',
@@ -152,7 +156,7 @@ export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
       ctx.res,
       toolkit,
     );
-    contexts.set(ctx, core);
+    (ctx as Carrier)[contextKey] = core;
     let failure: unknown;
     finishOnClose(core, ctx.res, () => failure);
     return toolkit.runInContext(core, () =>

@@ -13,7 +13,7 @@
  * createServer(app.handler).listen(3000);
  * ```
  *
- * @module
+ * @module \@org/core/node
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from '../../context/context.js';
