@@ -466,6 +466,29 @@ describe.each(adapters)('$name adapter', (fixture) => {
     expect(JSON.parse(text)).toMatchObject({ status: 404, code: 'ERR_NOT_FOUND' });
   });
 
+  it('lets the first declared failure win and leaves no rejection unhandled', async () => {
+    const guard = defineDependency({
+      name: 'guard',
+      resolve: async (): Promise<string> => {
+        await Promise.resolve();
+        throw new UnauthorizedError();
+      },
+    });
+    const page = requestQuery(z.object({ n: z.number() }));
+    const url = await start([
+      {
+        method: 'GET',
+        path: '/guarded',
+        dependencies: { guard, page },
+        handler: () => ({ body: 'never' }),
+      },
+    ]);
+    const res = await fetch(`${url}/guarded?n=abc`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="api"');
+    expect((await res.json()).code).toBe('ERR_UNAUTHORIZED');
+  });
+
   it('gives dependencies the matched route template, never the raw path', async () => {
     const route = defineDependency({
       name: 'route',

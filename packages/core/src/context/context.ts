@@ -16,6 +16,17 @@ interface Teardown {
 
 const NO_VALUES: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
+/** Waits for every pending resolution and throws the first declared failure, else `fallback`. */
+async function rethrowFirstFailure(
+  pending: readonly Promise<unknown>[],
+  fallback: unknown,
+): Promise<never> {
+  for (const result of await Promise.allSettled(pending)) {
+    if (result.status === 'rejected') throw result.reason;
+  }
+  throw fallback;
+}
+
 function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
@@ -150,7 +161,16 @@ export abstract class Context {
     const values: Record<string, unknown> = {};
     let pending: Promise<unknown>[] | undefined;
     for (const [name, dependency] of entries) {
-      const value = this.#resolve(dependency, path);
+      let value: unknown;
+      try {
+        value = this.#resolve(dependency, path);
+      } catch (error) {
+        if (pending === undefined) throw error;
+        // Earlier dependencies are still running: settle them (never leave a rejection
+        // unhandled) and let the first declared failure win, so a guard declared before
+        // a validator answers 401 rather than 422.
+        return rethrowFirstFailure(pending, error);
+      }
       if (isPromiseLike(value)) {
         pending ??= [];
         pending.push(
@@ -162,7 +182,12 @@ export abstract class Context {
         values[name] = value;
       }
     }
-    return pending === undefined ? values : Promise.all(pending).then(() => values);
+    if (pending === undefined) return values;
+    const started = pending;
+    return Promise.all(started).then(
+      () => values,
+      (error: unknown) => rethrowFirstFailure(started, error),
+    );
   }
 
   /**
