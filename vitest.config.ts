@@ -31,7 +31,17 @@ export default defineConfig({
       })),
       {
         extends: true as const,
-        test: { name: 'examples', include: ['examples/*/test/**/*.test.ts'] },
+        test: {
+          name: 'examples',
+          include: ['examples/*/test/**/*.test.ts'],
+          // The example processes import the built packages: build them when missing or stale.
+          globalSetup: ['examples/e2e/test/global-setup.ts'],
+          // Each file starts real processes (and a redis-server) and mostly waits on them,
+          // so two files at a time keep two cores busy.
+          maxWorkers: 2,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
       },
     ],
     // CI asks for a machine-readable copy of the results to print its summary line.

@@ -1,16 +1,17 @@
 /**
- * The framework-neutral kernel of the @org toolkit: request context, dependencies
+ * The framework-neutral kernel of the `@org` toolkit: request context, dependencies
  * (memoized, with teardown and overrides), the `HttpError` hierarchy and RFC 9457
  * problem envelopes, zod validation, typed environment config, and plugins.
  * Adapters live in subpaths: `@org/core/express`, `/fastify`, `/koa`, `/hono`, `/node`.
  *
- * @module
+ * @module \@org/core
  */
 export {
   type BodyHeaders,
   type BodyLimits,
   checkBodyHeaders,
   hasBody,
+  type MediaKind,
   type NodeBodyStream,
   parseBody,
   readNodeStream,
@@ -77,6 +78,7 @@ export {
   type RateLimitDecisionEvent,
   rateLimitDecisionChannel,
 } from './toolkit/channels.js';
+export { type Clock, systemClock } from './toolkit/clock.js';
 export type { Plugin, Reply, ResponseInfo } from './toolkit/plugin.js';
 export {
   ConfigurationError,
@@ -95,4 +97,10 @@ export {
   toJsonPointer,
   toValidationError,
 } from './validation/validate.js';
-export { type Clock, systemClock } from './toolkit/clock.js';
+export {
+  createOpenApiDocument,
+  type OpenApiDocument,
+  type OpenApiDocumentOptions,
+  type OpenApiResponse,
+  type OpenApiRoute,
+} from './openapi/create-openapi-document.js';

@@ -1,0 +1,15 @@
+/**
+ * The users API on plain `node:http`: the adapter's own router takes the neutral
+ * routes as they are, since its handlers already are `(ctx, values) => reply`.
+ */
+import { createServer } from 'node:http';
+import { createNodeAdapter } from '@org/core/node';
+import { startExample } from '@org/example-domain';
+
+await startExample('node:http', (api) => {
+  const app = createNodeAdapter(api.toolkit);
+  for (const route of api.routes) {
+    app.route(route.method, route.path, route.dependencies, route.handler);
+  }
+  return createServer(app.handler);
+});

@@ -1,0 +1,177 @@
+import type { DatabaseSync } from 'node:sqlite';
+import {
+  createAccessTokenSigner,
+  createAccessTokenVerifier,
+  createAuth,
+  createKeySet,
+  createPasswordHasher,
+  createRefreshTokenManager,
+  RedisRefreshTokenStore,
+} from '@org/auth';
+import { createToolkit, type Toolkit } from '@org/core';
+import {
+  accessLog,
+  createHealthChecks,
+  createLogger,
+  createMetrics,
+  type HealthChecks,
+  type Metrics,
+  redisCheck,
+  requestId,
+  sqliteCheck,
+} from '@org/observability';
+import {
+  clientIp,
+  cors,
+  createLoginGuard,
+  RedisRateLimitStore,
+  rateLimitPlugin,
+  securityHeaders,
+} from '@org/security';
+import type { Redis } from 'ioredis';
+import { type ExampleConfig, loadExampleConfig, trustProxyOf } from '../config.ts';
+import { openDatabase } from '../database/database.ts';
+import { SessionService } from '../users/session-service.ts';
+import { UserRepository } from '../users/user-repository.ts';
+import { UserService } from '../users/user-service.ts';
+import { docsRoutes } from './docs.ts';
+import { createRedisClient, loadSigningKey } from './infrastructure.ts';
+import { operationsRoutes } from './operations.ts';
+import type { ApiRoute } from './route.ts';
+import { userRoutes } from './routes.ts';
+
+/** Issuer and audience of the access tokens this API signs and accepts. */
+const TOKEN_ISSUER = 'urn:example:users-api';
+/** Probes and scrapes: never rate limited, and logged only when they fail. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** The users API, built once and mounted by any framework. */
+export interface UsersApi {
+  readonly framework: string;
+  readonly config: ExampleConfig;
+  /** The toolkit every adapter is created over. */
+  readonly toolkit: Toolkit;
+  /** Every route, framework-neutral, in the order to mount them. */
+  readonly routes: readonly ApiRoute[];
+  readonly logger: ReturnType<typeof createLogger>;
+  readonly health: HealthChecks;
+  readonly metrics: Metrics;
+  /** Closes Redis and the database (graceful shutdown calls it). */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createUsersApi}. */
+export interface UsersApiOptions {
+  /** Shown in logs, the banner and the API reference. */
+  framework: string;
+  /** Where configuration is read. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Builds the whole API from the environment: SQLite (migrated), keys, Redis when
+ * `REDIS_URL` is set, auth, limits, the login guard, logs, metrics, health, the
+ * plugins and the route table. Seeds the admin when asked.
+ */
+export async function createUsersApi(options: UsersApiOptions): Promise<UsersApi> {
+  const config = loadExampleConfig(options.env);
+  const logger = createLogger({
+    level: config.LOG_LEVEL,
+    pretty: config.profile === 'development',
+    base: { service: 'users-api', framework: options.framework },
+  });
+  const db = openDatabase(config.DATABASE_PATH);
+  const repository = new UserRepository(db);
+  const redis =
+    config.REDIS_URL === undefined ? undefined : await createRedisClient(config.REDIS_URL, logger);
+
+  const keySet = createKeySet({ signingKey: await loadSigningKey(config.SIGNING_KEY_FILE) });
+  const tokenOptions = { keySet, issuer: TOKEN_ISSUER, audience: TOKEN_ISSUER };
+  const hasher = createPasswordHasher();
+  // Redis first when there is one: sessions then survive restarts and span instances.
+  const refreshTokens = createRefreshTokenManager(
+    redis === undefined
+      ? {}
+      : { store: new RedisRefreshTokenStore({ client: redis, prefix: 'users-api:refresh:' }) },
+  );
+  // One store for both limiters; without Redis each gets its own memory store.
+  const limits =
+    redis === undefined
+      ? {}
+      : { store: new RedisRateLimitStore({ client: redis, prefix: 'users-api:rl:' }) };
+  const auth = createAuth({
+    verifier: createAccessTokenVerifier(tokenOptions),
+    loadUser: (id) => repository.findById(id),
+    isActive: (user) => user.isActive,
+    roles: ['admin', 'user'],
+    roleHierarchy: { admin: ['user'], user: [] },
+  });
+  const users = new UserService({ users: repository, hasher, refreshTokens });
+  const sessions = new SessionService({
+    users: repository,
+    hasher,
+    refreshTokens,
+    signer: createAccessTokenSigner({ ...tokenOptions, expiresIn: 15 * 60 }),
+    loginGuard: createLoginGuard(limits),
+  });
+
+  const metrics = createMetrics();
+  const health = createHealthChecks({
+    checks: {
+      database: sqliteCheck(db),
+      ...(redis === undefined ? {} : { redis: redisCheck(redis) }),
+    },
+    logger,
+  });
+  const toolkit = createToolkit({
+    development: config.profile === 'development',
+    plugins: [
+      requestId(),
+      clientIp({ trustProxy: trustProxyOf(config.TRUST_PROXY), logger }),
+      securityHeaders(),
+      cors({ origins: config.CORS_ORIGINS }),
+      accessLog({
+        logger,
+        skip: (ctx, info) => info.status < 400 && PROBES.has(ctx.request.path),
+      }),
+      metrics.plugin,
+      // Last, so the 429s it throws are logged and counted like any answer.
+      rateLimitPlugin({
+        name: 'per-ip',
+        limit: config.RATE_LIMIT_PER_MINUTE,
+        windowMs: 60_000,
+        skip: [...PROBES],
+        ...limits,
+      }),
+    ],
+  });
+
+  if (config.SEED_ADMIN_EMAIL !== undefined && config.SEED_ADMIN_PASSWORD !== undefined) {
+    const email = config.SEED_ADMIN_EMAIL.toLowerCase();
+    if (repository.findByEmail(email) === undefined) {
+      await users.create({ email, password: config.SEED_ADMIN_PASSWORD }, ['admin']);
+      logger.info({ email }, 'admin user created');
+    }
+  }
+
+  const apiRoutes = [
+    ...userRoutes({ auth, users, sessions }),
+    ...operationsRoutes({ keySet, health, metrics }),
+  ];
+  return {
+    framework: options.framework,
+    config,
+    toolkit,
+    routes: [...apiRoutes, ...docsRoutes(apiRoutes, options.framework)],
+    logger,
+    health,
+    metrics,
+    close: () => closeAll(metrics, redis, db),
+  };
+}
+
+async function closeAll(metrics: Metrics, redis: Redis | undefined, db: DatabaseSync) {
+  metrics.close();
+  await redis?.quit().catch(() => redis.disconnect());
+  if (db.isOpen) db.close();
+}

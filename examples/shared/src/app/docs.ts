@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { createOpenApiDocument, type Reply } from '@org/core';
+import { type ApiRoute, defineRoute } from './route.ts';
+
+/** The docs page loads only what this server sends: no CDN, no inline script, no fonts from afar. */
+const DOCS_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  // The reference renders with inline styles and data: icons.
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const PAGE = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>Users API reference</title>
+  </head>
+  <body>
+    <div id="app"></div>
+    <script src="/docs/scalar.js"></script>
+    <script src="/docs/init.js"></script>
+  </body>
+</html>
+`;
+
+/**
+ * No inline script, so the CSP above needs no 'unsafe-inline' for scripts. Everything
+ * that would talk to Scalar's cloud (AI agent, MCP, telemetry, fonts) is off.
+ */
+const INIT = `Scalar.createApiReference('#app', ${JSON.stringify({
+  url: '/openapi.json',
+  withDefaultFonts: false,
+  telemetry: false,
+  agent: { disabled: true },
+  mcp: { disabled: true },
+  showDeveloperTools: 'never',
+})});\n`;
+
+/** The standalone bundle of `@scalar/api-reference`, read from node_modules on first use. */
+function scalarBundle(): () => Buffer {
+  let bundle: Buffer | undefined;
+  return () => {
+    if (bundle === undefined) {
+      const entry = createRequire(import.meta.url).resolve('@scalar/api-reference');
+      bundle = readFileSync(join(dirname(entry), 'browser', 'standalone.js'));
+    }
+    return bundle;
+  };
+}
+
+/**
+ * `GET /openapi.json`, generated once from the routes' own zod schemas, and
+ * `GET /docs`, an interactive reference served from the `@scalar/api-reference` package.
+ */
+export function docsRoutes(routes: readonly ApiRoute[], framework: string): ApiRoute[] {
+  let json = Buffer.alloc(0);
+  const bundle = scalarBundle();
+  const asset = (body: string | Buffer, type: string): Reply => ({
+    headers: { 'content-type': type, 'cache-control': 'public, max-age=3600' },
+    body,
+  });
+  const own = [
+    defineRoute({
+      method: 'GET',
+      path: '/openapi.json',
+      summary: 'This document (OpenAPI 3.1)',
+      tags: ['operations'],
+      dependencies: {},
+      responses: { 200: 'The OpenAPI document.' },
+      handler: () => ({
+        headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' },
+        body: json,
+      }),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/docs',
+      summary: 'Interactive API reference',
+      tags: ['operations'],
+      dependencies: {},
+      responses: { 200: 'An HTML page.' },
+      handler: () => ({
+        headers: {
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': DOCS_CSP,
+        },
+        body: PAGE,
+      }),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/docs/init.js',
+      hidden: true,
+      dependencies: {},
+      handler: () => asset(INIT, 'text/javascript; charset=utf-8'),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/docs/scalar.js',
+      hidden: true,
+      dependencies: {},
+      handler: () => asset(bundle(), 'text/javascript; charset=utf-8'),
+    }),
+  ];
+  const document = createOpenApiDocument({
+    info: {
+      title: 'Users API',
+      version: '1.0.0',
+      description: `The @org toolkit example on ${framework}. Every error is an RFC 9457 problem.`,
+    },
+    tags: [
+      { name: 'auth', description: 'Accounts and sessions.' },
+      { name: 'users', description: 'Profiles and administration.' },
+      { name: 'operations', description: 'Probes, metrics, keys and these docs.' },
+    ],
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    routes: [...routes, ...own].filter((route) => route.hidden !== true),
+  });
+  json = Buffer.from(JSON.stringify(document));
+  return own;
+}

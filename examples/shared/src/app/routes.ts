@@ -1,0 +1,151 @@
+import { type Auth, loginCredentials } from '@org/auth';
+import { requestBody, requestParams, requestQuery } from '@org/core';
+import { noStoreDependency } from '@org/security';
+import {
+  ListUsersQuery,
+  RefreshRequest,
+  RegisterRequest,
+  TokenResponse,
+  UpdateMeRequest,
+  User,
+  UserIdParams,
+  UserPage,
+} from '../users/schemas.ts';
+import type { SessionService } from '../users/session-service.ts';
+import type { UserRecord } from '../users/user-repository.ts';
+import { toUserDto, type UserService } from '../users/user-service.ts';
+import { type ApiRoute, afterGuard, defineRoute } from './route.ts';
+
+/** What the users routes work with. */
+export interface UserRoutesOptions {
+  readonly auth: Auth<UserRecord, 'admin' | 'user'>;
+  readonly users: UserService;
+  readonly sessions: SessionService;
+}
+
+const bearer = [{ bearer: [] }] as const;
+const invalidToken = {
+  description: 'No token, or a bad one.',
+  headers: { 'WWW-Authenticate': 'Bearer realm="api", error="invalid_token"' },
+};
+const tooMany = {
+  description: 'Too many requests.',
+  headers: { 'Retry-After': 'Seconds to wait.' },
+};
+
+/** The `/api/v1` routes of the users API: auth, the caller's profile, and administration. */
+export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRoute[] {
+  const currentUser = auth.currentUser;
+  const admin = auth.requireRoles('admin');
+  // Every answer of this API is personal or carries credentials: no cache may keep it.
+  const noStore = noStoreDependency;
+  return [
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/auth/register',
+      summary: 'Create an account',
+      tags: ['auth'],
+      dependencies: { noStore, input: requestBody(RegisterRequest) },
+      responses: { 201: { description: 'The new user.', schema: User }, 409: 'Email taken.' },
+      handler: async (_ctx, { input }) => ({ status: 201, body: await users.register(input) }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/auth/login',
+      summary: 'Sign in (JSON email/password or OAuth2 password form)',
+      tags: ['auth'],
+      dependencies: { noStore, credentials: loginCredentials() },
+      bodyMediaTypes: ['application/json', 'application/x-www-form-urlencoded'],
+      responses: {
+        200: { description: 'A token pair.', schema: TokenResponse },
+        401: 'Invalid email or password (the same answer for both).',
+        429: {
+          ...tooMany,
+          description: '5 failures for this account from this client in 15 minutes.',
+        },
+      },
+      handler: async (ctx, { credentials }) => ({ body: await sessions.login(ctx, credentials) }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/auth/refresh',
+      summary: 'Trade a refresh token for a new pair (the old one is spent)',
+      tags: ['auth'],
+      dependencies: { noStore, input: requestBody(RefreshRequest) },
+      responses: {
+        200: { description: 'A new token pair.', schema: TokenResponse },
+        401: 'Unknown, expired or replayed token; a replay revokes the whole session.',
+        503: 'Sessions are unavailable (Redis is down).',
+      },
+      handler: async (_ctx, { input }) => ({ body: await sessions.refresh(input.refresh_token) }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/auth/logout',
+      summary: 'End the session of a refresh token',
+      tags: ['auth'],
+      dependencies: { noStore, input: requestBody(RefreshRequest) },
+      responses: { 204: 'Signed out.', 503: 'Sessions are unavailable (Redis is down).' },
+      handler: async (_ctx, { input }) => {
+        await sessions.logout(input.refresh_token);
+        return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/users/me',
+      summary: 'The signed-in user',
+      tags: ['users'],
+      security: bearer,
+      dependencies: { noStore, user: currentUser },
+      responses: { 200: { description: 'The user.', schema: User }, 401: invalidToken },
+      handler: (_ctx, { user }) => ({ body: toUserDto(user) }),
+    }),
+    defineRoute({
+      method: 'PATCH',
+      path: '/api/v1/users/me',
+      summary: 'Change your name (and nothing else)',
+      tags: ['users'],
+      security: bearer,
+      dependencies: {
+        noStore,
+        user: currentUser,
+        changes: afterGuard(currentUser, requestBody(UpdateMeRequest)),
+      },
+      responses: { 200: { description: 'The updated user.', schema: User }, 401: invalidToken },
+      handler: (_ctx, { user, changes }) => ({ body: users.update(user, changes) }),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/users',
+      summary: 'List users (admin)',
+      tags: ['users'],
+      security: bearer,
+      dependencies: { noStore, admin, page: afterGuard(admin, requestQuery(ListUsersQuery)) },
+      responses: {
+        200: { description: 'A page of users.', schema: UserPage },
+        401: invalidToken,
+        403: 'The caller is not an admin.',
+      },
+      handler: (_ctx, { page }) => ({ body: users.list(page) }),
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/api/v1/users/:id',
+      summary: 'Delete a user (admin)',
+      tags: ['users'],
+      security: bearer,
+      dependencies: { noStore, admin, target: afterGuard(admin, requestParams(UserIdParams)) },
+      responses: {
+        204: 'Deleted; their sessions are revoked.',
+        401: invalidToken,
+        403: 'The caller is not an admin.',
+        404: 'No user has this id.',
+      },
+      handler: async (_ctx, { target }) => {
+        await users.delete(target.id);
+        return { status: 204 };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,61 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigurationError } from '@org/core';
+import { gracefulShutdown } from '@org/observability';
+import { createUsersApi, type UsersApi } from './create-users-api.ts';
+
+/** Builds the framework's server around the API; called once, before listening. */
+export type MountFramework = (api: UsersApi) => Server | Promise<Server>;
+
+/**
+ * Runs an example: builds the API from the environment, lets the framework mount it,
+ * listens on `PORT`, prints where to find it, and drains on SIGTERM/SIGINT (readiness
+ * fails at once, in-flight requests finish, Redis and the database close, exit 0).
+ * A bad environment prints what to fix and exits 1.
+ *
+ * @example
+ * ```ts
+ * await startExample('node:http', (api) => createServer(mountNode(api).handler));
+ * ```
+ */
+export async function startExample(framework: string, mount: MountFramework): Promise<void> {
+  let api: UsersApi;
+  try {
+    api = await createUsersApi({ framework });
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  const server = await mount(api);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(api.config.PORT, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://localhost:${port}`;
+  api.logger.info({ url, docs: `${url}/docs` }, `users API (${framework}) listening`);
+  if (process.stdout.isTTY) process.stdout.write(banner(framework, url));
+  gracefulShutdown({
+    server,
+    readiness: api.health,
+    delayMs: api.config.SHUTDOWN_DELAY_MS,
+    logger: api.logger,
+    hooks: [() => api.close()],
+  });
+}
+
+function banner(framework: string, url: string): string {
+  const body = `'{"email":"ann@example.com","password":"correct horse battery staple"}'`;
+  return [
+    '',
+    `  Users API (${framework}) listening on ${url}`,
+    `  API reference: ${url}/docs`,
+    `  Try it:        curl -i -X POST ${url}/api/v1/auth/register -H 'content-type: application/json' -d ${body}`,
+    '',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,34 @@
+/**
+ * The users domain of the example apps, written once: SQLite storage with migrations,
+ * the user and session services, zod schemas, configuration from the environment, and
+ * the framework-neutral app definition (plugins, dependencies and route table) that
+ * each framework example mounts with its adapter.
+ *
+ * @module
+ */
+export { createUsersApi, type UsersApi, type UsersApiOptions } from './app/create-users-api.ts';
+export { type ApiRoute, afterGuard, defineRoute, type HttpMethod } from './app/route.ts';
+export { type MountFramework, startExample } from './app/start-example.ts';
+export { ConfigSchema, type ExampleConfig, loadExampleConfig } from './config.ts';
+export { migrate, openDatabase } from './database/database.ts';
+export {
+  ListUsersQuery,
+  RefreshRequest,
+  type RegisterInput,
+  RegisterRequest,
+  type TokenPair,
+  TokenResponse,
+  UpdateMeRequest,
+  User,
+  type UserDto,
+  UserIdParams,
+  UserPage,
+} from './users/schemas.ts';
+export { SessionService, type SessionServiceOptions } from './users/session-service.ts';
+export {
+  DuplicateEmailError,
+  type NewUser,
+  type UserRecord,
+  UserRepository,
+} from './users/user-repository.ts';
+export { toUserDto, UserService, type UserServiceOptions } from './users/user-service.ts';
