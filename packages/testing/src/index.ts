@@ -1,5 +1,5 @@
 /**
- * Test helpers for apps built on the @org toolkit: one fake clock for every part
+ * Test helpers for apps built on the `@org` toolkit: one fake clock for every part
  * that reads time, dependency overrides (FastAPI's `dependency_overrides`), token
  * minting and forgery, a real `redis-server`, an in-process request helper for
  * express, fastify, koa, hono and node:http apps, and a security conformance suite
@@ -43,6 +43,7 @@ export {
   overrideDependency,
   withOverrides,
 } from './overrides/overrides.js';
+export { freePort } from './ports/free-port.js';
 export {
   RedisNotInstalledError,
   type RedisServer,

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@org/testing';
 
 /** The five examples, by folder name. */
 export const EXAMPLES = ['express', 'fastify', 'koa', 'hono', 'node-http'] as const;
@@ -22,19 +22,6 @@ const EXAMPLE_VARIABLES = [
   'LOG_LEVEL',
   'SHUTDOWN_DELAY_MS',
 ];
-
-/** A free loopback port (another process may still take it before the example does). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** One example running as a child process, exactly as `pnpm start` runs it. */
 export interface RunningExample {

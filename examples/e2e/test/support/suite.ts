@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { TokenFactory } from '@org/testing';
+import { freePort, type TokenFactory } from '@org/testing';
 import { securityConformance } from '@org/testing/vitest';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { authContract } from './contract-auth.ts';
@@ -7,7 +7,6 @@ import { platformContract } from './contract-platform.ts';
 import { usersContract } from './contract-users.ts';
 import {
   type ExampleName,
-  freePort,
   lazily,
   type RunningExample,
   startExample,
