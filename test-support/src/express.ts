@@ -18,8 +18,7 @@ function send(res: Response, reply: Reply | undefined): void {
   else if (typeof body === 'string') {
     if (!res.get('content-type')) res.type('text');
     res.send(body);
-  }
-  else if (body instanceof Uint8Array)
+  } else if (body instanceof Uint8Array)
     res.send(Buffer.from(body.buffer, body.byteOffset, body.length));
   else res.json(body);
 }

@@ -2,7 +2,7 @@
  * @module
  */
 
-export { allOf, anyOf } from './dependencies/combinators.js';
+export { type AnyGuard, allOf, anyOf, type Guards } from './dependencies/combinators.js';
 export { type AuthOptions, createAuth } from './dependencies/create-auth.js';
 export type {
   Auth,

@@ -73,6 +73,13 @@ export {
   toProblem,
 } from './errors/problem.js';
 export {
+  createOpenApiDocument,
+  type OpenApiDocument,
+  type OpenApiDocumentOptions,
+  type OpenApiResponse,
+  type OpenApiRoute,
+} from './openapi/create-openapi-document.js';
+export {
   type AuthOutcomeEvent,
   authOutcomeChannel,
   type RateLimitDecisionEvent,
@@ -97,10 +104,3 @@ export {
   toJsonPointer,
   toValidationError,
 } from './validation/validate.js';
-export {
-  createOpenApiDocument,
-  type OpenApiDocument,
-  type OpenApiDocumentOptions,
-  type OpenApiResponse,
-  type OpenApiRoute,
-} from './openapi/create-openapi-document.js';

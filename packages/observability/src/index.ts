@@ -1,5 +1,5 @@
 /**
- * What an on-call engineer needs from every service built on the @org toolkit, written
+ * What an on-call engineer needs from every service built on the `@org` toolkit, written
  * once against `@org/core` and working on every adapter: pino logs with secrets
  * redacted and the request id (and W3C trace ids) on every line, one access line per
  * request, Prometheus metrics that cannot explode in cardinality, liveness and

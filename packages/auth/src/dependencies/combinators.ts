@@ -1,15 +1,31 @@
 import { type Context, type Dependency, defineDependency, isHttpError } from '@org/core';
 import type { Guard, GuardValue } from './types.js';
 
+/**
+ * `A | B` to `A & B`: how {@link allOf} merges the values of its guards into one
+ * (a user proven both `admin` and `editor`).
+ */
 type UnionToIntersection<T> = (T extends unknown ? (value: T) => void : never) extends (
   value: infer I,
 ) => void
   ? I
   : never;
 
+/** A guard, whatever it resolves to. */
 // biome-ignore lint/suspicious/noExplicitAny: Dependency<T> is invariant in T; this accepts a guard of any value.
-type AnyGuard = Guard<any>;
-type Guards = readonly [AnyGuard, ...AnyGuard[]];
+export type AnyGuard = Guard<any>;
+
+/**
+ * The guards {@link allOf} and {@link anyOf} take: at least one, tried in the order
+ * given. Use it to constrain a helper that passes guards on.
+ *
+ * @example
+ * ```ts
+ * const adminOr = <const G extends Guards>(...guards: G) =>
+ *   anyOf(auth.requireRoles('admin'), ...guards);
+ * ```
+ */
+export type Guards = readonly [AnyGuard, ...AnyGuard[]];
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';

@@ -75,6 +75,7 @@ function publish(ctx: Context, outcome: string): void {
  *   verifier,
  *   loadUser: (id) => users.findById(id),
  *   isActive: (user) => !user.suspended,
+ *   roles: ['admin', 'user'],
  *   roleHierarchy: { admin: ['user'], user: [] },
  * });
  * app.get('/users/me', { user: auth.currentUser }, (ctx, { user }) => ({ body: user }));

@@ -31,6 +31,7 @@ declare const grantedRoles: unique symbol;
  * ```
  */
 export type WithRoles<U, R extends string> = U & {
+  /** The brand: each proven role maps to `true`. It exists only in types; there is nothing to read at run time. */
   readonly [grantedRoles]: { readonly [K in R]: true };
 };
 

@@ -21,6 +21,7 @@ export interface InsufficientScopeErrorOptions {
  * ```
  */
 export class InsufficientScopeError extends ForbiddenError {
+  /** Stable code: `ERR_INSUFFICIENT_SCOPE`, also the `code` of every instance. */
   static override readonly code = 'ERR_INSUFFICIENT_SCOPE';
   /** The scopes the resource requires. */
   readonly scopes: readonly string[];

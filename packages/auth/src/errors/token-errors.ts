@@ -26,6 +26,7 @@ export interface BearerErrorOptions {
  * ```
  */
 export class MissingTokenError extends UnauthorizedError {
+  /** Stable code: `ERR_TOKEN_MISSING`, also the `code` of every instance. */
   static override readonly code = 'ERR_TOKEN_MISSING';
   constructor(options: BearerErrorOptions = {}) {
     super({
@@ -56,6 +57,7 @@ export interface InvalidTokenErrorOptions extends BearerErrorOptions {
  * ```
  */
 export class InvalidTokenError extends UnauthorizedError {
+  /** Code used when the options give none: `ERR_TOKEN_INVALID` (an expired token is `ERR_TOKEN_EXPIRED`). */
   static override readonly code: string = 'ERR_TOKEN_INVALID';
   constructor(options: InvalidTokenErrorOptions = {}) {
     const description = quotable(options.description ?? 'The access token is invalid.');
@@ -91,6 +93,7 @@ export class InvalidTokenError extends UnauthorizedError {
  * (RFC 6750 section 3.1 `invalid_request`).
  */
 export class MalformedAuthorizationError extends BadRequestError {
+  /** Stable code: `ERR_AUTHORIZATION_MALFORMED`, also the `code` of every instance. */
   static override readonly code = 'ERR_AUTHORIZATION_MALFORMED';
   constructor(options: BearerErrorOptions & { description?: string } = {}) {
     const description = quotable(

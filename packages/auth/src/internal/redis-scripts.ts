@@ -10,7 +10,12 @@ import { createHash } from 'node:crypto';
 
 /** The subset of an ioredis `Redis` or `Cluster` client the store uses. */
 export interface RedisScriptClient {
+  /**
+   * `EVALSHA`: runs a script the server has cached, by its SHA-1, with `numkeys` keys
+   * first in `args`. Rejects with a `NOSCRIPT` error when the server does not have it.
+   */
   evalsha(sha1: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
+  /** `EVAL`: runs a script from its source (and caches it on the server), with `numkeys` keys first in `args`. */
   eval(script: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
 }
 

@@ -4,6 +4,7 @@ import type { PublicJwk, SigningAlgorithm, SigningKey } from './signing-key.js';
 
 /** A JSON Web Key Set document (RFC 7517 5). */
 export interface JsonWebKeySet {
+  /** The public half of every asymmetric key that verifies, signing key first (RFC 7517 section 5.1). */
   readonly keys: readonly PublicJwk[];
 }
 

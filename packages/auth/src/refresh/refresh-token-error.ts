@@ -42,6 +42,7 @@ export interface RefreshTokenErrorOptions {
  * ```
  */
 export class RefreshTokenError extends UnauthorizedError {
+  /** The class's default code, `ERR_REFRESH_INVALID`; an instance's `code` says which refusal it is. */
   static override readonly code: string = 'ERR_REFRESH_INVALID';
   /** `ERR_REFRESH_INVALID`. */
   static readonly INVALID = 'ERR_REFRESH_INVALID';

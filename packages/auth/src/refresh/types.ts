@@ -46,14 +46,31 @@ export interface RotationRequest {
  */
 export type RotationResult =
   | {
+      /** The presented token was current; the next token replaces it. */
       readonly status: 'rotated';
+      /** The user the family belongs to. */
       readonly userId: string;
+      /** When the next token expires unless rotated, in milliseconds since the epoch (capped by `familyExpiresAt`). */
       readonly expiresAt: number;
+      /** When the family ends, in milliseconds since the epoch, unchanged by rotation. */
       readonly familyExpiresAt: number;
     }
-  | { readonly status: 'reused'; readonly userId: string }
-  | { readonly status: 'expired'; readonly userId: string }
-  | { readonly status: 'invalid' };
+  | {
+      /** The presented token was already spent; the family has been revoked. */
+      readonly status: 'reused';
+      /** The user whose family was revoked, for the security log. */
+      readonly userId: string;
+    }
+  | {
+      /** The token or its family is past its end; the family has been removed. */
+      readonly status: 'expired';
+      /** The user the family belonged to. */
+      readonly userId: string;
+    }
+  | {
+      /** No such family, or a token that never belonged to it. */
+      readonly status: 'invalid';
+    };
 
 /**
  * Where refresh-token families live. Every method may reject when the store cannot

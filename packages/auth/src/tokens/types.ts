@@ -27,6 +27,12 @@ export interface AccessTokenClaims {
 
 /** Verifies an access token string; rejects with a {@link TokenError}. */
 export interface AccessTokenVerifier {
+  /**
+   * Checks the token's signature and claims; resolves with its claims. Rejects with a
+   * {@link TokenError}: `ERR_TOKEN_EXPIRED` for an authentic but expired token,
+   * `ERR_TOKEN_INVALID` for anything else (a remote verifier that has no keys yet
+   * rejects with a 503 instead).
+   */
   verify(token: string): Promise<AccessTokenClaims>;
 }
 

@@ -14,9 +14,20 @@ describe('loadConfig', () => {
   it('coerces strings to the schema types and freezes the result', () => {
     const config = loadConfig({
       schema,
-      env: { PORT: '8080', DATABASE_PATH: '/data/app.db', JWT_SECRET: 'x'.repeat(32), DEBUG: 'true', CORS_ORIGINS: 'https://a.example,https://b.example' },
+      env: {
+        PORT: '8080',
+        DATABASE_PATH: '/data/app.db',
+        JWT_SECRET: 'x'.repeat(32),
+        DEBUG: 'true',
+        CORS_ORIGINS: 'https://a.example,https://b.example',
+      },
     });
-    expect(config).toMatchObject({ PORT: 8080, DEBUG: true, CORS_ORIGINS: ['https://a.example', 'https://b.example'], profile: 'production' });
+    expect(config).toMatchObject({
+      PORT: 8080,
+      DEBUG: true,
+      CORS_ORIGINS: ['https://a.example', 'https://b.example'],
+      profile: 'production',
+    });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.CORS_ORIGINS)).toBe(true);
   });
@@ -44,7 +55,9 @@ describe('loadConfig', () => {
     const profiles = { development: { DATABASE_PATH: ':memory:', JWT_SECRET: 'd'.repeat(32) } };
     const dev = loadConfig({ schema, env: { NODE_ENV: 'development', PORT: '4000' }, profiles });
     expect(dev).toMatchObject({ profile: 'development', DATABASE_PATH: ':memory:', PORT: 4000 });
-    expect(() => loadConfig({ schema, env: { NODE_ENV: 'production' }, profiles })).toThrow(ConfigError);
+    expect(() => loadConfig({ schema, env: { NODE_ENV: 'production' }, profiles })).toThrow(
+      ConfigError,
+    );
     expect(() => loadConfig({ schema, env: {}, profiles })).toThrow(/profile "production"/);
   });
 });

@@ -16,7 +16,20 @@ export interface ContextKey<T> {
   readonly __type?: T;
 }
 
-/** Creates a {@link ContextKey}. */
+/**
+ * Creates a {@link ContextKey}. Create each key once, at module level, and share it:
+ * a key made per request would never find what another one stored.
+ *
+ * @example
+ * ```ts
+ * export const tenantKey = createContextKey<string>('tenant');
+ * const tenant: Plugin = {
+ *   name: 'tenant',
+ *   onRequest: (ctx) => ctx.set(tenantKey, ctx.request.header('x-tenant') ?? 'default'),
+ * };
+ * app.get('/settings', {}, (ctx) => ({ body: settingsOf(ctx.get(tenantKey)) }));
+ * ```
+ */
 export function createContextKey<T>(name: string): ContextKey<T> {
   return Object.freeze({ name });
 }

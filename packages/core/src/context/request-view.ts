@@ -33,7 +33,16 @@ export interface RequestView {
   body(): Promise<unknown>;
 }
 
-/** Parses a `Cookie` header (RFC 6265 section 4.2) into a map, first value wins. */
+/**
+ * Parses a `Cookie` header (RFC 6265 section 4.2) into a map, first value wins.
+ *
+ * @example
+ * ```ts
+ * const cookies = parseCookieHeader('sid=abc; theme="dark"; sid=other');
+ * cookies.get('sid'); // 'abc'
+ * cookies.get('theme'); // 'dark'
+ * ```
+ */
 export function parseCookieHeader(header: string | undefined): ReadonlyMap<string, string> {
   const cookies = new Map<string, string>();
   if (header === undefined || header === '') return cookies;

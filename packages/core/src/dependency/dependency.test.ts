@@ -5,7 +5,11 @@ import { type AnyDependency, defineDependency } from './dependency.js';
 describe('dependency graphs', () => {
   it('rejects an injection that is not a dependency, naming it', () => {
     expect(() =>
-      defineDependency({ name: 'a', inject: { b: undefined as unknown as AnyDependency }, resolve: () => 'a' }),
+      defineDependency({
+        name: 'a',
+        inject: { b: undefined as unknown as AnyDependency },
+        resolve: () => 'a',
+      }),
     ).toThrow('Dependency "a" injects "b", which is not a dependency');
   });
 

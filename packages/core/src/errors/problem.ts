@@ -54,6 +54,13 @@ const RESERVED = new Set(['type', 'title', 'status', 'detail', 'code', 'request_
  * Maps errors that frameworks and body parsers throw for client mistakes onto our
  * hierarchy, by status only: their messages are never copied, since parser text can
  * echo input or internals.
+ *
+ * @example
+ * ```ts
+ * normalizeError(Object.assign(new Error('request entity too large'), { status: 413 }));
+ * // PayloadTooLargeError: 413, detail 'The request body is too large.', the original as `cause`
+ * normalizeError(new TypeError('x is undefined')); // InternalServerError (500)
+ * ```
  */
 export function normalizeError(error: unknown): HttpError {
   if (isHttpError(error)) return error;

@@ -25,7 +25,27 @@ export interface RateLimitDecisionEvent {
   readonly decision: 'allowed' | 'limited' | 'store_error';
 }
 
-/** Channel of {@link AuthOutcomeEvent}s. */
+/**
+ * Channel of {@link AuthOutcomeEvent}s.
+ *
+ * @example
+ * ```ts
+ * authOutcomeChannel.subscribe((message) => {
+ *   const { outcome, ctx } = message as AuthOutcomeEvent;
+ *   if (outcome !== 'success') securityLog.warn({ outcome, client_ip: ctx?.clientIp }, 'auth failed');
+ * });
+ * ```
+ */
 export const authOutcomeChannel = channel('org.auth.outcome');
-/** Channel of {@link RateLimitDecisionEvent}s. */
+/**
+ * Channel of {@link RateLimitDecisionEvent}s.
+ *
+ * @example
+ * ```ts
+ * rateLimitDecisionChannel.subscribe((message) => {
+ *   const { policy, decision } = message as RateLimitDecisionEvent;
+ *   if (decision === 'store_error') alerts.notify(`rate-limit store failing for ${policy}`);
+ * });
+ * ```
+ */
 export const rateLimitDecisionChannel = channel('org.security.rate-limit');

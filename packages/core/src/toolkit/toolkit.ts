@@ -66,6 +66,14 @@ const contextStorage = new AsyncLocalStorage<Context>();
 /**
  * The context of the request being handled, from anywhere in its async call tree
  * (loggers, repositories), or undefined outside a request.
+ *
+ * @example
+ * ```ts
+ * function audit(action: string): void {
+ *   const ctx = getCurrentContext(); // no ctx parameter threaded through the calls
+ *   auditLog.info({ action, request_id: ctx?.requestId, client_ip: ctx?.clientIp }, 'audit');
+ * }
+ * ```
  */
 export function getCurrentContext(): Context | undefined {
   return contextStorage.getStore();

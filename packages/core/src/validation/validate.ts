@@ -6,7 +6,14 @@ import { coerceStrings, planCoercion } from './coerce.js';
 
 type Location = ValidationIssue['location'];
 
-/** RFC 6901 JSON pointer for a zod issue path. */
+/**
+ * RFC 6901 JSON pointer for a zod issue path.
+ *
+ * @example
+ * ```ts
+ * toJsonPointer(['items', 0, 'a/b']); // '/items/0/a~1b'
+ * ```
+ */
 export function toJsonPointer(path: readonly PropertyKey[]): string {
   let pointer = '';
   for (const segment of path) {
@@ -15,7 +22,20 @@ export function toJsonPointer(path: readonly PropertyKey[]): string {
   return pointer;
 }
 
-/** Maps a failed zod parse to our 422 error with one issue per failed rule. */
+/**
+ * Maps a failed zod parse to our 422 error with one issue per failed rule, for input
+ * validated outside the request dependencies (a schema picked at run time).
+ *
+ * @example
+ * ```ts
+ * app.post('/payments', {}, async (ctx) => {
+ *   const body = (await ctx.request.body()) as { method?: string };
+ *   const result = (body.method === 'card' ? CardPayment : BankTransfer).safeParse(body);
+ *   if (!result.success) throw toValidationError(result.error, 'body'); // 422, a pointer per rule
+ *   return { status: 201, body: await payments.create(result.data) };
+ * });
+ * ```
+ */
 export function toValidationError(error: z.ZodError, location: Location): ValidationError {
   return new ValidationError(
     error.issues.map((issue) => ({
@@ -72,6 +92,14 @@ export function requestBody<S extends z.ZodType>(schema: S): SchemaDependency<z.
 /**
  * The query string validated by `schema`, with strings coerced to what the schema
  * expects (`?limit=10` gives the number 10; repeated keys fill arrays).
+ *
+ * @example
+ * ```ts
+ * const Page = z.object({ limit: z.number().int().max(100).default(20), tag: z.array(z.string()).default([]) });
+ * app.get('/posts', { page: requestQuery(Page) }, async (_ctx, { page }) => ({
+ *   body: await posts.list(page.limit, page.tag), // ?limit=10&tag=a&tag=b: 10, ['a', 'b']
+ * }));
+ * ```
  */
 export function requestQuery<S extends z.ZodType>(schema: S): SchemaDependency<z.output<S>> {
   const plan = planCoercion(schema);
@@ -86,7 +114,16 @@ export function requestQuery<S extends z.ZodType>(schema: S): SchemaDependency<z
   });
 }
 
-/** The path parameters of the matched route, validated and coerced like {@link requestQuery}. */
+/**
+ * The path parameters of the matched route, validated and coerced like {@link requestQuery}.
+ *
+ * @example
+ * ```ts
+ * app.get('/users/:id', { path: requestParams(z.object({ id: z.number().int() })) }, async (_ctx, { path }) => ({
+ *   body: await users.find(path.id), // "/users/10": 10; "/users/ten": 422
+ * }));
+ * ```
+ */
 export function requestParams<S extends z.ZodType>(schema: S): SchemaDependency<z.output<S>> {
   const plan = planCoercion(schema);
   return validated('params', schema, (ctx) => {
@@ -100,7 +137,17 @@ export function requestParams<S extends z.ZodType>(schema: S): SchemaDependency<
   });
 }
 
-/** Request headers named by `schema`'s keys (lower-case), validated and coerced. */
+/**
+ * Request headers named by `schema`'s keys (lower-case), validated and coerced.
+ *
+ * @example
+ * ```ts
+ * const Tenant = z.object({ 'x-tenant-id': z.uuid() });
+ * app.get('/settings', { headers: requestHeaders(Tenant) }, (_ctx, { headers }) => ({
+ *   body: settingsOf(headers['x-tenant-id']), // missing or not a UUID: 422
+ * }));
+ * ```
+ */
 export function requestHeaders<S extends z.ZodType>(schema: S): SchemaDependency<z.output<S>> {
   const plan = planCoercion(schema);
   const names = [...plan.keys()];

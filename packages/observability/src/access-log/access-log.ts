@@ -21,20 +21,30 @@ export interface AccessLogOptions {
 
 /** One access line, as written (besides pino's own `level`, `time`, `msg`). */
 export interface AccessLine {
+  /** The request id the request-id plugin assigned; undefined without that plugin. */
   request_id: string | undefined;
+  /** The request method, as received (`GET`). */
   method: string;
   /** The matched route template, or `unmatched`: never the raw path, which may carry ids or PII. */
   route: string;
   /** Final status; 0 when the client left before a response started. */
   status: number;
+  /** Milliseconds from the request's arrival to the response's end, to the microsecond (three decimals). */
   duration_ms: number;
+  /** Response body size in bytes, from its `Content-Length`; 0 when the length was not declared (streamed). */
   bytes: number;
+  /** The client IP: the trusted-proxy resolution of the security package when installed, else the socket address. */
   client_ip: string | undefined;
   /** Present when the request was authenticated. */
   user_id?: string;
   /** True when the client closed the connection before the response completed. */
   aborted: boolean;
+  /**
+   * W3C trace id (32 hex digits), present when the request-id plugin read one: from an
+   * active OpenTelemetry span or a valid `traceparent` header.
+   */
   trace_id?: string;
+  /** W3C span id (16 hex digits), with `trace_id`: the active OpenTelemetry span's, else the caller's (`parent-id`). */
   span_id?: string;
 }
 

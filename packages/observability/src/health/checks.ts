@@ -15,6 +15,7 @@ export class DependencyCheckError extends Error {
 
 /** What {@link redisCheck} needs from an ioredis client (`Redis` or `Cluster`). */
 export interface PingableRedis {
+  /** Sends `PING`; the check passes when it resolves `'PONG'`. */
   ping(): Promise<string>;
   /** ioredis connection status (`ready`, `reconnecting`, `end`, ...). */
   readonly status?: string;
@@ -48,7 +49,11 @@ export function redisCheck(client: PingableRedis): HealthCheck {
 
 /** What {@link sqliteCheck} needs from a `node:sqlite` `DatabaseSync`. */
 export interface QueryableSqlite {
-  prepare(sql: string): { get(): unknown };
+  /** Compiles `sql` into a statement; the check prepares `SELECT 1 AS ok` once and reuses it. */
+  prepare(sql: string): {
+    /** Runs the statement and returns its first row (the check expects `{ ok: 1 }`). */
+    get(): unknown;
+  };
 }
 
 /**

@@ -43,7 +43,12 @@ export interface HealthChecksOptions {
 
 /** The outcome of one readiness run. */
 export interface HealthReport {
+  /**
+   * The overall status: `fail` when a critical check failed, `warn` when any other check
+   * did not pass, else `pass`. Readiness answers 503 for `fail`, 200 otherwise.
+   */
   readonly status: HealthStatus;
+  /** Each check's result, by the name it was given in `checks`. */
   readonly checks: Readonly<Record<string, CheckResult>>;
 }
 

@@ -4,6 +4,10 @@ import type { HealthCheck, HealthStatus } from './health-checks.js';
 
 /** The result of one check, as reported (no error text: that goes to the logger). */
 export interface CheckResult {
+  /**
+   * `fail` when the check threw, rejected, timed out or returned `'fail'`; `warn` when it
+   * returned `'warn'`; else `pass`.
+   */
   readonly status: HealthStatus;
   /** Milliseconds the check took (or the timeout). */
   readonly durationMs: number;

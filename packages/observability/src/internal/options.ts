@@ -53,8 +53,11 @@ export function optionalFunction<F>(
 
 /** The smallest logger the package writes to: what any pino logger provides. */
 export interface StructuredLogger {
+  /** Writes `object`'s fields and `message` at `info` level (pino's merging-object form). */
   info(object: object, message?: string): void;
+  /** Writes `object`'s fields and `message` at `warn` level. */
   warn(object: object, message?: string): void;
+  /** Writes `object`'s fields and `message` at `error` level; an `err` field carries the error. */
   error(object: object, message?: string): void;
 }
 

@@ -76,7 +76,7 @@ function validBuckets(buckets: readonly number[] | undefined): number[] {
  *
  * @example
  * ```ts
- * const metrics = createMetrics({ protect: process.env.METRICS_TOKEN });
+ * const metrics = createMetrics({ protect: config.metricsToken }); // Prometheus sends it as a bearer token; 16+ characters
  * const toolkit = createToolkit({ plugins: [requestId(), metrics.plugin] });
  * app.get('/metrics', {}, metrics.handler); // node adapter; kit.endpoint(metrics.handler) elsewhere
  * ```

@@ -14,7 +14,15 @@ export interface TraceContext {
   readonly sampled: boolean;
 }
 
-/** Where the request-id plugin stores the request's {@link TraceContext}. */
+/**
+ * Where the request-id plugin stores the request's {@link TraceContext}.
+ *
+ * @example
+ * ```ts
+ * const trace = ctx.get(traceContextKey); // undefined without a traceparent or an active span
+ * errorTracker.capture(error, { trace_id: trace?.traceId, span_id: trace?.spanId });
+ * ```
+ */
 export const traceContextKey: ContextKey<TraceContext> =
   createContextKey<TraceContext>('traceContext');
 

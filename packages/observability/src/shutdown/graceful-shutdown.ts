@@ -14,9 +14,13 @@ import { runHooks, type ShutdownHook } from './run-hooks.js';
  * (express and koa's `listen()` result, fastify's `app.server`, hono's `serve()`).
  */
 export interface DrainableServer {
+  /** Stops accepting connections; `callback` runs once every open connection has ended. */
   close(callback?: (error?: Error) => void): unknown;
+  /** Closes the keep-alive connections that carry no request right now. */
   closeIdleConnections(): void;
+  /** Closes every connection, in-flight requests included (at the drain deadline). */
   closeAllConnections(): void;
+  /** Adds a `request` listener ahead of the others (to send `Connection: close` while draining). */
   prependListener(
     event: 'request',
     listener: (req: IncomingMessage, res: ServerResponse) => void,
@@ -28,7 +32,10 @@ export interface GracefulShutdownOptions {
   /** The server to drain. */
   server: DrainableServer;
   /** Turned to 503 the moment a signal arrives: pass the result of `createHealthChecks`. @default none */
-  readiness?: { startDraining(): void };
+  readiness?: {
+    /** Makes readiness answer 503 from now on. */
+    startDraining(): void;
+  };
   /**
    * Milliseconds between the signal and closing the listener, while readiness already
    * fails, so load balancers stop sending traffic. Kubernetes: a few probe periods.

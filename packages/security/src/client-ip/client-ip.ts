@@ -105,7 +105,7 @@ class Resolver implements ClientIpResolver {
  * const resolver = createClientIpResolver({ trustProxy: ['loopback', '10.0.0.0/8'] });
  * resolver.resolve(ctx); // '203.0.113.7'
  * ```
- * @throws {@link ConfigurationError} for a bad `trustProxy` entry or `proxyHeader`.
+ * @throws A {@link ConfigurationError} when a `trustProxy` entry or `proxyHeader` is invalid.
  */
 export function createClientIpResolver(options: ClientIpOptions = {}): ClientIpResolver {
   return new Resolver(options);

@@ -59,7 +59,7 @@ function addRange(list: BlockList, entry: string, factory: string): void {
 
 /**
  * Turns a {@link TrustProxy} option into a predicate, once, at start-up.
- * @throws {@link ConfigurationError} naming the bad entry.
+ * @throws A {@link ConfigurationError} when an entry is invalid, naming it.
  */
 export function compileTrustProxy(
   trustProxy: TrustProxy | undefined,

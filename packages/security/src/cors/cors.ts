@@ -127,7 +127,7 @@ class CorsPlugin implements Plugin {
  * ```ts
  * cors({ origins: ['https://app.example.com', /^https:\/\/[a-z0-9-]+\.preview\.example\.com$/], credentials: true });
  * ```
- * @throws {@link ConfigurationError} for `credentials` with `'*'`, an unanchored RegExp, or a malformed origin.
+ * @throws A {@link ConfigurationError} when `credentials` meets `'*'`, a RegExp is unanchored, or an origin is malformed.
  */
 export function cors(options: CorsOptions = {}): Plugin {
   return new CorsPlugin(options);

@@ -16,6 +16,11 @@ export interface RateLimitDecision {
 
 /** What a limiter decided for one request (no decisions when the request was skipped). */
 export interface RateLimitResult {
+  /**
+   * One decision per policy that applied, in the limiter's policy order; a policy whose
+   * key the request lacks (no user for a `'user'` key) has none. Every one allowed the
+   * request: a denial throws the 429 instead.
+   */
   readonly decisions: readonly RateLimitDecision[];
 }
 

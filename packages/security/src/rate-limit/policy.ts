@@ -113,7 +113,7 @@ const claims = new WeakMap<object, Map<string, string>>();
  * Records that `policies` count in `store`. Policies with one name share counters
  * there (how one quota spans several routes), so a second policy of that name must
  * have the same algorithm, limit and window.
- * @throws {@link ConfigurationError} when two different policies claim one name.
+ * @throws A {@link ConfigurationError} when two different policies claim one name.
  */
 export function claimPolicyNames(
   store: object,

@@ -82,7 +82,7 @@ function ignore(): void {}
  * ```ts
  * createToolkit({ plugins: [clientIp({ trustProxy: 1 }), rateLimitPlugin({ limit: 60, skip: ['/healthz', '/metrics'] })] });
  * ```
- * @throws {@link ConfigurationError} for a `'user'` or `'route'` key, or any bad option.
+ * @throws A {@link ConfigurationError} when a policy keys by `'user'` or `'route'`, or an option is invalid.
  */
 export function rateLimitPlugin(options: RateLimitOptions | RateLimiter = {}): Plugin {
   const limiter = isLimiter(options) ? options : buildRateLimiter(options, 'rateLimitPlugin');

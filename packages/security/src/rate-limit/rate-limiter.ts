@@ -235,7 +235,7 @@ function tooManyRequests({ compiled: policy, result }: Decision): TooManyRequest
  * const limiter = createRateLimiter({ limit: 10, windowMs: 60_000, algorithm: 'gcra' });
  * app.post('/search', { limit: rateLimit(limiter) }, search);
  * ```
- * @throws {@link ConfigurationError} naming the first bad option.
+ * @throws A {@link ConfigurationError} when an option is invalid, naming the first bad one.
  */
 export function createRateLimiter(options: RateLimitOptions = {}): RateLimiter {
   return new Limiter(options, 'createRateLimiter');

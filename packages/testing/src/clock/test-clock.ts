@@ -60,6 +60,9 @@ function toMillis(time: Date | number | string, option: string): number {
  * windows and health-check caches. Every toolkit factory that reads time takes a
  * `clock` option; pass this clock to all of them.
  *
+ * With `fakeTimers: vi`, the clock follows vitest's fake timers, so `setTimeout`-based
+ * code moves with it (second example).
+ *
  * @param options the starting instant, or {@link TestClockOptions}.
  * @example
  * ```ts
@@ -71,7 +74,7 @@ function toMillis(time: Date | number | string, option: string): number {
  * clock.advance(15 * 60_000 + 31_000);         // past exp and the 30 s tolerance
  * await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'ERR_TOKEN_EXPIRED' });
  * ```
- * @example With vitest's fake timers, so `setTimeout`-based code moves too:
+ * @example
  * ```ts
  * vi.useFakeTimers();
  * const clock = createTestClock({ fakeTimers: vi });

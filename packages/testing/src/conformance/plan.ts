@@ -22,7 +22,12 @@ export interface ConformancePlan {
   /** The groups that apply, in run order (rate limits last: they use up the budget). */
   readonly groups: readonly ConformanceGroup[];
   /** Groups left out, and why (a route or option not configured). */
-  readonly skipped: readonly { readonly group: ConformanceGroupId; readonly reason: string }[];
+  readonly skipped: readonly {
+    /** The group left out. */
+    readonly group: ConformanceGroupId;
+    /** What it needs and did not get, such as `routes.admin is not configured`. */
+    readonly reason: string;
+  }[];
   /** The check with this id. @throws {@link TestingError} `ERR_CONFORMANCE_OPTIONS` when there is none. */
   check(id: string): ConformanceCheck;
   /** Closes the server the suite's requester opened. */
@@ -31,9 +36,22 @@ export interface ConformancePlan {
 
 /** What {@link runConformance} found. */
 export interface ConformanceReport {
+  /** Ids of the checks that passed, in run order. */
   readonly passed: readonly string[];
-  readonly failed: readonly { readonly id: string; readonly error: ConformanceError | Error }[];
-  readonly skipped: readonly { readonly id: string; readonly reason: string }[];
+  /** The checks that failed, in run order. */
+  readonly failed: readonly {
+    /** The check's id (`token-forgery/alg-none`). */
+    readonly id: string;
+    /** Why: a {@link ConformanceError} for a violation, any other error for a check that could not run. */
+    readonly error: ConformanceError | Error;
+  }[];
+  /** The checks that could not apply to this app (they threw {@link ConformanceSkip}). */
+  readonly skipped: readonly {
+    /** The check's id. */
+    readonly id: string;
+    /** Why it cannot apply. */
+    readonly reason: string;
+  }[];
 }
 
 /** Runs a check, tagging a violation with the check's id. */
@@ -155,7 +173,19 @@ export function createConformanceChecks(options: SecurityConformanceOptions): Co
   };
 }
 
-/** Runs every check in order, without vitest, and reports each outcome. */
+/**
+ * Runs every check in order, without vitest, and reports each outcome; closes the
+ * requester's server at the end. For a CI step or a script against a deployed service.
+ *
+ * @throws A {@link TestingError} `ERR_CONFORMANCE_OPTIONS` when an option cannot work, naming it.
+ *
+ * @example
+ * ```ts
+ * const report = await runConformance({ baseUrl: 'https://staging.example.com', routes: { protected: '/api/v1/users/me' }, tokens });
+ * for (const { id, error } of report.failed) console.error(`${id}: ${error.message}`);
+ * process.exitCode = report.failed.length === 0 ? 0 : 1;
+ * ```
+ */
 export async function runConformance(
   options: SecurityConformanceOptions,
 ): Promise<ConformanceReport> {

@@ -24,7 +24,9 @@ export interface ConformanceRoutes {
 
 /** A user the suite signs in as. */
 export interface ConformanceCredentials {
+  /** The login name, sent as `username` by the default `loginRequest`. */
   username: string;
+  /** The password, sent as `password` by the default `loginRequest`. */
   password: string;
 }
 
@@ -39,9 +41,25 @@ export interface SecurityConformanceOptions {
   /** Route paths. */
   routes: ConformanceRoutes;
   /** Users to sign in as through `routes.login`; `user` must not hold the admin role. */
-  credentials?: { user: ConformanceCredentials; admin?: ConformanceCredentials };
+  credentials?: {
+    /** A user without the admin role. */
+    user: ConformanceCredentials;
+    /**
+     * A user with the admin role.
+     * @default the admin token comes from `tokens.admin` or `tokenFactory`, else its check is skipped
+     */
+    admin?: ConformanceCredentials;
+  };
   /** Ready access tokens instead of signing in (`user` without admin role). */
-  tokens?: { user: string; admin?: string };
+  tokens?: {
+    /** An access token of a user without the admin role. */
+    user: string;
+    /**
+     * An access token of a user with the admin role.
+     * @default signed in with `credentials.admin`, else minted by `tokenFactory`, else its check is skipped
+     */
+    admin?: string;
+  };
   /**
    * A factory signing with the app's own key: adds the forgeries that need it
    * (expired, wrong `aud`/`iss`, unknown `crit`...), and provides tokens when
@@ -50,15 +68,33 @@ export interface SecurityConformanceOptions {
   tokenFactory?: TokenFactory;
   /** Subjects and roles for factory-minted tokens. @default `{ user: { subject: 'user-1', roles: ['user'] }, admin: { subject: 'admin-1', roles: ['admin'] } }` */
   tokenSubjects?: {
-    user?: { subject: string; roles: readonly string[] };
-    admin?: { subject: string; roles: readonly string[] };
+    /** The non-admin user. @default `{ subject: 'user-1', roles: ['user'] }` */
+    user?: {
+      /** The token's `sub`. */
+      subject: string;
+      /** The token's `roles` claim. */
+      roles: readonly string[];
+    };
+    /** The admin. @default `{ subject: 'admin-1', roles: ['admin'] }` */
+    admin?: {
+      /** The token's `sub`. */
+      subject: string;
+      /** The token's `roles` claim: must hold the role `routes.admin` requires. */
+      roles: readonly string[];
+    };
   };
   /** How a login request carries credentials. @default an OAuth2 password form (`username`, `password`, `grant_type`) */
   loginRequest?: (credentials: ConformanceCredentials) => TestRequestOptions;
   /** An origin the app's CORS allow-list holds, for the CORS group. @default the CORS group is skipped */
-  cors?: { allowedOrigin: string };
+  cors?: {
+    /** The origin, scheme and host only (`https://app.example.com`, no trailing slash). */
+    allowedOrigin: string;
+  };
   /** The limit of `routes.rateLimited` per client and window. @default the rate-limit group is skipped */
-  rateLimit?: { limit: number };
+  rateLimit?: {
+    /** Requests allowed per client and window, 1 to 10000: the suite expects a 429 within `limit + 1` requests. */
+    limit: number;
+  };
   /**
    * The app's clock. After the rate-limit group it is advanced by `Retry-After` to
    * check that the client may call again. @default that check is skipped
@@ -98,7 +134,10 @@ export interface ConformanceCheck {
 
 /** A group of checks sharing one concern (and, for rate limits, one window). */
 export interface ConformanceGroup {
+  /** Which group this is; also the first part of each of its check ids. */
   readonly id: ConformanceGroupId;
+  /** What the group proves, as a `describe` title. */
   readonly title: string;
+  /** Its checks, in the order they run. */
   readonly checks: readonly ConformanceCheck[];
 }

@@ -45,10 +45,15 @@ export interface TestResponse {
 export interface Requester extends AsyncDisposable {
   /** Sends any method. */
   request(method: string, path: string, options?: TestRequestOptions): Promise<TestResponse>;
+  /** Sends a `GET` to `path` (relative to the app, `/users/me`). */
   get(path: string, options?: TestRequestOptions): Promise<TestResponse>;
+  /** Sends a `POST`, usually with `json`, `form` or `body`. */
   post(path: string, options?: TestRequestOptions): Promise<TestResponse>;
+  /** Sends a `PUT`. */
   put(path: string, options?: TestRequestOptions): Promise<TestResponse>;
+  /** Sends a `PATCH`. */
   patch(path: string, options?: TestRequestOptions): Promise<TestResponse>;
+  /** Sends a `DELETE`. */
   delete(path: string, options?: TestRequestOptions): Promise<TestResponse>;
   /** Closes the server the requester started, if any. The app itself is left alone. */
   close(): Promise<void>;

@@ -15,7 +15,11 @@ import { createTestKey, type TestKey } from './test-key.js';
 
 /** Where the app's published keys come from: an `@org/auth` `KeySet`, or anything with `jwks()`. */
 export interface PublicKeySource {
-  jwks(): { readonly keys: readonly object[] };
+  /** The JWKS document the app publishes (`KeySet.jwks()`). */
+  jwks(): {
+    /** The published public keys, as JWKs. */
+    readonly keys: readonly object[];
+  };
 }
 
 /** Options of {@link createTokenFactory}. */

@@ -7,7 +7,7 @@
  * const kit = createHonoAdapter(createToolkit());
  * const app = kit.install(new Hono());
  * app.get('/users/:id', kit.route({ user: currentUser }), (c) => c.json(c.get('user')));
- * app.get('/jwks', kit.endpoint(() => ({ body: keySet.toJwks() })));
+ * app.get('/jwks', kit.endpoint(() => ({ body: keySet.jwks() })));
  * serve({ fetch: app.fetch, port: 3000 }); // @hono/node-server
  * ```
  *
@@ -82,7 +82,16 @@ function toResponse(c: FrameworkContext, reply: Reply): Response {
   return c.newResponse(body ?? null, status as StatusCode, headers);
 }
 
-/** Creates the hono adapter over a toolkit (see the module example). */
+/**
+ * Creates the hono adapter over a toolkit (see the module example).
+ *
+ * @example
+ * ```ts
+ * const kit = createHonoAdapter(toolkit);
+ * const app = kit.install(new Hono()); // middleware on `*`, onError, notFound: before the routes
+ * app.post('/posts', kit.route({ input: requestBody(NewPost) }), (c) => c.json(c.get('input'), 201));
+ * ```
+ */
 export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
   // On hono's context under this adapter's own symbol, so `c.var` holds nothing but the
   // resolved values. Not a WeakMap keyed by `c`: V8's minor GCs keep every WeakMap entry

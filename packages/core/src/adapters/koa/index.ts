@@ -108,7 +108,19 @@ function statusError(ctx: AnyKoaContext): HttpError {
   return ctx.status < 500 ? normalizeError({ status: ctx.status }) : new HttpError(ctx.status);
 }
 
-/** Creates the koa adapter over a toolkit (see the module example). */
+/**
+ * Creates the koa adapter over a toolkit (see the module example).
+ *
+ * @example
+ * ```ts
+ * const kit = createKoaAdapter(toolkit);
+ * app.use(kit.middleware); // before every other middleware and the router
+ * router.post('/posts', kit.route({ input: requestBody(NewPost) }, (ctx) => {
+ *   ctx.status = 201;
+ *   ctx.body = ctx.state.input;
+ * }));
+ * ```
+ */
 export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
   // On koa's context under this adapter's own symbol. Not a WeakMap keyed by `ctx`: V8's
   // minor GCs keep every WeakMap entry whose key is young, so each request's whole object

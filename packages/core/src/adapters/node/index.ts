@@ -79,6 +79,20 @@ export interface NodeApp {
 /**
  * Creates a `node:http` app over a toolkit: plugins run for every request, routes
  * resolve their dependencies, errors and unknown routes answer with problems.
+ *
+ * @example
+ * ```ts
+ * const app = createNodeAdapter(toolkit)
+ *   .get('/healthz', {}, () => ({ body: { status: 'pass' } }))
+ *   .post('/posts', { input: requestBody(NewPost), user: auth.currentUser }, async (_ctx, { input, user }) => ({
+ *     status: 201,
+ *     body: await posts.create(user.id, input),
+ *   }))
+ *   .delete('/posts/:id', { user: auth.currentUser }, async (ctx) => {
+ *     await posts.remove(ctx.request.params.id); // an undefined result sends 204
+ *   });
+ * createServer(app.handler).listen(3000);
+ * ```
  */
 export function createNodeAdapter(toolkit: Toolkit): NodeApp {
   const router = new Router<RouteEntry>();

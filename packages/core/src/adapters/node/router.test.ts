@@ -9,8 +9,16 @@ describe('Router', () => {
   router.add('DELETE', '/users/:id', 'delete');
 
   it('matches static and parameterised routes with the template', () => {
-    expect(router.match('GET', '/users')).toEqual({ template: '/users', params: {}, handler: 'list' });
-    expect(router.match('GET', '/users/a%20b')).toEqual({ template: '/users/:id', params: { id: 'a b' }, handler: 'show' });
+    expect(router.match('GET', '/users')).toEqual({
+      template: '/users',
+      params: {},
+      handler: 'list',
+    });
+    expect(router.match('GET', '/users/a%20b')).toEqual({
+      template: '/users/:id',
+      params: { id: 'a b' },
+      handler: 'show',
+    });
     expect(router.match('HEAD', '/users/1')).toMatchObject({ handler: 'show' });
   });
 

@@ -3,7 +3,18 @@ import { ensure, expectStatus } from '../assert.js';
 import type { ConformanceSession } from '../session.js';
 import type { ConformanceCheck, ConformanceGroup } from '../types.js';
 
-/** Origins a strict allow-list must refuse, built around the allowed one (issue 5: evil, null, suffix, prefix). */
+/**
+ * Origins a strict allow-list must refuse, built around the allowed one (issue 5: evil, null, suffix, prefix).
+ *
+ * @example
+ * ```ts
+ * for (const origin of hostileOrigins('https://app.example.com')) {
+ *   // 'https://evil.example', 'null', 'https://app.example.com.evil.example', 'http://app.example.com', ...
+ *   const res = await api.get('/api/v1/users/me', { headers: { origin } });
+ *   expect(res.headers['access-control-allow-origin']).toBeUndefined();
+ * }
+ * ```
+ */
 export function hostileOrigins(allowedOrigin: string): readonly string[] {
   const url = new URL(allowedOrigin);
   const other = url.protocol === 'https:' ? 'http:' : 'https:';
