@@ -34,6 +34,11 @@ export class Api {
     this.#port = Number(url.port);
   }
 
+  /** `http://host:port` of the example. */
+  get baseUrl(): string {
+    return `http://${this.#host}:${this.#port}`;
+  }
+
   request(method: string, path: string, options: RequestOptions = {}): Promise<HttpResponse> {
     const headers: Record<string, string> = { ...options.headers };
     let payload: string | undefined;

@@ -139,7 +139,10 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
       void finish(
         status,
         aborted,
-        c.res.headers.get('content-length') ?? outgoing.getHeader('content-length'),
+        c.res.headers.get('content-length') ??
+          outgoing.getHeader('content-length') ??
+          // writeHead(status, headers) keeps the length only here (node-server reads it too).
+          (outgoing as { _contentLength?: number | null })._contentLength,
       );
     });
     try {
