@@ -1,86 +1,135 @@
-// The benchmark runner: `pnpm bench [core] [--quick]`.
-// Starts each server alone pinned to CPU 1, drives it with wrk pinned to CPU 0,
-// warms up, runs timed rounds, checks every response was 2xx, writes a markdown table.
+// The benchmark runner: `pnpm bench [all|http|micro|core] [--quick]` (default: all).
+// Starts each server alone pinned to CPU 1, drives it with wrk pinned to CPU 0
+// (redis-server shares CPU 0), warms up, runs timed rounds, checks every response
+// was 2xx, and writes the tables to bench/results/.
+//   all, http -> results/<date>.md and results/latest.json (the HTTP table)
+//   micro     -> results/micro-<date>.md
+//   core      -> results/core-<date>.md (issue 3: adapter overhead)
+// --quick runs fewer variants, one short round each, and writes *-quick files.
+// --rounds=N --seconds=N --warmup=N override the load settings; --quiet-wait=N is the
+// longest wait, in seconds, for a quiet machine before each server (default 30, quick 0).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { type Measurement, measure } from './runner/measure.ts';
-import { startServer } from './runner/server.ts';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileTree } from './runner/compile.ts';
+import { createRunKey, type RunKey } from './runner/keys.ts';
+import { type RedisServer, startRedis } from './runner/redis.ts';
+import type { Alg } from './servers/http/setup.ts';
+import { here, LOAD_CPU, loadSettings, type RunSettings } from './suites/common.ts';
+import { coreSuite } from './suites/core.ts';
+import { type HttpRecord, httpSuite } from './suites/http.ts';
+import { microSuite } from './suites/micro.ts';
+
+const SUITES = ['all', 'http', 'micro', 'core'] as const;
+type Suite = (typeof SUITES)[number];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const suite = args.find((a) => !a.startsWith('--')) ?? 'core';
-const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-const FRAMEWORKS = ['express', 'fastify', 'koa', 'hono', 'node'] as const;
+const option = (name: string): number | undefined => {
+  const value = args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} needs a number; received ${value}`);
+  return n;
+};
+const suite = (args.find((a) => !a.startsWith('--')) ?? 'all') as Suite;
+if (!SUITES.includes(suite)) {
+  console.error(`unknown suite "${suite}"; use one of: ${SUITES.join(', ')}`);
+  process.exit(2);
+}
 
 function ensureTools(): void {
   const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-  if (!has('wrk') || !has('taskset')) {
+  const missing = ['wrk', 'taskset', 'redis-server'].filter((cmd) => !has(cmd));
+  if (missing.length > 0) {
     if (process.getuid?.() === 0 && has('apt-get')) {
-      execFileSync('sh', ['-c', 'apt-get update -qq && apt-get install -y -qq wrk util-linux'], { stdio: 'inherit' });
+      execFileSync(
+        'sh',
+        ['-c', 'apt-get update -qq && apt-get install -y -qq wrk util-linux redis-server'],
+        { stdio: 'inherit' },
+      );
     } else {
-      console.error('The benchmarks need wrk and taskset: sudo apt-get install wrk util-linux');
+      console.error(
+        `The benchmarks need ${missing.join(', ')}: sudo apt-get install wrk util-linux redis-server`,
+      );
       process.exit(1);
     }
   }
-  if (!existsSync(here('../../packages/core/dist/index.js'))) {
-    execFileSync('pnpm', ['build'], { cwd: here('../..'), stdio: 'inherit' });
-  }
-}
-
-const load = {
-  path: '/users/me',
-  seconds: quick ? 3 : 10,
-  warmupSeconds: quick ? 1 : 3,
-  rounds: quick ? 2 : 3,
-  connections: 64,
-  loadCpu: 0,
-};
-
-async function coreSuite(): Promise<string> {
-  const rows: string[] = [
-    '| framework | bare req/s | adapter req/s | adapter / bare | spread (bare, adapter) | p50 ms (bare, adapter) | p99 ms (bare, adapter) | peak RSS MiB (bare, adapter) |',
-    '|---|---|---|---|---|---|---|---|',
-  ];
-  for (const framework of FRAMEWORKS) {
-    const results: Record<string, Measurement> = {};
-    for (const variant of ['bare', 'adapter']) {
-      const server = await startServer(here('./servers/core.ts'), [framework, variant], 1);
-      try {
-        results[variant] = await measure(server, load);
-      } finally {
-        await server.stop();
-      }
-      const r = results[variant] as Measurement;
-      if (r.failures > 0) throw new Error(`${framework} ${variant}: ${r.failures} responses were not 2xx`);
-      console.log(`${framework} ${variant}: ${r.rps.toFixed(0)} req/s (±${r.spreadPct.toFixed(1)}%)`);
-    }
-    const bare = results.bare as Measurement;
-    const ours = results.adapter as Measurement;
-    const f = (n: number, d = 0) => n.toFixed(d);
-    rows.push(
-      `| ${framework} | ${f(bare.rps)} | ${f(ours.rps)} | **${f(ours.rps / bare.rps, 2)}x** | ${f(bare.spreadPct, 1)}%, ${f(ours.spreadPct, 1)}% | ${f(bare.p50Ms, 2)}, ${f(ours.p50Ms, 2)} | ${f(bare.p99Ms, 2)}, ${f(ours.p99Ms, 2)} | ${f(bare.peakRssMb)}, ${f(ours.peakRssMb)} |`,
-    );
-  }
-  return rows.join('\n');
+  const built = ['core', 'auth', 'security', 'observability'].every((name) =>
+    existsSync(here(`../../../packages/${name}/dist/index.js`)),
+  );
+  if (!built) execFileSync('pnpm', ['build'], { cwd: here('../../..'), stdio: 'inherit' });
 }
 
 ensureTools();
-const started = new Date();
-const date = started.toISOString().slice(0, 10);
-let table: string;
-switch (suite) {
-  case 'core':
-    table = await coreSuite();
-    break;
-  default:
-    console.error(`unknown suite "${suite}"; use: core`);
-    process.exit(2);
+const started = performance.now();
+const date = new Date().toISOString().slice(0, 10);
+const settings: RunSettings = {
+  quick,
+  load: loadSettings(quick, {
+    ...(option('rounds') === undefined ? {} : { rounds: option('rounds') as number }),
+    ...(option('seconds') === undefined ? {} : { seconds: option('seconds') as number }),
+    ...(option('warmup') === undefined ? {} : { warmupSeconds: option('warmup') as number }),
+  }),
+  quietWaitMs: (option('quiet-wait') ?? (quick ? 0 : 30)) * 1000,
+  scratch: await mkdtemp(join(tmpdir(), 'org-bench-')),
+  serversDir: await compileTree(
+    here('../servers'),
+    here('../../node_modules/.cache/org-bench/servers'),
+  ),
+};
+const load = loadavg()[0] ?? 0;
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Linux, Node ${process.version}`;
+const method = `Server pinned to CPU 1; wrk (1 thread, ${settings.load.connections} connections, keep-alive) and redis-server pinned to CPU 0. Each server runs alone: ${settings.load.warmupSeconds} s warm-up, then ${settings.load.rounds} round(s) of ${settings.load.seconds} s; req/s is the median round, spread is (max - min) / median, p50/p99 are wrk's, peak RSS is the server's VmHWM. Every response was checked to be 2xx.`;
+const suffix = quick ? '-quick' : '';
+const flags = args.filter((a) => a.startsWith('--')).map((a) => ` ${a}`);
+const command = (name: string) =>
+  `\`pnpm bench${name === 'all' ? '' : ` ${name}`}${flags.join('')}\``;
+const results = here('../../results');
+await mkdir(results, { recursive: true });
+
+let redis: RedisServer | undefined;
+const sections: string[] = [];
+let records: HttpRecord[] | undefined;
+try {
+  if (suite === 'core') {
+    sections.push(`## Adapter overhead (issue 3)\n\n${await coreSuite(settings)}`);
+  } else {
+    redis = await startRedis(LOAD_CPU);
+    const keys: Record<Alg, RunKey> = {
+      HS256: await createRunKey('HS256'),
+      ES256: await createRunKey('ES256'),
+    };
+    if (suite === 'all' || suite === 'http') {
+      const http = await httpSuite(settings, keys, redis);
+      records = http.records;
+      const warnings = http.warnings.length
+        ? `\n\nWarnings:\n\n${http.warnings.map((w) => `- ${w}`).join('\n')}`
+        : '';
+      sections.push(
+        `## GET /users/me with a valid bearer token (issue 9)\n\nbare: the framework returning a small JSON object. peer: the stack teams build from popular packages. ours: the toolkit doing the same work (verify the token, require a role, rate limit, security headers, request id, one access line to a file, route-template histogram).\n\n${http.markdown}${warnings}`,
+      );
+    }
+    if (suite === 'all' || suite === 'micro') {
+      sections.push(
+        `## Micro-benchmarks (issues 4, 5, 6)\n\n${await microSuite(settings, keys, redis)}`,
+      );
+    }
+  }
+} finally {
+  await redis?.stop();
+  await rm(settings.scratch, { recursive: true, force: true });
 }
-const machine = `${(await import('node:os')).cpus()[0]?.model ?? 'unknown CPU'}, ${(await import('node:os')).cpus().length} cores, Node ${process.version}`;
-const report = `# ${suite} benchmark, ${date}\n\nMachine: ${machine}. Server pinned to CPU 1, wrk (1 thread, ${load.connections} connections) pinned to CPU 0; ${load.rounds} rounds of ${load.seconds}s after ${load.warmupSeconds}s warm-up; median shown.\nCommand: \`pnpm bench${suite === 'core' ? ':core' : ''}${quick ? ' --quick' : ''}\`\n\n${table}\n`;
-await mkdir(here('../results'), { recursive: true });
-const file = here(`../results/${suite}-${date}.md`);
+
+const minutes = (performance.now() - started) / 60_000;
+const report = `# Benchmarks, ${date}${quick ? ' (quick)' : ''}\n\nMachine: ${machine}; load average ${load.toFixed(2)} at start.\nCommand: ${command(suite)} (${minutes.toFixed(1)} min).\n${method}\n\n${sections.join('\n\n')}\n`;
+const name = suite === 'all' || suite === 'http' ? `${date}${suffix}` : `${suite}-${date}${suffix}`;
+const file = join(results, `${name}.md`);
 await writeFile(file, report);
+if (records !== undefined) {
+  await writeFile(join(results, `latest${suffix}.json`), `${JSON.stringify(records, null, 2)}\n`);
+}
 console.log(`\n${report}\nwritten to ${file}`);
+process.exit(0);

@@ -2,11 +2,18 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 
+/** USER_HZ: the unit of /proc/<pid>/stat times (100 on every Linux this runs on). */
+const CLOCK_TICKS = 100;
+
 /** A benchmark server process pinned to one CPU. */
 export interface BenchServer {
   readonly url: string;
+  /** The server's process id (taskset execs node, so it is node's). */
+  readonly pid: number;
   /** Peak resident set size so far, in MiB (VmHWM). */
   peakRssMb(): Promise<number>;
+  /** CPU time (user + system) the server has used so far, in seconds. */
+  cpuSeconds(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -30,12 +37,19 @@ export async function startServer(
   env: Readonly<Record<string, string>> = {},
 ): Promise<BenchServer> {
   const port = await freePort();
-  const child: ChildProcess = spawn('taskset', ['-c', String(cpu), process.execPath, script, ...args, String(port)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, NODE_ENV: 'production', ...env },
-  });
+  const child: ChildProcess = spawn(
+    'taskset',
+    ['-c', String(cpu), process.execPath, script, ...args, String(port)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_ENV: 'production', ...env },
+    },
+  );
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} ${args.join(' ')} did not start`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${script} ${args.join(' ')} did not start`)),
+      20_000,
+    );
     child.stdout?.on('data', (data: Buffer) => {
       if (data.toString().includes('ready')) {
         clearTimeout(timer);
@@ -49,17 +63,29 @@ export async function startServer(
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid as number,
     async peakRssMb() {
       // taskset execs node, so the child's pid is the server's.
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
       const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
       return kb / 1024;
     },
+    async cpuSeconds() {
+      // /proc/<pid>/stat fields 14 and 15 (utime, stime), after the parenthesized name.
+      const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGKILL');
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        // SIGTERM first, so servers can flush their logs (and write --cpu-prof profiles).
+        const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        child.kill('SIGTERM');
       }),
   };
 }

@@ -11,6 +11,8 @@ export interface LoadResult {
   requests: number;
   /** Responses that were not 2xx/3xx, plus socket errors. */
   failures: number;
+  /** Of those, responses that were not 2xx/3xx. */
+  non2xx: number;
 }
 
 /** Options of {@link runWrk}. */
@@ -41,8 +43,20 @@ function toMs(value: string): number {
 
 /** Runs `wrk --latency` pinned to one CPU and parses its report. */
 export async function runWrk(options: WrkOptions): Promise<LoadResult> {
-  const args = ['-c', String(options.cpu), 'wrk', '--latency', '-t1', `-c${options.connections}`, `-d${options.seconds}s`];
-  for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}: ${value}`);
+  const args = [
+    '-c',
+    String(options.cpu),
+    'wrk',
+    '--latency',
+    '-t1',
+    `-c${options.connections}`,
+    `-d${options.seconds}s`,
+    // wrk's default 2 s timeout would drop a slow stack's slowest answers from p99.
+    '--timeout',
+    '30s',
+  ];
+  for (const [name, value] of Object.entries(options.headers ?? {}))
+    args.push('-H', `${name}: ${value}`);
   args.push(options.url);
   const { stdout } = await run('taskset', args, { maxBuffer: 1 << 20 });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
@@ -50,7 +64,16 @@ export async function runWrk(options: WrkOptions): Promise<LoadResult> {
   const p99 = /\s99%\s+(\S+)/.exec(stdout)?.[1] ?? '';
   const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(
+    stdout,
+  );
   const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
-  return { rps, p50Ms: toMs(p50), p99Ms: toMs(p99), requests, failures: non2xx + socketErrors };
+  return {
+    rps,
+    p50Ms: toMs(p50),
+    p99Ms: toMs(p99),
+    requests,
+    failures: non2xx + socketErrors,
+    non2xx,
+  };
 }

@@ -1,0 +1,63 @@
+// The bare servers: each framework alone, returning a small JSON object on
+// GET /users/me. They import nothing but the framework, so their RSS is the baseline.
+import { createServer } from 'node:http';
+
+const PAYLOAD = { id: 'u1', name: 'Ada Lovelace', roles: ['user'] };
+
+function ready(): void {
+  process.stdout.write('ready\n');
+}
+
+export const bare: Readonly<Record<string, (port: number) => Promise<void>>> = {
+  async node(port) {
+    createServer((req, res) => {
+      if (req.url === '/users/me') {
+        const text = JSON.stringify(PAYLOAD);
+        res.writeHead(200, {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': Buffer.byteLength(text),
+        });
+        res.end(text);
+      } else {
+        res.writeHead(404).end();
+      }
+    }).listen(port, '127.0.0.1', ready);
+  },
+
+  async express(port) {
+    const { default: express } = await import('express');
+    const app = express();
+    app.get('/users/me', (_req, res) => {
+      res.json(PAYLOAD);
+    });
+    app.listen(port, '127.0.0.1', ready);
+  },
+
+  async fastify(port) {
+    const { default: Fastify } = await import('fastify');
+    const app = Fastify();
+    app.get('/users/me', async () => PAYLOAD);
+    await app.listen({ port, host: '127.0.0.1' });
+    ready();
+  },
+
+  async koa(port) {
+    const { default: Koa } = await import('koa');
+    const { default: Router } = await import('@koa/router');
+    const app = new Koa();
+    const router = new Router();
+    router.get('/users/me', (ctx) => {
+      ctx.body = PAYLOAD;
+    });
+    app.use(router.routes());
+    app.listen(port, '127.0.0.1', ready);
+  },
+
+  async hono(port) {
+    const { Hono } = await import('hono');
+    const { serve } = await import('@hono/node-server');
+    const app = new Hono();
+    app.get('/users/me', (c) => c.json(PAYLOAD));
+    serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, ready);
+  },
+};

@@ -1,0 +1,162 @@
+// Issue 9: for each framework, bare vs the popular stack ("peer") vs the toolkit
+// ("ours") on GET /users/me with a valid bearer token; HS256 and ES256; memory and
+// Redis stores.
+
+import type { RunKey } from '../runner/keys.ts';
+import type { RedisServer } from '../runner/redis.ts';
+import type { Alg, StoreKind } from '../servers/http/setup.ts';
+import { FRAMEWORKS, type FrameworkName, fixed, type RunSettings, ratio, table } from './common.ts';
+import { measureServer, type ServerResult, type Variant } from './http-server.ts';
+
+/** The framework whose Redis variant a quick run still measures. */
+const QUICK_REDIS_FRAMEWORK: FrameworkName = 'fastify';
+const ALGS: readonly Alg[] = ['HS256', 'ES256'];
+
+/** One row of bench/results/latest.json. */
+export interface HttpRecord {
+  framework: string;
+  stack: string;
+  alg: Alg | null;
+  store: StoreKind | null;
+  rps: number;
+  spread_pct: number;
+  p50_ms: number;
+  p99_ms: number;
+  peak_rss_mb: number;
+  /** Server CPU time per request (user + system). */
+  cpu_us_per_req: number;
+  ratio_to_bare: number;
+  /** bare's CPU per request / this one's: the req/s ratio when the server alone limits throughput. */
+  cpu_ratio_to_bare: number;
+  rss_ratio_to_bare: number;
+  ratio_to_peer: number | null;
+  redis_cmds_per_req: number | null;
+  redis_cmds_sent_per_req: number | null;
+  redis_commands: string | null;
+  /** Responses that were not 2xx, and socket errors (0 in a valid run). */
+  failures: number;
+}
+
+export function httpPlan(quick: boolean): Variant[] {
+  const plan: Variant[] = [];
+  for (const framework of FRAMEWORKS) {
+    plan.push({ framework, stack: 'bare', alg: null, store: null });
+    const stores: StoreKind[] = quick ? ['memory'] : ['memory', 'redis'];
+    for (const store of stores) {
+      for (const alg of ALGS) {
+        if (framework !== 'node') plan.push({ framework, stack: 'peer', alg, store });
+        plan.push({ framework, stack: 'ours', alg, store });
+      }
+    }
+    if (quick && framework === QUICK_REDIS_FRAMEWORK) {
+      plan.push({ framework, stack: 'ours', alg: 'HS256', store: 'redis' });
+    }
+  }
+  return plan;
+}
+
+export async function httpSuite(
+  settings: RunSettings,
+  keys: Readonly<Record<Alg, RunKey>>,
+  redis: RedisServer,
+): Promise<{ markdown: string; records: HttpRecord[]; warnings: string[] }> {
+  const results: ServerResult[] = [];
+  for (const variant of httpPlan(settings.quick)) {
+    const key = keys[variant.alg ?? 'HS256'];
+    results.push(await measureServer(settings, variant, key, redis));
+  }
+  const records = toRecords(results);
+  return {
+    markdown: render(records),
+    records,
+    warnings: results.flatMap((r) => r.warnings),
+  };
+}
+
+function toRecords(results: readonly ServerResult[]): HttpRecord[] {
+  const find = (framework: string, stack: string, alg: Alg | null, store: StoreKind | null) =>
+    results.find(
+      (r) =>
+        r.variant.framework === framework &&
+        r.variant.stack === stack &&
+        r.variant.alg === alg &&
+        r.variant.store === store,
+    );
+  return results.map(({ variant, measurement: m, redis }) => {
+    const bare = find(variant.framework, 'bare', null, null)?.measurement;
+    const peer =
+      variant.stack === 'ours'
+        ? find(variant.framework, 'peer', variant.alg, variant.store)?.measurement
+        : undefined;
+    return {
+      framework: variant.framework,
+      stack: variant.stack,
+      alg: variant.alg,
+      store: variant.store,
+      rps: Math.round(m.rps),
+      spread_pct: round(m.spreadPct, 1),
+      p50_ms: round(m.p50Ms, 2),
+      p99_ms: round(m.p99Ms, 2),
+      peak_rss_mb: round(m.peakRssMb, 1),
+      cpu_us_per_req: round(m.cpuUsPerRequest, 1),
+      ratio_to_bare: bare ? round(m.rps / bare.rps, 3) : 1,
+      cpu_ratio_to_bare: bare ? round(bare.cpuUsPerRequest / m.cpuUsPerRequest, 3) : 1,
+      rss_ratio_to_bare: bare ? round(m.peakRssMb / bare.peakRssMb, 2) : 1,
+      ratio_to_peer: peer ? round(m.rps / peer.rps, 2) : null,
+      redis_cmds_per_req: redis ? round(redis.executedPerRequest, 2) : null,
+      redis_cmds_sent_per_req: redis ? round(redis.sentPerRequest, 2) : null,
+      redis_commands: redis?.breakdown ?? null,
+      failures: m.failures,
+    };
+  });
+}
+
+const round = (n: number, digits: number): number => Number(n.toFixed(digits));
+
+function render(records: readonly HttpRecord[]): string {
+  const rows = records.map((r) => [
+    r.failures > 0 ? `${r.framework} (${r.failures} failed!)` : r.framework,
+    r.stack === 'ours' ? '**ours**' : r.stack,
+    r.alg ?? '-',
+    r.store ?? '-',
+    r.rps.toLocaleString('en'),
+    `±${fixed(r.spread_pct, 1)}%`,
+    fixed(r.p50_ms, 2),
+    fixed(r.p99_ms, 2),
+    fixed(r.peak_rss_mb),
+    fixed(r.cpu_us_per_req),
+    ratio(r.ratio_to_bare),
+    ratio(r.cpu_ratio_to_bare),
+    ratio(r.ratio_to_peer),
+    ratio(r.rss_ratio_to_bare),
+    r.redis_cmds_per_req === null
+      ? '-'
+      : `${fixed(r.redis_cmds_sent_per_req ?? 0, 2)} sent, ${fixed(r.redis_cmds_per_req, 2)} run`,
+  ]);
+  const main = table(
+    [
+      'framework',
+      'stack',
+      'alg',
+      'store',
+      'req/s (median)',
+      'spread',
+      'p50 ms',
+      'p99 ms',
+      'peak RSS MiB',
+      'CPU µs/req',
+      '/ bare',
+      'CPU / bare',
+      '/ peer',
+      'RSS / bare',
+      'Redis cmds/req',
+    ],
+    rows,
+  );
+  const redisNotes = records
+    .filter((r) => r.redis_commands !== null)
+    .map((r) => `- ${r.framework} ${r.stack} ${r.alg}: ${r.redis_commands}`);
+  return redisNotes.length === 0
+    ? main
+    : `${main}\n\nRedis commands executed per request (INFO commandstats, script-internal calls included):\n\n${redisNotes.join('\n')}`;
+}
