@@ -90,10 +90,11 @@ const destinations: pino.DestinationStream[] = [];
 
 /**
  * The access-log destination of every stack: one buffered, asynchronous pino file
- * stream, so every stack pays the same for writing its lines.
+ * stream (pino's advice for throughput: one write(2) per 4 KiB instead of one per
+ * line), so every stack pays the same for writing its lines.
  */
 export function logDestination(file: string): pino.DestinationStream {
-  const destination = pino.destination({ dest: file, sync: true });
+  const destination = pino.destination({ dest: file, sync: false, minLength: 4096 });
   destinations.push(destination);
   return destination;
 }

@@ -1,0 +1,104 @@
+// Profiles one HTTP benchmark server under load: `pnpm --dir bench bench:profile <framework> <stack>
+// [HS256|ES256] [memory|redis] [seconds]`. Starts the server pinned to CPU 1 with
+// --cpu-prof, drives it with wrk from CPU 0, stops it, and prints the functions and
+// files with the most self time. The .cpuprofile is kept for a flame graph (Chrome
+// DevTools, speedscope).
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileTree } from './runner/compile.ts';
+import { createRunKey } from './runner/keys.ts';
+import { startRedis } from './runner/redis.ts';
+import { startServer } from './runner/server.ts';
+import { runWrk } from './runner/wrk.ts';
+import type { Alg, ServerSetup, StoreKind } from './servers/http/setup.ts';
+import { here, LOAD_CPU, SERVER_CPU } from './suites/common.ts';
+
+const [framework = 'node', stack = 'ours', alg = 'HS256', store = 'memory', secondsText = '8'] =
+  process.argv.slice(2);
+const scratch = await mkdtemp(join(tmpdir(), 'bench-profile-'));
+const serversDir = await compileTree(
+  here('../servers'),
+  here('../../node_modules/.cache/org-bench/servers'),
+);
+const runKey = await createRunKey(alg as Alg);
+const redis = store === 'redis' ? await startRedis(LOAD_CPU) : undefined;
+const setup: ServerSetup = {
+  key: runKey.key,
+  store: store as StoreKind,
+  ...(redis ? { redisPort: redis.port } : {}),
+  logFile: join(scratch, 'access.log'),
+  statsFile: join(scratch, 'stats.json'),
+};
+const server = await startServer(join(serversDir, 'http.mjs'), [framework, stack], SERVER_CPU, {
+  BENCH_SETUP: JSON.stringify(setup),
+  NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${scratch}`,
+});
+const load = {
+  url: `${server.url}/users/me`,
+  connections: 64,
+  cpu: LOAD_CPU,
+  headers: { authorization: `Bearer ${runKey.token}` },
+};
+await runWrk({ ...load, seconds: 2 });
+const cpuBefore = await server.cpuSeconds();
+const result = await runWrk({ ...load, seconds: Number(secondsText) });
+const cpuUs = ((await server.cpuSeconds()) - cpuBefore) * 1e6;
+await server.stop();
+await redis?.stop();
+
+interface ProfileNode {
+  id: number;
+  children?: number[];
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+}
+const file = (await readdir(scratch)).find((name) => name.endsWith('.cpuprofile'));
+if (file === undefined) throw new Error('the server wrote no .cpuprofile');
+const profile = JSON.parse(await readFile(join(scratch, file), 'utf8')) as Profile;
+const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const functions = new Map<string, number>();
+const files = new Map<string, number>();
+for (const id of profile.samples) {
+  const { functionName, url, lineNumber } = (byId.get(id) as ProfileNode).callFrame;
+  const where = url.replace(/^file:\/\//, '').replace(/.*node_modules\/(\.pnpm\/)?/, '');
+  const name = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
+  functions.set(name, (functions.get(name) ?? 0) + 1);
+  const group = where === '' ? `(${functionName})` : where.replace(/:\d+$/, '');
+  files.set(group, (files.get(group) ?? 0) + 1);
+}
+// Inclusive time: each sample counts once for every distinct function on its stack.
+const parents = new Map<number, number>();
+for (const node of profile.nodes)
+  for (const child of node.children ?? []) parents.set(child, node.id);
+const inclusive = new Map<string, number>();
+for (const id of profile.samples) {
+  const seen = new Set<string>();
+  for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) {
+    const { functionName, url, lineNumber } = (byId.get(at) as ProfileNode).callFrame;
+    if (!/packages\/|\.servers\/|pino|prom-client|sonic-boom/.test(url)) continue;
+    const where = url.replace(/^file:\/\//, '').replace(/.*node_modules\/(\.pnpm\/)?/, '');
+    seen.add(
+      `${functionName || '(anonymous)'} ${where.replace(/.*\/packages\//, '')}:${lineNumber + 1}`,
+    );
+  }
+  for (const name of seen) inclusive.set(name, (inclusive.get(name) ?? 0) + 1);
+}
+const total = profile.samples.length;
+const top = (counts: Map<string, number>, n: number) =>
+  [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([name, count]) => `${((100 * count) / total).toFixed(1).padStart(5)}%  ${name}`)
+    .join('\n');
+console.log(
+  `${framework} ${stack} ${alg} ${store}: ${Math.round(result.rps)} req/s, ` +
+    `${(cpuUs / result.requests).toFixed(0)} CPU µs/req, ${result.failures} failures`,
+);
+console.log(`\nself time by function (of ${total} samples):\n${top(functions, 40)}`);
+console.log(`\nself time by file:\n${top(files, 25)}`);
+console.log(`\ninclusive time, toolkit and logging/metrics code:\n${top(inclusive, 40)}`);
+console.log(`\nprofile: ${join(scratch, file)}`);
