@@ -6,21 +6,18 @@
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileTree } from './runner/compile.ts';
+import { compileServers } from './runner/compile.ts';
 import { createRunKey } from './runner/keys.ts';
 import { startRedis } from './runner/redis.ts';
 import { startServer } from './runner/server.ts';
 import { runWrk } from './runner/wrk.ts';
 import type { Alg, ServerSetup, StoreKind } from './servers/http/setup.ts';
-import { here, LOAD_CPU, SERVER_CPU } from './suites/common.ts';
+import { LOAD_CPU, loadSettings, SERVER_CPU } from './suites/common.ts';
 
 const [framework = 'node', stack = 'ours', alg = 'HS256', store = 'memory', secondsText = '8'] =
   process.argv.slice(2);
 const scratch = await mkdtemp(join(tmpdir(), 'bench-profile-'));
-const serversDir = await compileTree(
-  here('../servers'),
-  here('../../node_modules/.cache/org-bench/servers'),
-);
+const serversDir = await compileServers();
 const runKey = await createRunKey(alg as Alg);
 const redis = store === 'redis' ? await startRedis(LOAD_CPU) : undefined;
 const setup: ServerSetup = {
@@ -36,7 +33,7 @@ const server = await startServer(join(serversDir, 'http.mjs'), [framework, stack
 });
 const load = {
   url: `${server.url}/users/me`,
-  connections: 64,
+  connections: loadSettings(false).connections,
   cpu: LOAD_CPU,
   headers: { authorization: `Bearer ${runKey.token}` },
 };
@@ -60,14 +57,26 @@ const file = (await readdir(scratch)).find((name) => name.endsWith('.cpuprofile'
 if (file === undefined) throw new Error('the server wrote no .cpuprofile');
 const profile = JSON.parse(await readFile(join(scratch, file), 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+/** `function path:line`, with node_modules and the workspace's packages/ prefix cut. */
+const frameOf = (id: number) => {
+  const { functionName, url, lineNumber } = (byId.get(id) as ProfileNode).callFrame;
+  const where = url
+    .replace(/^file:\/\//, '')
+    .replace(/.*node_modules\/(\.pnpm\/)?/, '')
+    .replace(/.*\/packages\//, '');
+  return {
+    name: `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`,
+    functionName,
+    where,
+    url,
+  };
+};
 const functions = new Map<string, number>();
 const files = new Map<string, number>();
 for (const id of profile.samples) {
-  const { functionName, url, lineNumber } = (byId.get(id) as ProfileNode).callFrame;
-  const where = url.replace(/^file:\/\//, '').replace(/.*node_modules\/(\.pnpm\/)?/, '');
-  const name = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
+  const { name, functionName, where } = frameOf(id);
   functions.set(name, (functions.get(name) ?? 0) + 1);
-  const group = where === '' ? `(${functionName})` : where.replace(/:\d+$/, '');
+  const group = where === '' ? `(${functionName})` : where;
   files.set(group, (files.get(group) ?? 0) + 1);
 }
 // Inclusive time: each sample counts once for every distinct function on its stack.
@@ -78,12 +87,8 @@ const inclusive = new Map<string, number>();
 for (const id of profile.samples) {
   const seen = new Set<string>();
   for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) {
-    const { functionName, url, lineNumber } = (byId.get(at) as ProfileNode).callFrame;
-    if (!/packages\/|\.servers\/|pino|prom-client|sonic-boom/.test(url)) continue;
-    const where = url.replace(/^file:\/\//, '').replace(/.*node_modules\/(\.pnpm\/)?/, '');
-    seen.add(
-      `${functionName || '(anonymous)'} ${where.replace(/.*\/packages\//, '')}:${lineNumber + 1}`,
-    );
+    const { name, url } = frameOf(at);
+    if (/packages\/|\.servers\/|pino|prom-client|sonic-boom/.test(url)) seen.add(name);
   }
   for (const name of seen) inclusive.set(name, (inclusive.get(name) ?? 0) + 1);
 }

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileTree } from './runner/compile.ts';
+import { compileServers } from './runner/compile.ts';
 import { createRunKey, type RunKey } from './runner/keys.ts';
 import { type RedisServer, startRedis } from './runner/redis.ts';
 import type { Alg } from './servers/http/setup.ts';
@@ -75,10 +75,7 @@ const settings: RunSettings = {
   }),
   quietWaitMs: (option('quiet-wait') ?? (quick ? 0 : 30)) * 1000,
   scratch: await mkdtemp(join(tmpdir(), 'org-bench-')),
-  serversDir: await compileTree(
-    here('../servers'),
-    here('../../node_modules/.cache/org-bench/servers'),
-  ),
+  serversDir: await compileServers(),
 };
 const load = loadavg()[0] ?? 0;
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Linux, Node ${process.version}`;

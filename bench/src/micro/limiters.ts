@@ -7,7 +7,7 @@ import { createRateLimiter, MemoryRateLimitStore, RedisRateLimitStore } from '@o
 import { MemoryStore } from 'express-rate-limit';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
-import { perUnit } from '../runner/redis.ts';
+import { perUnit, readCommandCounts } from '../runner/redis.ts';
 import { emit, type MicroTable, quick, thousands, throughput } from './common.ts';
 
 const BATCH = 100;
@@ -182,13 +182,7 @@ async function redisTable(port: number): Promise<MicroTable> {
       await admin.config('RESETSTAT');
       candidate.counter.sent = 0;
       candidate.rates.push(await hitsPerSecond(perRound, candidate.hit));
-      const info = await admin.info('commandstats');
-      const counts = new Map<string, number>();
-      for (const [, command, calls] of info.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) {
-        if (!/^(info|config\|.*|flushall)$/.test(command as string))
-          counts.set(command as string, Number(calls));
-      }
-      const { total, breakdown } = perUnit(counts, perRound);
+      const { total, breakdown } = perUnit(await readCommandCounts(admin), perRound);
       candidate.run = `${total.toFixed(2)} (${breakdown})`;
     }
   }

@@ -5,6 +5,7 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as nodeModule from 'node:module';
 import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 type Strip = (code: string, options: { mode: 'strip' }) => string;
 
@@ -36,4 +37,10 @@ export async function compileTree(source: string, target: string): Promise<strin
     await writeFile(out, code);
   }
   return target;
+}
+
+/** Compiles bench/src/servers into the bench's cache; every runner entry point uses this one place. */
+export function compileServers(): Promise<string> {
+  const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+  return compileTree(here('../servers'), here('../../node_modules/.cache/org-bench/servers'));
 }

@@ -20,6 +20,16 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
+/** INFO commandstats of the server `admin` is connected to, without our admin commands. */
+export async function readCommandCounts(admin: Redis): Promise<CommandCounts> {
+  const info = await admin.info('commandstats');
+  const counts: CommandCounts = new Map();
+  for (const [, command, calls] of info.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) {
+    if (!ADMIN.test(command as string)) counts.set(command as string, Number(calls));
+  }
+  return counts;
+}
+
 /** Starts `redis-server` with no persistence on a free port, pinned to `cpu`. */
 export async function startRedis(cpu: number): Promise<RedisServer> {
   const port = await freePort();
@@ -61,14 +71,7 @@ export async function startRedis(cpu: number): Promise<RedisServer> {
     async resetStats() {
       await admin.config('RESETSTAT');
     },
-    async commandCounts() {
-      const info = await admin.info('commandstats');
-      const counts: CommandCounts = new Map();
-      for (const [, command, calls] of info.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) {
-        if (!ADMIN.test(command as string)) counts.set(command as string, Number(calls));
-      }
-      return counts;
-    },
+    commandCounts: () => readCommandCounts(admin),
     async flushAll() {
       await admin.flushall();
     },
