@@ -1,24 +1,24 @@
 /**
  * Turns node:crypto key objects into {@link SigningKey}s: validates the key type
  * against the algorithm, builds the public JWK from an allow-list of members, and
- * imports the Web Crypto keys jose uses once, so signing and verifying never import.
+ * imports the Web Crypto key jose signs with once, so signing never imports.
  */
 import type { KeyObject } from 'node:crypto';
 import { ConfigurationError } from '@org/core';
 import { calculateJwkThumbprint } from 'jose';
 import type { PublicJwk, SigningAlgorithm, SigningKey } from '../keys/signing-key.js';
 
-/** The Web Crypto keys behind a {@link SigningKey}; never reachable from the public object. */
+/** The keys behind a {@link SigningKey}; never reachable from the public object. */
 export interface KeyMaterial {
-  /** Private key or HMAC secret; undefined for a verification-only key. */
+  /** Private key or HMAC secret, as the Web Crypto key jose signs with; undefined for a verification-only key. */
   readonly signKey: CryptoKey | undefined;
-  /** Public key or HMAC secret. */
-  readonly verifyKey: CryptoKey;
+  /** Public key or HMAC secret, as node:crypto verifies with. */
+  readonly verifyKey: KeyObject;
 }
 
 const materials = new WeakMap<SigningKey, KeyMaterial>();
 
-/** The Web Crypto keys of a key made by this package. */
+/** The keys of a key made by this package. */
 export function keyMaterial(key: SigningKey): KeyMaterial {
   const material = materials.get(key);
   if (material === undefined) {
@@ -111,7 +111,7 @@ export interface KeyParts {
   readonly kid: string | undefined;
 }
 
-/** Builds the frozen {@link SigningKey} and registers its Web Crypto keys. */
+/** Builds the frozen {@link SigningKey} and registers its keys. */
 export async function createSigningKey(parts: KeyParts): Promise<SigningKey> {
   const { alg, privateKey, publicKey } = parts;
   const params = WEB_CRYPTO[alg];
@@ -125,17 +125,15 @@ export async function createSigningKey(parts: KeyParts): Promise<SigningKey> {
     ));
   if (kid === '') throw new ConfigurationError('kid must not be empty.');
   // Node's webcrypto types and the DOM's differ only in usages this code never asks for.
-  const usages: KeyUsage[] = secret ? ['sign', 'verify'] : ['verify'];
-  const verifyKey = publicKey.toCryptoKey(params, false, usages) as unknown as CryptoKey;
-  const signKey = secret
-    ? verifyKey
-    : (privateKey?.toCryptoKey(params, false, ['sign']) as unknown as CryptoKey | undefined);
+  const signKey = (secret ? publicKey : privateKey)?.toCryptoKey(params, false, [
+    'sign',
+  ]) as unknown as CryptoKey | undefined;
   const key: SigningKey = Object.freeze({
     kid,
     alg,
     canSign: signKey !== undefined,
     publicJwk: publicJwk === undefined ? undefined : Object.freeze({ ...publicJwk, kid }),
   });
-  materials.set(key, Object.freeze({ signKey, verifyKey }));
+  materials.set(key, Object.freeze({ signKey, verifyKey: publicKey }));
   return key;
 }

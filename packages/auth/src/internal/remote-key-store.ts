@@ -8,23 +8,26 @@
  * learns when a key disappears (to empty its verified-token cache).
  */
 
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { Clock } from '@org/core';
-import { importJWK, type JWK } from 'jose';
 
-/** RFC 7518 3.1 / RFC 8037: the key type and curve each asymmetric algorithm needs. */
-export const REMOTE_ALGORITHMS: Readonly<Record<string, { kty: string; crv?: string }>> = {
-  RS256: { kty: 'RSA' },
-  RS384: { kty: 'RSA' },
-  RS512: { kty: 'RSA' },
-  PS256: { kty: 'RSA' },
-  PS384: { kty: 'RSA' },
-  PS512: { kty: 'RSA' },
-  ES256: { kty: 'EC', crv: 'P-256' },
-  ES384: { kty: 'EC', crv: 'P-384' },
-  ES512: { kty: 'EC', crv: 'P-521' },
-  EdDSA: { kty: 'OKP', crv: 'Ed25519' },
-  Ed25519: { kty: 'OKP', crv: 'Ed25519' },
-};
+/**
+ * The asymmetric algorithms a remote issuer may be trusted with (RFC 7518 3.1,
+ * RFC 8037, RFC 9864); which key fits which is decided by the verifier from the key.
+ */
+export const REMOTE_ALGORITHMS: readonly string[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
 
 /** Public members by key type: nothing else of a fetched JWK is kept. */
 const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = {
@@ -36,9 +39,10 @@ const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = {
 const MAX_JWKS_BYTES = 512 * 1024;
 
 interface RemoteKey {
-  readonly jwk: JWK;
+  /** The public members, as published: compared to notice a replaced key. */
+  readonly jwk: string;
   readonly alg: string | undefined;
-  readonly imported: Map<string, Promise<CryptoKey | undefined>>;
+  readonly key: KeyObject;
 }
 
 export interface RemoteKeyStoreOptions {
@@ -52,7 +56,10 @@ export interface RemoteKeyStoreOptions {
   readonly onKeyRemoved: () => void;
 }
 
-/** Keeps the public signing keys of a JWKS, keyed by kid. Keys without a kid are ignored. */
+/**
+ * Keeps the public signing keys of a JWKS, keyed by kid. Keys without a kid, and
+ * malformed keys (unusable, like missing ones), are ignored.
+ */
 function parseJwks(document: unknown): Map<string, RemoteKey> {
   const keys = (document as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys)) throw new Error('the JWKS has no "keys" array');
@@ -64,8 +71,14 @@ function parseJwks(document: unknown): Map<string, RemoteKey> {
     if (members === undefined || byKid.has(raw.kid)) continue;
     const jwk: Record<string, unknown> = {};
     for (const member of members) if (raw[member] !== undefined) jwk[member] = raw[member];
+    let key: KeyObject;
+    try {
+      key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+    } catch {
+      continue;
+    }
     const alg = typeof raw.alg === 'string' ? raw.alg : undefined;
-    byKid.set(raw.kid, { jwk: jwk as JWK, alg, imported: new Map() });
+    byKid.set(raw.kid, { jwk: JSON.stringify(jwk), alg, key });
   }
   return byKid;
 }
@@ -109,7 +122,7 @@ export class RemoteKeyStore {
    * The key for `kid` and `alg`, or undefined when the issuer does not publish one.
    * Throws when the JWKS has never been fetched successfully: nothing can be verified.
    */
-  async get(kid: string, alg: string): Promise<CryptoKey | undefined> {
+  async get(kid: string, alg: string): Promise<KeyObject | undefined> {
     const now = this.#options.clock.now();
     if (this.#keys === undefined || now - this.#fetchedAt >= this.#options.cacheMaxAge) {
       await this.#refreshIfAllowed(now);
@@ -118,19 +131,9 @@ export class RemoteKeyStore {
     let key = this.#keys?.get(kid);
     // An unknown kid may be a key the issuer just rotated in: refetch, but at most once per cooldown.
     if (key === undefined && (await this.#refreshIfAllowed(now))) key = this.#keys?.get(kid);
-    if (key === undefined) return undefined;
     // RFC 8725 3.1: a key published with an `alg` is used with that algorithm only.
-    if (key.alg !== undefined && key.alg !== alg) return undefined;
-    const expected = REMOTE_ALGORITHMS[alg];
-    if (expected === undefined || key.jwk.kty !== expected.kty) return undefined;
-    if (expected.crv !== undefined && key.jwk.crv !== expected.crv) return undefined;
-    let imported = key.imported.get(alg);
-    if (imported === undefined) {
-      // A malformed published key is unusable, like a missing one.
-      imported = (importJWK({ ...key.jwk, alg }, alg) as Promise<CryptoKey>).catch(() => undefined);
-      key.imported.set(alg, imported);
-    }
-    return imported;
+    if (key === undefined || (key.alg !== undefined && key.alg !== alg)) return undefined;
+    return key.key;
   }
 
   /** Refreshes unless one ran within the cooldown; true when this call refreshed or joined a refresh. */
@@ -163,19 +166,10 @@ export class RemoteKeyStore {
       });
       if (response.status !== 200) throw new Error(`the JWKS answered ${response.status}`);
       const fresh = parseJwks(JSON.parse(await readCapped(response)));
-      const previous = this.#keys;
       let dropped = false;
-      for (const [kid, known] of previous ?? []) {
+      for (const [kid, known] of this.#keys ?? []) {
         const key = fresh.get(kid);
-        if (
-          key !== undefined &&
-          key.alg === known.alg &&
-          JSON.stringify(key.jwk) === JSON.stringify(known.jwk)
-        ) {
-          fresh.set(kid, known); // keep its imported Web Crypto keys
-        } else {
-          dropped = true;
-        }
+        if (key === undefined || key.alg !== known.alg || key.jwk !== known.jwk) dropped = true;
       }
       this.#keys = fresh;
       this.#fetchedAt = this.#options.clock.now();

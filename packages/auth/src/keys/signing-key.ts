@@ -32,7 +32,7 @@ export interface PublicJwk {
 }
 
 /**
- * A key of a {@link KeySet}. The private key or secret lives in Web Crypto keys
+ * A key of a {@link KeySet}. The private key or secret lives in key objects
  * that are not reachable from this object: logging or serializing it shows only
  * the members below.
  */

@@ -1,3 +1,4 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Clock, ConfigurationError, ServiceUnavailableError } from '@org/core';
@@ -14,13 +15,14 @@ const AUDIENCE = 'https://api.example.test';
 
 interface IssuerKey {
   readonly kid: string;
+  readonly alg: string;
   readonly privateKey: CryptoKey;
   readonly jwk: JWK;
 }
 
-async function issuerKey(kid: string, alg: 'RS256' | 'ES256' = 'ES256'): Promise<IssuerKey> {
+async function issuerKey(kid: string, alg = 'ES256'): Promise<IssuerKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg);
-  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
+  return { kid, alg, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
 }
 
 /** A JWKS server on 127.0.0.1:0 that counts requests and can be told to hang. */
@@ -46,7 +48,7 @@ const token = (key: IssuerKey, claims: Record<string, unknown> = {}, typ = 'at+j
     exp: Math.floor(now / 1000) + 600,
     ...claims,
   })
-    .setProtectedHeader({ alg: key.jwk.alg as string, kid: key.kid, typ })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ })
     .sign(key.privateKey);
 
 const verifierOptions = (
@@ -155,6 +157,42 @@ describe('createRemoteJwksVerifier', () => {
       expect(await rejection(verifier.verify(relabel(alg)))).toBeInstanceOf(TokenError);
     }
     expect(await rejection(verifier.verify(await token(es, {}, 'JWT')))).toBeInstanceOf(TokenError);
+  });
+
+  it.each(['PS256', 'RS512', 'ES384', 'ES512', 'EdDSA', 'Ed25519'])(
+    'verifies %s with a key published without alg, and only under that algorithm',
+    async (alg) => {
+      const key = await issuerKey('any', alg);
+      const { alg: _published, ...withoutAlg } = key.jwk;
+      published = [{ ...key, jwk: withoutAlg }];
+      const verifier = createRemoteJwksVerifier(
+        verifierOptions({ issuers: [{ issuer: ISSUER, jwksUri, algorithms: [alg, 'ES256'] }] }),
+      );
+      // Several signatures, so ES512's R and S (66 bytes, top byte 0 or 1) take every DER shape.
+      for (let i = 0; i < 16; i++) {
+        const sub = `u${i}`;
+        await expect(verifier.verify(await token(key, { sub }))).resolves.toMatchObject({ sub });
+      }
+      const good = await token(key);
+      const [, payload, signature] = good.split('.');
+      const header = Buffer.from(JSON.stringify({ alg: 'ES256', kid: 'any', typ: 'at+jwt' }));
+      const relabelled = `${header.toString('base64url')}.${payload}.${signature}`;
+      expect(await rejection(verifier.verify(relabelled))).toBeInstanceOf(TokenError);
+    },
+  );
+
+  it('refuses an RSA key shorter than 2048 bits (RFC 7518 3.3)', async () => {
+    // jose refuses to make or use such a key, so this one is made and used with node:crypto.
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'weak', alg: 'RS256' } as JWK;
+    published = [{ kid: 'weak', alg: 'RS256', privateKey: {} as CryptoKey, jwk }];
+    const verifier = createRemoteJwksVerifier(verifierOptions());
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const at = Math.floor(now / 1000);
+    const input = `${b64({ alg: 'RS256', kid: 'weak', typ: 'at+jwt' })}.${b64({ iss: ISSUER, aud: AUDIENCE, sub: 'u1', jti: 'j1', iat: at, exp: at + 600 })}`;
+    const weak = `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
+    expect(await rejection(verifier.verify(weak))).toMatchObject({ code: 'ERR_TOKEN_INVALID' });
+    expect(requests).toBe(1);
   });
 
   it('accepts typ JWT when typ is false, still checking the audience', async () => {

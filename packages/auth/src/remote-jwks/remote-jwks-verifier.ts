@@ -1,8 +1,16 @@
+import type { KeyObject } from 'node:crypto';
 import { type Clock, ConfigurationError, ServiceUnavailableError, systemClock } from '@org/core';
-import { decodeJwt, type JWTHeaderParameters } from 'jose';
+import { decodeJwt } from 'jose';
 import { REMOTE_ALGORITHMS, RemoteKeyStore } from '../internal/remote-key-store.js';
 import { VerifiedTokenCache } from '../internal/verified-token-cache.js';
-import { checkLimits, invalidToken, type JwtRules, verifyJwt } from '../internal/verify-jwt.js';
+import {
+  checkLimits,
+  invalidToken,
+  type JwsHeader,
+  type JwtRules,
+  normalizeTyp,
+  verifyJwt,
+} from '../internal/verify-jwt.js';
 import type { AccessTokenClaims, AccessTokenVerifier } from '../tokens/types.js';
 import type { VerifiedTokenCacheOptions } from '../tokens/verify-access-token.js';
 
@@ -110,9 +118,9 @@ export function createRemoteJwksVerifier(options: RemoteJwksVerifierOptions): Ac
     checkUri(entry.jwksUri);
     const algorithms = entry.algorithms ?? ['RS256', 'ES256', 'EdDSA'];
     for (const alg of algorithms) {
-      if (REMOTE_ALGORITHMS[alg] === undefined) {
+      if (!REMOTE_ALGORITHMS.includes(alg)) {
         throw new ConfigurationError(
-          `algorithms of ${entry.issuer} has ${alg}; accepted are ${Object.keys(REMOTE_ALGORITHMS).join(', ')} (never HS*, none).`,
+          `algorithms of ${entry.issuer} has ${alg}; accepted are ${REMOTE_ALGORITHMS.join(', ')} (never HS*, none).`,
         );
       }
     }
@@ -131,7 +139,7 @@ export function createRemoteJwksVerifier(options: RemoteJwksVerifierOptions): Ac
     const rules: JwtRules = {
       issuer: entry.issuer,
       audience: options.audience,
-      typ: typ === false ? undefined : typ,
+      typ: typ === false ? undefined : normalizeTyp(typ),
       clockTolerance,
       maxTokenLength,
     };
@@ -150,9 +158,9 @@ export function createRemoteJwksVerifier(options: RemoteJwksVerifierOptions): Ac
     // The allow-list decides before any network request: a token never chooses what we fetch.
     const trusted = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
     if (trusted === undefined) throw invalidToken('issuer not allowed');
-    const resolveKey = async (header: JWTHeaderParameters): Promise<CryptoKey> => {
+    const resolveKey = async (header: JwsHeader): Promise<KeyObject> => {
       if (typeof header.kid !== 'string') throw invalidToken('no "kid"');
-      let key: CryptoKey | undefined;
+      let key: KeyObject | undefined;
       try {
         key = await trusted.store.get(header.kid, header.alg);
       } catch (cause) {

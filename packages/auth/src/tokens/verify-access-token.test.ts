@@ -216,6 +216,74 @@ describe('createAccessTokenVerifier', () => {
     await expectRejected(signRaw({ typ: undefined }, claims()));
   });
 
+  it('accepts typ as the full media type, in any case (RFC 9068 4, RFC 7515 4.1.9)', async () => {
+    for (const typ of ['application/at+jwt', 'AT+JWT', 'Application/At+Jwt']) {
+      await expect(verifier.verify(signRaw({ typ }, claims()))).resolves.toBeDefined();
+    }
+    await expectRejected(signRaw({ typ: 'application/jwt' }, claims()));
+    await expectRejected(signRaw({ typ: ['at+jwt'] }, claims()));
+  });
+
+  it('verifies HS256 with the secret of its kid, and rejects a truncated or padded MAC', async () => {
+    const secret = 'x'.repeat(48);
+    const token = hs256({ alg: 'HS256', typ: 'at+jwt', kid: 'hmac' }, claims(), secret);
+    await expect(verifier.verify(token)).resolves.toMatchObject({ sub: 'user-1' });
+    await expectRejected(token.slice(0, -2));
+    await expectRejected(`${token}AA`);
+    await expectRejected(`${token}=`);
+    await expectRejected(
+      hs256({ alg: 'HS256', typ: 'at+jwt', kid: 'hmac' }, claims(), 'y'.repeat(48)),
+    );
+    // Our ES256 key's kid with an HS256 header: the key decides, not the header.
+    await expectRejected(hs256({ alg: 'HS256', typ: 'at+jwt', kid: ourKey.kid }, claims(), secret));
+  });
+
+  it('verifies R || S of every shape: leading zero bytes and high bits in R and S', async () => {
+    const shapes = new Set<string>();
+    for (let i = 0; i < 1500; i++) {
+      const token = signRaw({}, claims({ jti: `jti-${i}` }));
+      const signature = Buffer.from(token.split('.')[2] as string, 'base64url');
+      for (const half of [signature.subarray(0, 32), signature.subarray(32)]) {
+        shapes.add(
+          (half[0] as number) === 0 ? 'zero' : (half[0] as number) >= 0x80 ? 'high' : 'low',
+        );
+      }
+      await expect(verifier.verify(token)).resolves.toBeDefined();
+    }
+    // 1500 random signatures hold all three shapes with overwhelming probability (1 - 1e-5).
+    expect(shapes).toEqual(new Set(['zero', 'high', 'low']));
+  });
+
+  it('rejects a DER-encoded ECDSA signature and signatures with non-base64url characters', async () => {
+    const [header, payload, signature] = valid.split('.');
+    const der = sign('sha256', Buffer.from(`${header}.${payload}`), ourPrivate).toString(
+      'base64url',
+    );
+    await expectRejected(`${header}.${payload}.${der}`);
+    const standard = Buffer.from(signature as string, 'base64url').toString('base64');
+    await expectRejected(`${header}.${payload}.${standard}`);
+    await expectRejected(`${header}.${payload}.${signature} `);
+  });
+
+  it('rejects a header or a payload that is not a JSON object, even when our key signed', async () => {
+    const input = (h: string, p: string) => {
+      const text = `${Buffer.from(h).toString('base64url')}.${Buffer.from(p).toString('base64url')}`;
+      const mac = sign('sha256', Buffer.from(text), { key: ourPrivate, dsaEncoding: 'ieee-p1363' });
+      return `${text}.${mac.toString('base64url')}`;
+    };
+    const header = JSON.stringify({ alg: 'ES256', kid: ourKey.kid, typ: 'at+jwt' });
+    await expect(verifier.verify(input(header, JSON.stringify(claims())))).resolves.toBeDefined();
+    for (const bad of ['[]', '"ES256"', 'null', '{', `[${header}]`]) {
+      await expectRejected(input(bad, JSON.stringify(claims())));
+    }
+    for (const bad of ['[]', '"claims"', '42', 'null', '{"iss":']) {
+      await expectRejected(input(header, bad));
+    }
+    await expectRejected(signRaw({}, claims({ nbf: 'yesterday' })));
+    await expectRejected(signRaw({}, claims({ exp: String(now() + 600) })));
+    await expectRejected(signRaw({}, claims({ aud: [42] })));
+  });
+
   it('rejects a five-part JWE-shaped token, garbage, non-strings and a 16 KiB token', async () => {
     await expectRejected(
       `${b64({ alg: 'dir', enc: 'A256GCM', kid: ourKey.kid })}.${'.'.repeat(3)}AAAA`,

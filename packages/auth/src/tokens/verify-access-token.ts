@@ -1,8 +1,14 @@
+import type { KeyObject } from 'node:crypto';
 import { type Clock, ConfigurationError, systemClock } from '@org/core';
-import type { JWTHeaderParameters } from 'jose';
 import { keyMaterial } from '../internal/key-material.js';
 import { VerifiedTokenCache } from '../internal/verified-token-cache.js';
-import { checkLimits, invalidToken, type JwtRules, verifyJwt } from '../internal/verify-jwt.js';
+import {
+  checkLimits,
+  invalidToken,
+  type JwsHeader,
+  type JwtRules,
+  verifyJwt,
+} from '../internal/verify-jwt.js';
 import type { KeySet } from '../keys/key-set.js';
 import type { AccessTokenClaims, AccessTokenVerifier } from './types.js';
 
@@ -93,7 +99,7 @@ export function createAccessTokenVerifier(
     if (change.type !== 'added') cache?.clear();
   });
 
-  const resolveKey = (header: JWTHeaderParameters): CryptoKey => {
+  const resolveKey = (header: JwsHeader): KeyObject => {
     const { kid } = header;
     // The kid is only a Map key: never a path, a query or a URL.
     const key = typeof kid === 'string' ? keySet.get(kid) : undefined;
