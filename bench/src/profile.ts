@@ -2,7 +2,8 @@
 // [HS256|ES256] [memory|redis] [seconds]`. Starts the server pinned to CPU 1 with
 // --cpu-prof, drives it with wrk from CPU 0, stops it, and prints the functions and
 // files with the most self time. The .cpuprofile is kept for a flame graph (Chrome
-// DevTools, speedscope).
+// DevTools, speedscope). With --measure it only measures (no profiler, no overhead): the
+// quick A/B of one change, as req/s and server CPU µs per request.
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +15,9 @@ import { runWrk } from './runner/wrk.ts';
 import type { Alg, ServerSetup, StoreKind } from './servers/http/setup.ts';
 import { LOAD_CPU, loadSettings, SERVER_CPU } from './suites/common.ts';
 
+const measureOnly = process.argv.includes('--measure');
 const [framework = 'node', stack = 'ours', alg = 'HS256', store = 'memory', secondsText = '8'] =
-  process.argv.slice(2);
+  process.argv.slice(2).filter((arg) => arg !== '--measure');
 const scratch = await mkdtemp(join(tmpdir(), 'bench-profile-'));
 const serversDir = await compileServers();
 const runKey = await createRunKey(alg as Alg);
@@ -29,7 +31,7 @@ const setup: ServerSetup = {
 };
 const server = await startServer(join(serversDir, 'http.mjs'), [framework, stack], SERVER_CPU, {
   BENCH_SETUP: JSON.stringify(setup),
-  NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${scratch}`,
+  ...(measureOnly ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${scratch}` }),
 });
 const load = {
   url: `${server.url}/users/me`,
@@ -43,6 +45,11 @@ const result = await runWrk({ ...load, seconds: Number(secondsText) });
 const cpuUs = ((await server.cpuSeconds()) - cpuBefore) * 1e6;
 await server.stop();
 await redis?.stop();
+console.log(
+  `${framework} ${stack} ${alg} ${store}: ${Math.round(result.rps)} req/s, ` +
+    `${(cpuUs / result.requests).toFixed(0)} CPU µs/req, ${result.failures} failures`,
+);
+if (measureOnly) process.exit(0);
 
 interface ProfileNode {
   id: number;
@@ -99,10 +106,6 @@ const top = (counts: Map<string, number>, n: number) =>
     .slice(0, n)
     .map(([name, count]) => `${((100 * count) / total).toFixed(1).padStart(5)}%  ${name}`)
     .join('\n');
-console.log(
-  `${framework} ${stack} ${alg} ${store}: ${Math.round(result.rps)} req/s, ` +
-    `${(cpuUs / result.requests).toFixed(0)} CPU µs/req, ${result.failures} failures`,
-);
 console.log(`\nself time by function (of ${total} samples):\n${top(functions, 40)}`);
 console.log(`\nself time by file:\n${top(files, 25)}`);
 console.log(`\ninclusive time, toolkit and logging/metrics code:\n${top(inclusive, 40)}`);
