@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
 import {
   ConfigurationError,
   createToolkit,
@@ -7,6 +9,7 @@ import {
   requestBody,
 } from '@org/core';
 import { createHonoAdapter } from '@org/core/hono';
+import { listen } from '@org/test-support';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
@@ -154,5 +157,60 @@ describe('hono adapter specifics (in-process, app.request)', () => {
     expect((await app.request('/x')).status).toBe(500);
     expect(thrown).toBeInstanceOf(ConfigurationError);
     expect(String(thrown)).toMatch(/kit\.install\(app\)/);
+  });
+});
+
+describe('hono adapter headers on @hono/node-server (real HTTP)', () => {
+  it('sends plugin headers on success and error responses, merges Vary, and lets a handler override', async () => {
+    const kit = createHonoAdapter(
+      createToolkit({
+        plugins: [
+          {
+            name: 'headers',
+            onRequest: (ctx) => {
+              ctx.setHeader('x-plugin', 'on');
+              ctx.appendHeader('x-list', 'a');
+              ctx.appendHeader('x-list', 'b');
+              ctx.appendHeader('vary', 'Origin');
+              ctx.setHeader('x-removed', 'soon');
+              ctx.removeHeader('x-removed');
+            },
+          },
+        ],
+      }),
+    );
+    const app = kit.install(new Hono());
+    app.get('/ok', (c) => c.json({ ok: true }));
+    app.get('/own', (c) => {
+      c.header('vary', 'Accept-Encoding', { append: true });
+      c.header('x-plugin', 'handler');
+      return c.json({ ok: true });
+    });
+    app.get('/fail', () => {
+      throw new ForbiddenError();
+    });
+    const running = await listen(createAdaptorServer({ fetch: app.fetch }) as Server);
+    try {
+      const ok = await fetch(`${running.url}/ok`);
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('x-plugin')).toBe('on');
+      expect(ok.headers.get('x-list')).toBe('a, b');
+      expect(ok.headers.get('vary')).toBe('Origin');
+      expect(ok.headers.has('x-removed')).toBe(false);
+      expect(ok.headers.get('content-type')).toMatch(/^application\/json/);
+
+      const own = await fetch(`${running.url}/own`);
+      expect(own.headers.get('x-plugin')).toBe('handler');
+      expect(own.headers.get('vary')).toBe('Origin, Accept-Encoding');
+
+      const failed = await fetch(`${running.url}/fail`);
+      expect(failed.status).toBe(403);
+      expect(failed.headers.get('content-type')).toBe(PROBLEM);
+      expect(failed.headers.get('x-plugin')).toBe('on');
+      expect(failed.headers.get('vary')).toBe('Origin');
+      expect(await failed.json()).toMatchObject({ status: 403, code: 'ERR_FORBIDDEN' });
+    } finally {
+      await running.close();
+    }
   });
 });

@@ -109,7 +109,16 @@ export class HonoRequestView implements RequestView {
   }
 }
 
-/** {@link Context} over hono's `c`: headers go through `c.header`, so success and error responses both carry them. */
+/** Headers a handler's Response may carry too: they stay on the Response, where hono merges lists. */
+const RESPONSE_MERGED: ReadonlySet<string> = new Set(['vary', 'set-cookie']);
+
+/**
+ * {@link Context} over hono's `c`. On node-server, headers go straight onto the
+ * `ServerResponse` (node-server's `writeHead` merges the Response's headers over them,
+ * so success and error responses both carry them, and a handler's own value wins);
+ * `Vary` and `Set-Cookie`, and every header in-process (`app.request()`), go through
+ * `c.header`. node:http's setHeader costs a fraction of a web `Headers` write.
+ */
 export class HonoContext extends Context {
   override readonly request: HonoRequestView;
   readonly #c: FrameworkContext;
@@ -123,16 +132,29 @@ export class HonoContext extends Context {
     this.#outgoing = bindings?.outgoing;
   }
 
+  #outgoingFor(name: string): ServerResponse | undefined {
+    const outgoing = this.#outgoing;
+    return outgoing === undefined || RESPONSE_MERGED.has(name.toLowerCase()) ? undefined : outgoing;
+  }
+
   setHeader(name: string, value: string): void {
-    if (!this.headersSent) this.#c.header(name, value);
+    if (this.headersSent) return;
+    const outgoing = this.#outgoingFor(name);
+    if (outgoing === undefined) this.#c.header(name, value);
+    else outgoing.setHeader(name, value);
   }
 
   appendHeader(name: string, value: string): void {
-    if (!this.headersSent) this.#c.header(name, value, { append: true });
+    if (this.headersSent) return;
+    const outgoing = this.#outgoingFor(name);
+    if (outgoing === undefined) this.#c.header(name, value, { append: true });
+    else outgoing.appendHeader(name, value);
   }
 
   removeHeader(name: string): void {
-    if (!this.headersSent) this.#c.header(name, undefined);
+    if (this.headersSent) return;
+    this.#outgoing?.removeHeader(name);
+    this.#c.header(name, undefined);
   }
 
   /** In-process, headers stay open until the Response is returned. */
