@@ -35,6 +35,12 @@ async function script(
   return JSON.parse(last) as MicroTable[];
 }
 
+/** What each framework's peer observability stack is (fastify logs with its own pino logger). */
+const PEER_OBSERVABILITY = {
+  express: 'pino-http + prom-client',
+  fastify: "fastify's pino logger + prom-client",
+} as const;
+
 /** Issue 6: request id + access log to a file + histogram, next to pino-http + prom-client. */
 async function observability(settings: RunSettings, key: RunKey): Promise<MicroTable> {
   const frameworks = settings.quick ? (['express'] as const) : (['express', 'fastify'] as const);
@@ -59,7 +65,7 @@ async function observability(settings: RunSettings, key: RunKey): Promise<MicroT
         stack === 'bare'
           ? 'bare'
           : stack === 'peer-obs'
-            ? 'pino-http + prom-client'
+            ? PEER_OBSERVABILITY[framework]
             : '**@org/observability**',
         thousands(m.rps),
         `±${m.spreadPct.toFixed(1)}%`,
