@@ -3,11 +3,11 @@
 // verifier with and without its cache. Each does the same checks (alg allow-list,
 // iss, aud, exp; typ where the library can). Prints JSON tables for run.ts.
 import { webcrypto } from 'node:crypto';
-import { createAccessTokenVerifier, createKeySet, importSigningKey } from '@org/auth';
+import { createAccessTokenVerifier, createKeySet } from '@org/auth';
 import { createVerifier } from 'fast-jwt';
 import { importSPKI, jwtVerify } from 'jose';
 import { createRunKey } from '../runner/keys.ts';
-import { type Alg, AUDIENCE, ISSUER, SUBJECT } from '../servers/http/setup.ts';
+import { type Alg, AUDIENCE, ISSUER, ourSigningKey, SUBJECT } from '../servers/http/setup.ts';
 import { emit, type MicroTable, quick, type Throughput, thousands, throughput } from './common.ts';
 
 const BATCH = 100;
@@ -15,10 +15,7 @@ const TIME_MS = quick ? 250 : 2000;
 
 async function tasksFor(alg: Alg): Promise<(readonly [string, () => unknown])[]> {
   const { key, token } = await createRunKey(alg);
-  const signingKey =
-    alg === 'HS256'
-      ? await importSigningKey({ secret: key.secret as string })
-      : await importSigningKey({ pem: key.privatePem as string });
+  const signingKey = await ourSigningKey(key);
   const keySet = createKeySet({ signingKey });
   const rules = { keySet, issuer: ISSUER, audience: AUDIENCE };
   const cached = createAccessTokenVerifier(rules);

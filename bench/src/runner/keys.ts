@@ -1,12 +1,13 @@
 // The key material and access token of one run: generated once, handed to every server
 // through BENCH_SETUP, and the token sent by wrk on every request.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { createAccessTokenSigner, createKeySet, importSigningKey } from '@org/auth';
+import { createAccessTokenSigner, createKeySet } from '@org/auth';
 import {
   type Alg,
   AUDIENCE,
   ISSUER,
   type KeyMaterial,
+  ourSigningKey,
   ROLE,
   SUBJECT,
 } from '../servers/http/setup.ts';
@@ -30,10 +31,7 @@ export async function createRunKey(alg: Alg, lifetimeSeconds = 4 * 3600): Promis
       publicPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     };
   }
-  const signingKey =
-    alg === 'HS256'
-      ? await importSigningKey({ secret: key.secret as string })
-      : await importSigningKey({ pem: key.privatePem as string });
+  const signingKey = await ourSigningKey(key);
   const signer = createAccessTokenSigner({
     keySet: createKeySet({ signingKey }),
     issuer: ISSUER,

@@ -2,7 +2,7 @@
 // INFO commandstats deltas that count commands per request.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { freePort } from './server.ts';
+import { freePort, waitForOutput } from './server.ts';
 
 /** Commands executed by the server, by name (`evalsha`, `hmget`...), script-internal ones included. */
 export type CommandCounts = Map<string, number>;
@@ -50,19 +50,7 @@ export async function startRedis(cpu: number): Promise<RedisServer> {
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('redis-server did not start')), 10_000);
-    child.stdout?.on('data', (data: Buffer) => {
-      if (data.toString().includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited with ${code}`));
-    });
-  });
+  await waitForOutput(child, 'Ready to accept connections', 'redis-server', 10_000);
   child.stdout?.resume();
   const admin = new Redis(port, '127.0.0.1');
   await admin.ping();

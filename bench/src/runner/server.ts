@@ -29,6 +29,31 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Resolves once `child` prints `marker` on its stdout; rejects when it exits first or
+ * `timeoutMs` passes. `name` goes into the error.
+ */
+export function waitForOutput(
+  child: ChildProcess,
+  marker: string,
+  name: string,
+  timeoutMs: number,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start`)), timeoutMs);
+    child.stdout?.on('data', (data: Buffer) => {
+      if (data.toString().includes(marker)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code}`));
+    });
+  });
+}
+
 /** Starts `node <script> ...args <port>` pinned to `cpu` and waits for it to print "ready". */
 export async function startServer(
   script: string,
@@ -45,22 +70,7 @@ export async function startServer(
       env: { ...process.env, NODE_ENV: 'production', ...env },
     },
   );
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${script} ${args.join(' ')} did not start`)),
-      20_000,
-    );
-    child.stdout?.on('data', (data: Buffer) => {
-      if (data.toString().includes('ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${script} ${args.join(' ')} exited with ${code}`));
-    });
-  });
+  await waitForOutput(child, 'ready', `${script} ${args.join(' ')}`, 20_000);
   return {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid as number,

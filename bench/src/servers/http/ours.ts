@@ -1,7 +1,7 @@
 // The toolkit doing the peer stacks' work: verify the access token, require a role,
 // rate limit, security headers, request id, one access line to a file, the
 // route-template histogram. Framework-neutral: each framework file mounts it.
-import { createAccessTokenVerifier, createAuth, createKeySet, importSigningKey } from '@org/auth';
+import { createAccessTokenVerifier, createAuth, createKeySet } from '@org/auth';
 import { createToolkit, type Plugin, type Toolkit } from '@org/core';
 import { accessLog, createLogger, createMetrics, requestId } from '@org/observability';
 import {
@@ -18,6 +18,7 @@ import {
   HUGE_LIMIT,
   ISSUER,
   logDestination,
+  ourSigningKey,
   ROLE,
   type ServerSetup,
   stats,
@@ -56,10 +57,7 @@ export async function oursToolkit(setup: ServerSetup, layers: Layers): Promise<T
 /** `auth.requireRoles('user')` over a verifier of the run's key (verified-token cache on, the default). */
 export async function oursGuard(setup: ServerSetup) {
   const { key } = setup;
-  const signingKey =
-    key.alg === 'HS256'
-      ? await importSigningKey({ secret: key.secret as string })
-      : await importSigningKey({ pem: key.privatePem as string });
+  const signingKey = await ourSigningKey(key);
   const verifier = createAccessTokenVerifier({
     keySet: createKeySet({ signingKey }),
     issuer: ISSUER,

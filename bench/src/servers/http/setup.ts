@@ -1,6 +1,7 @@
 // What every HTTP benchmark server shares: the token rules, the key, the log file,
 // the Redis connection and the counters the runner reads back (SIGUSR2 -> stats file).
 import { writeFileSync } from 'node:fs';
+import { importSigningKey, type SigningKey } from '@org/auth';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 
@@ -69,6 +70,13 @@ export function userBody(sub: string, roles: readonly string[]): Record<string, 
 /** The HS256 secret, or the ES256 public PEM: what the peer JWT libraries take. */
 export function peerVerifyKey(key: KeyMaterial): string {
   return (key.alg === 'HS256' ? key.secret : key.publicPem) as string;
+}
+
+/** The run's key as a toolkit signing key: the secret for HS256, the private PEM for ES256. */
+export function ourSigningKey(key: KeyMaterial): Promise<SigningKey> {
+  return key.alg === 'HS256'
+    ? importSigningKey({ secret: key.secret as string })
+    : importSigningKey({ pem: key.privatePem as string });
 }
 
 /** An ioredis client whose sent commands are counted. */
