@@ -11,24 +11,6 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { Clock } from '@org/core';
 
-/**
- * The asymmetric algorithms a remote issuer may be trusted with (RFC 7518 3.1,
- * RFC 8037, RFC 9864); which key fits which is decided by the verifier from the key.
- */
-export const REMOTE_ALGORITHMS: readonly string[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-];
-
 /** Public members by key type: nothing else of a fetched JWK is kept. */
 const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = {
   RSA: ['kty', 'n', 'e'],

@@ -117,6 +117,11 @@ const ALGORITHMS: Readonly<Record<string, AlgorithmSpec>> = {
   Ed25519: { kind: 'eddsa', hash: null, bits: 256 },
 };
 
+/** The asymmetric algorithms verifiable here: what a remote issuer may be trusted with (never HS*, none). */
+export const ASYMMETRIC_ALGORITHMS: readonly string[] = Object.keys(ALGORITHMS).filter(
+  (alg) => ALGORITHMS[alg]?.kind !== 'hmac',
+);
+
 /** RFC 7518 3.3 and 3.5: RSA keys shorter than 2048 bits are refused. */
 const MIN_RSA_BITS = 2048;
 

@@ -1,9 +1,10 @@
 import type { KeyObject } from 'node:crypto';
 import { type Clock, ConfigurationError, ServiceUnavailableError, systemClock } from '@org/core';
 import { decodeJwt } from 'jose';
-import { REMOTE_ALGORITHMS, RemoteKeyStore } from '../internal/remote-key-store.js';
+import { RemoteKeyStore } from '../internal/remote-key-store.js';
 import { VerifiedTokenCache } from '../internal/verified-token-cache.js';
 import {
+  ASYMMETRIC_ALGORITHMS,
   checkLimits,
   invalidToken,
   type JwsHeader,
@@ -118,9 +119,9 @@ export function createRemoteJwksVerifier(options: RemoteJwksVerifierOptions): Ac
     checkUri(entry.jwksUri);
     const algorithms = entry.algorithms ?? ['RS256', 'ES256', 'EdDSA'];
     for (const alg of algorithms) {
-      if (!REMOTE_ALGORITHMS.includes(alg)) {
+      if (!ASYMMETRIC_ALGORITHMS.includes(alg)) {
         throw new ConfigurationError(
-          `algorithms of ${entry.issuer} has ${alg}; accepted are ${REMOTE_ALGORITHMS.join(', ')} (never HS*, none).`,
+          `algorithms of ${entry.issuer} has ${alg}; accepted are ${ASYMMETRIC_ALGORITHMS.join(', ')} (never HS*, none).`,
         );
       }
     }
