@@ -1,7 +1,7 @@
 // Profiles one HTTP benchmark server under load: `pnpm --dir bench bench:profile <framework> <stack>
-// [HS256|ES256] [memory|redis] [seconds]`. Starts the server pinned to CPU 1 with
-// --cpu-prof, drives it with wrk from CPU 0, stops it, and prints the functions and
-// files with the most self time. The .cpuprofile is kept for a flame graph (Chrome
+// [HS256|ES256] [memory|redis] [seconds]` (the stack `adapter` is bench:core's adapter
+// server). Starts the server pinned to CPU 1 with --cpu-prof, drives it with wrk from
+// CPU 0, stops it, and prints the functions and files with the most self time. The .cpuprofile is kept for a flame graph (Chrome
 // DevTools, speedscope). With --measure it only measures (no profiler, no overhead): the
 // quick A/B of one change, as req/s and server CPU µs per request.
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
@@ -29,7 +29,8 @@ const setup: ServerSetup = {
   logFile: join(scratch, 'access.log'),
   statsFile: join(scratch, 'stats.json'),
 };
-const server = await startServer(join(serversDir, 'http.mjs'), [framework, stack], SERVER_CPU, {
+const script = stack === 'adapter' ? 'core.mjs' : 'http.mjs';
+const server = await startServer(join(serversDir, script), [framework, stack], SERVER_CPU, {
   BENCH_SETUP: JSON.stringify(setup),
   ...(measureOnly ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${scratch}` }),
 });

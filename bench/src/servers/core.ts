@@ -6,6 +6,8 @@ import { createServer } from 'node:http';
 
 const [framework = 'node', variant = 'bare', portText = '3000'] = process.argv.slice(2);
 const port = Number(portText);
+// Exit normally on the runner's SIGTERM, so --cpu-prof profiles get written.
+process.on('SIGTERM', () => process.exit(0));
 const payload = { id: 'u1', name: 'Ada Lovelace', roles: ['user'] };
 
 async function adapter(): Promise<void> {

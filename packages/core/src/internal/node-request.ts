@@ -128,20 +128,33 @@ export class NodeContext extends Context {
   get headersSent(): boolean {
     return this.response.headersSent;
   }
+
+  /**
+   * Body bytes of a reply written with {@link NodeContext.send}: Node keeps no
+   * `content-length` to read back when the headers went straight to `writeHead`.
+   */
+  sentBytes: number | undefined = undefined;
+
+  /** Writes a {@link Reply} to the response. */
+  send(reply: Reply): void {
+    this.sentBytes = writeReply(this.response, reply);
+  }
+
+  /** Writes a problem to the response. */
+  sendProblem(problem: ProblemResponse): void {
+    this.sentBytes = writeProblem(this.response, problem);
+  }
 }
 
 /**
  * Calls `ctx.finish` once when the response is complete or the connection closed
  * first (an abort), so teardowns and access logs run exactly once.
  */
-export function finishOnClose(
-  ctx: Context,
-  response: ServerResponse,
-  errorOf: () => unknown,
-): void {
+export function finishOnClose(ctx: NodeContext, errorOf: () => unknown): void {
+  const { response } = ctx;
   const done = () => {
     const aborted = !response.writableFinished;
-    const length = Number(response.getHeader('content-length'));
+    const length = ctx.sentBytes ?? Number(response.getHeader('content-length'));
     void ctx.finish({
       status: aborted && !response.headersSent ? 0 : response.statusCode,
       aborted,
@@ -162,32 +175,41 @@ export function serializeBody(body: unknown): {
   return { payload: JSON.stringify(body), json: true };
 }
 
-/** Writes a {@link Reply} to a Node response. */
-export function writeReply(response: ServerResponse, reply: Reply): void {
+/** Writes a {@link Reply} to a Node response; returns the body's length in bytes. */
+export function writeReply(response: ServerResponse, reply: Reply): number {
   if (response.headersSent) {
     response.end();
-    return;
+    return 0;
   }
   const { payload, json } = serializeBody(reply.body);
-  response.statusCode = reply.status ?? 200;
+  // One header object for writeHead: Node takes it as it is when nothing was set before,
+  // instead of a setHeader call (validation and a map entry) per header.
+  const headers: Record<string, string | number> = {};
   if (reply.headers)
-    for (const [name, value] of Object.entries(reply.headers)) response.setHeader(name, value);
-  if (json && !response.hasHeader('content-type'))
-    response.setHeader('content-type', 'application/json; charset=utf-8');
-  if (payload !== undefined) response.setHeader('content-length', Buffer.byteLength(payload));
+    for (const name of Object.keys(reply.headers))
+      headers[name.toLowerCase()] = reply.headers[name] as string;
+  if (json && headers['content-type'] === undefined && !response.hasHeader('content-type'))
+    headers['content-type'] = 'application/json; charset=utf-8';
+  const bytes = payload === undefined ? 0 : Buffer.byteLength(payload);
+  if (payload !== undefined) headers['content-length'] = bytes;
+  response.writeHead(reply.status ?? 200, headers);
   response.end(payload);
+  return bytes;
 }
 
-/** Writes a problem to a Node response, replacing any content headers set before. */
-export function writeProblem(response: ServerResponse, problem: ProblemResponse): void {
+/**
+ * Writes a problem to a Node response, replacing any content headers set before;
+ * returns the body's length in bytes.
+ */
+export function writeProblem(response: ServerResponse, problem: ProblemResponse): number {
   if (response.headersSent) {
     // Too late for a problem body: end the response so the client is not left hanging.
     response.destroy();
-    return;
+    return 0;
   }
   response.removeHeader('content-length');
   response.removeHeader('content-encoding');
-  writeReply(response, {
+  return writeReply(response, {
     status: problem.status,
     headers: { ...problem.headers, 'content-type': PROBLEM_CONTENT_TYPE },
     body: problem.body,

@@ -7,6 +7,7 @@ import {
 } from '../dependency/dependency.js';
 import { DependencyOverrides } from '../dependency/overrides.js';
 import { type ProblemResponse, toProblem } from '../errors/problem.js';
+import { pinTickShape } from '../internal/tick-shape.js';
 import type { Plugin, Reply, ResponseInfo } from './plugin.js';
 
 /** Options of {@link createToolkit}. */
@@ -128,6 +129,7 @@ function findCycle(root: AnyDependency, overrides: DependencyOverrides): string[
  * ```
  */
 export function createToolkit(options: ToolkitOptions = {}): Toolkit {
+  pinTickShape();
   const plugins = Object.freeze([...(options.plugins ?? [])]);
   const requestPlugins = plugins.filter((p) => p.onRequest !== undefined);
   const responsePlugins = plugins.filter((p) => p.onResponse !== undefined);

@@ -32,7 +32,6 @@ import {
   NodeContext,
   NodeRequestView,
   writeProblem,
-  writeReply,
 } from '../../internal/node-request.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import { ConfigurationError, getCurrentContext, type Toolkit } from '../../toolkit/toolkit.js';
@@ -98,7 +97,7 @@ const missingMiddleware = () =>
  * ```
  */
 export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
-  const begin = (ctx: ExpressContext, res: Response, next: NextFunction): void => {
+  const begin = (ctx: ExpressContext, next: NextFunction): void => {
     let early: ReturnType<Toolkit['runPlugins']>;
     try {
       early = toolkit.runPlugins(ctx);
@@ -107,8 +106,8 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
       return;
     }
     if (early === undefined) next();
-    else if (!(early instanceof Promise)) writeReply(res, early);
-    else early.then((reply) => (reply === undefined ? next() : writeReply(res, reply)), next);
+    else if (!(early instanceof Promise)) ctx.send(early);
+    else early.then((reply) => (reply === undefined ? next() : ctx.send(reply)), next);
   };
 
   /** Gives the context what express knows only now: the route template, params, a parsed body. */
@@ -134,8 +133,8 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
         toolkit,
       );
       req.toolkitContext = ctx;
-      finishOnClose(ctx, res, () => ctx.failure);
-      toolkit.runInContext(ctx, () => begin(ctx, res, next));
+      finishOnClose(ctx, () => ctx.failure);
+      toolkit.runInContext(ctx, () => begin(ctx, next));
     },
 
     route<M extends DependencyMap>(dependencies: M, handler: ExpressRouteHandler<M>) {
@@ -170,14 +169,14 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
     },
 
     endpoint(handler) {
-      return (req, res, next) => {
+      return (req, _res, next) => {
         const ctx = enter(req);
         const out =
           getCurrentContext() === ctx
             ? handler(ctx)
             : toolkit.runInContext(ctx, () => handler(ctx));
-        if (!(out instanceof Promise)) return writeReply(res, out);
-        out.then((reply) => writeReply(res, reply), next);
+        if (!(out instanceof Promise)) return ctx.send(out);
+        out.then((reply) => ctx.send(reply), next);
       };
     },
 
@@ -191,7 +190,9 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
     errorHandler(error: unknown, req, res, _next) {
       const ctx = req.toolkitContext instanceof ExpressContext ? req.toolkitContext : undefined;
       if (ctx !== undefined) ctx.failure = error;
-      writeProblem(res, toolkit.renderError(fromBodyParserError(error), ctx));
+      const problem = toolkit.renderError(fromBodyParserError(error), ctx);
+      if (ctx !== undefined) ctx.sendProblem(problem);
+      else writeProblem(res, problem);
     },
 
     context(req) {

@@ -126,7 +126,7 @@ export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
       ctx.request.params = request.params as Readonly<Record<string, string>>;
     }
     request.toolkitContext = ctx;
-    finishOnClose(ctx, reply.raw, () => ctx.failure);
+    finishOnClose(ctx, () => ctx.failure);
     const proceed = (early: Reply | undefined): void => {
       if (early === undefined) done();
       else sendReply(reply, early);

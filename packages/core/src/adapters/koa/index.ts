@@ -170,7 +170,7 @@ export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
     );
     (ctx as Carrier)[contextKey] = core;
     let failure: unknown;
-    finishOnClose(core, ctx.res, () => failure);
+    finishOnClose(core, () => failure);
     return toolkit.runInContext(core, () =>
       handle(ctx, core, next).catch((error: unknown) => {
         failure = error;

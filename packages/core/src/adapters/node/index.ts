@@ -19,13 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
-import {
-  finishOnClose,
-  NodeContext,
-  NodeRequestView,
-  writeProblem,
-  writeReply,
-} from '../../internal/node-request.js';
+import { finishOnClose, NodeContext, NodeRequestView } from '../../internal/node-request.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import type { PreparedRoute, Toolkit } from '../../toolkit/toolkit.js';
 import { Router } from './router.js';
@@ -35,6 +29,8 @@ export type NodeHandler<M extends DependencyMap> = (
   ctx: Context,
   values: ResolvedValues<M>,
 ) => Reply | undefined | Promise<Reply | undefined>;
+
+const NO_CONTENT: Reply = Object.freeze({ status: 204 });
 
 interface RouteEntry {
   readonly prepared: PreparedRoute;
@@ -97,32 +93,55 @@ export interface NodeApp {
 export function createNodeAdapter(toolkit: Toolkit): NodeApp {
   const router = new Router<RouteEntry>();
 
-  async function dispatch(ctx: NodeContext): Promise<void> {
+  // Each step continues synchronously when the step before it did: a request whose
+  // plugins, dependencies and handler are all synchronous creates no promise at all.
+  function dispatch(ctx: NodeContext): void | Promise<void> {
     const early = toolkit.runPlugins(ctx);
-    const reply = early instanceof Promise ? await early : early;
-    if (reply !== undefined) return writeReply(ctx.response, reply);
+    return early instanceof Promise
+      ? early.then((reply) => routeTo(ctx, reply))
+      : routeTo(ctx, early ?? undefined);
+  }
+
+  function routeTo(ctx: NodeContext, early: Reply | void): void | Promise<void> {
+    if (early !== undefined) return ctx.send(early);
     const view = ctx.request;
     const match = router.match(view.method, view.path);
     if (match === undefined) throw new NotFoundError({ detail: 'No route matches this request.' });
     if ('allow' in match) throw new MethodNotAllowedError({ allow: match.allow });
     view.route = match.template;
     view.params = match.params;
-    const resolved = ctx.resolveAll(match.handler.prepared.entries);
-    const values = resolved instanceof Promise ? await resolved : resolved;
-    const result = match.handler.handler(ctx, values);
-    const out = result instanceof Promise ? await result : result;
-    writeReply(ctx.response, out ?? { status: 204 });
+    const { handler } = match;
+    const resolved = ctx.resolveAll(handler.prepared.entries);
+    return resolved instanceof Promise
+      ? resolved.then((values) => respond(ctx, handler, values))
+      : respond(ctx, handler, resolved);
+  }
+
+  function respond(
+    ctx: NodeContext,
+    route: RouteEntry,
+    values: Record<string, unknown>,
+  ): void | Promise<void> {
+    const result = route.handler(ctx, values);
+    return result instanceof Promise
+      ? result.then((out) => ctx.send(out ?? NO_CONTENT))
+      : ctx.send(result ?? NO_CONTENT);
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = new NodeContext(new NodeRequestView(req, toolkit), res, toolkit);
     let failure: unknown;
-    finishOnClose(ctx, res, () => failure);
+    finishOnClose(ctx, () => failure);
+    const fail = (error: unknown): void => {
+      failure = error;
+      ctx.sendProblem(toolkit.renderError(error, ctx));
+    };
     toolkit.runInContext(ctx, () => {
-      dispatch(ctx).catch((error: unknown) => {
-        failure = error;
-        writeProblem(res, toolkit.renderError(error, ctx));
-      });
+      try {
+        dispatch(ctx)?.catch(fail);
+      } catch (error) {
+        fail(error);
+      }
     });
   };
 

@@ -19,6 +19,7 @@ export interface RouteMatch<H> {
 /** The outcome of {@link Router.match}: a match, the methods the path allows (405), or nothing (404). */
 export type MatchResult<H> = RouteMatch<H> | { readonly allow: readonly string[] } | undefined;
 
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function decodeParam(value: string): string {
@@ -38,7 +39,8 @@ function decodeParam(value: string): string {
  * no trailing-slash or double-slash folding.
  */
 export class Router<H> {
-  readonly #static = new Map<string, CompiledRoute<H>>();
+  /** Static routes by path, then method, each with its match made once. */
+  readonly #static = new Map<string, Map<string, RouteMatch<H>>>();
   readonly #dynamic: CompiledRoute<H>[] = [];
   readonly #all: CompiledRoute<H>[] = [];
 
@@ -61,9 +63,11 @@ export class Router<H> {
     }
     const route: CompiledRoute<H> = { method: upper, template, segments, handler };
     this.#all.push(route);
-    if (segments.every((s) => typeof s === 'string'))
-      this.#static.set(`${upper} ${template}`, route);
-    else this.#dynamic.push(route);
+    if (segments.every((s) => typeof s === 'string')) {
+      let byMethod = this.#static.get(template);
+      if (byMethod === undefined) this.#static.set(template, (byMethod = new Map()));
+      byMethod.set(upper, Object.freeze({ template, params: NO_PARAMS, handler }));
+    } else this.#dynamic.push(route);
   }
 
   /** Finds the route for a method and path. `HEAD` falls back to `GET`. */
@@ -80,9 +84,8 @@ export class Router<H> {
   }
 
   #find(method: string, path: string): RouteMatch<H> | undefined {
-    const exact = this.#static.get(`${method} ${path}`);
-    if (exact !== undefined)
-      return { template: exact.template, params: {}, handler: exact.handler };
+    const exact = this.#static.get(path)?.get(method);
+    if (exact !== undefined) return exact;
     for (const route of this.#dynamic) {
       if (route.method !== method) continue;
       const params = this.#matches(route, path);
