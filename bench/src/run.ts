@@ -92,7 +92,9 @@ const sections: string[] = [];
 let records: HttpRecord[] | undefined;
 try {
   if (suite === 'core') {
-    sections.push(`## Adapter overhead (issue 3)\n\n${await coreSuite(settings)}`);
+    sections.push(
+      `## Adapter overhead (issue 3)\n\nHere bare and adapter run side by side and take their rounds in turn (bare, adapter, bare, ...), so a slow stretch of the machine falls on both.\n\n${await coreSuite(settings)}`,
+    );
   } else {
     redis = await startRedis(LOAD_CPU);
     const keys: Record<Alg, RunKey> = {

@@ -51,33 +51,57 @@ export async function measure(
   options: MeasureOptions,
   hooks: MeasureHooks = {},
 ): Promise<Measurement> {
-  const target = {
+  return (await measureInterleaved([server], options, hooks))[0] as Measurement;
+}
+
+/**
+ * Measures several servers that run at once, taking their rounds in turn (a, b, a, b,
+ * ...), so a slow minute of the machine lands on all of them alike and their ratios
+ * hold even when absolute req/s drift. Idle servers cost nothing while another is loaded.
+ */
+export async function measureInterleaved(
+  servers: readonly BenchServer[],
+  options: MeasureOptions,
+  hooks: MeasureHooks = {},
+): Promise<Measurement[]> {
+  const targets = servers.map((server) => ({
     url: `${server.url}${options.path}`,
     connections: options.connections,
     cpu: options.loadCpu,
     ...(options.headers ? { headers: options.headers } : {}),
-  };
-  const warmup = await runWrk({ ...target, seconds: options.warmupSeconds });
+  }));
+  const warmups: LoadResult[] = [];
+  for (const target of targets)
+    warmups.push(await runWrk({ ...target, seconds: options.warmupSeconds }));
   await hooks.beforeRounds?.();
-  const cpuBefore = await server.cpuSeconds();
-  const rounds: LoadResult[] = [];
+  const cpuBefore = await Promise.all(servers.map((server) => server.cpuSeconds()));
+  const rounds: LoadResult[][] = servers.map(() => []);
   for (let i = 0; i < options.rounds; i++) {
-    rounds.push(await runWrk({ ...target, seconds: options.seconds }));
+    for (const [at, target] of targets.entries()) {
+      rounds[at]?.push(await runWrk({ ...target, seconds: options.seconds }));
+    }
   }
-  const cpu = (await server.cpuSeconds()) - cpuBefore;
+  const cpuAfter = await Promise.all(servers.map((server) => server.cpuSeconds()));
   await hooks.afterRounds?.();
-  const requests = rounds.reduce((sum, r) => sum + r.requests, 0);
-  const rps = rounds.map((r) => r.rps);
-  const med = median(rps);
-  return {
-    rps: med,
-    spreadPct: med > 0 ? ((Math.max(...rps) - Math.min(...rps)) / med) * 100 : 0,
-    p50Ms: median(rounds.map((r) => r.p50Ms)),
-    p99Ms: median(rounds.map((r) => r.p99Ms)),
-    peakRssMb: await server.peakRssMb(),
-    cpuUsPerRequest: requests > 0 ? (cpu * 1e6) / requests : 0,
-    failures: warmup.failures + rounds.reduce((sum, r) => sum + r.failures, 0),
-    rounds,
-    warmupRequests: warmup.requests,
-  };
+  return Promise.all(
+    servers.map(async (server, at) => {
+      const own = rounds[at] as LoadResult[];
+      const warmup = warmups[at] as LoadResult;
+      const cpu = (cpuAfter[at] as number) - (cpuBefore[at] as number);
+      const requests = own.reduce((sum, r) => sum + r.requests, 0);
+      const rps = own.map((r) => r.rps);
+      const med = median(rps);
+      return {
+        rps: med,
+        spreadPct: med > 0 ? ((Math.max(...rps) - Math.min(...rps)) / med) * 100 : 0,
+        p50Ms: median(own.map((r) => r.p50Ms)),
+        p99Ms: median(own.map((r) => r.p99Ms)),
+        peakRssMb: await server.peakRssMb(),
+        cpuUsPerRequest: requests > 0 ? (cpu * 1e6) / requests : 0,
+        failures: warmup.failures + own.reduce((sum, r) => sum + r.failures, 0),
+        rounds: own,
+        warmupRequests: warmup.requests,
+      };
+    }),
+  );
 }

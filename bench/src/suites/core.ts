@@ -1,25 +1,34 @@
 // Issue 3: each framework bare vs the same route through the adapter with one dependency.
 import { join } from 'node:path';
-import { type Measurement, measure } from '../runner/measure.ts';
-import { startServer } from '../runner/server.ts';
+import { type Measurement, measureInterleaved } from '../runner/measure.ts';
+import { type BenchServer, startServer } from '../runner/server.ts';
 import { FRAMEWORKS, fixed, type RunSettings, SERVER_CPU, table } from './common.ts';
+
+const VARIANTS = ['bare', 'adapter'] as const;
 
 export async function coreSuite(settings: RunSettings): Promise<string> {
   const rows: string[][] = [];
   for (const framework of FRAMEWORKS) {
-    const results: Record<string, Measurement> = {};
-    for (const variant of ['bare', 'adapter']) {
-      const server = await startServer(
-        join(settings.serversDir, 'core.mjs'),
-        [framework, variant],
-        SERVER_CPU,
-      );
-      let r: Measurement;
-      try {
-        r = await measure(server, settings.load);
-      } finally {
-        await server.stop();
+    // Both servers run at once and take their rounds in turn: the ratio is what counts.
+    const servers: BenchServer[] = [];
+    let measured: Measurement[];
+    try {
+      for (const variant of VARIANTS) {
+        servers.push(
+          await startServer(
+            join(settings.serversDir, 'core.mjs'),
+            [framework, variant],
+            SERVER_CPU,
+          ),
+        );
       }
+      measured = await measureInterleaved(servers, settings.load);
+    } finally {
+      for (const server of servers) await server.stop();
+    }
+    const results: Record<string, Measurement> = {};
+    for (const [at, variant] of VARIANTS.entries()) {
+      const r = measured[at] as Measurement;
       if (r.failures > 0)
         throw new Error(`${framework} ${variant}: ${r.failures} responses were not 2xx`);
       results[variant] = r;
