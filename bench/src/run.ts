@@ -79,7 +79,7 @@ const settings: RunSettings = {
 };
 const load = loadavg()[0] ?? 0;
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Linux, Node ${process.version}`;
-const method = `Server pinned to CPU 1; wrk (1 thread, ${settings.load.connections} connections, keep-alive) and redis-server pinned to CPU 0. Each server runs alone: ${settings.load.warmupSeconds} s warm-up, then ${settings.load.rounds} round(s) of ${settings.load.seconds} s; req/s is the median round, spread is (max - min) / median, p50/p99 are wrk's, peak RSS is the server's VmHWM. Every response was checked to be 2xx.`;
+const method = `Server pinned to CPU 1; wrk (1 thread, ${settings.load.connections} connections, keep-alive) and redis-server pinned to CPU 0. ${suite === 'core' ? 'Bare and adapter run side by side and take their rounds in turn' : 'Each server runs alone'}: ${settings.load.warmupSeconds} s warm-up, then ${settings.load.rounds} round(s) of ${settings.load.seconds} s; req/s is the median round, spread is (max - min) / median, p50/p99 are wrk's, peak RSS is the server's VmHWM. Every response was checked to be 2xx.`;
 const suffix = quick ? '-quick' : '';
 const flags = args.filter((a) => a.startsWith('--')).map((a) => ` ${a}`);
 const command = (name: string) =>
@@ -92,9 +92,7 @@ const sections: string[] = [];
 let records: HttpRecord[] | undefined;
 try {
   if (suite === 'core') {
-    sections.push(
-      `## Adapter overhead (issue 3)\n\nHere bare and adapter run side by side and take their rounds in turn (bare, adapter, bare, ...), so a slow stretch of the machine falls on both.\n\n${await coreSuite(settings)}`,
-    );
+    sections.push(`## Adapter overhead (issue 3)\n\n${await coreSuite(settings)}`);
   } else {
     redis = await startRedis(LOAD_CPU);
     const keys: Record<Alg, RunKey> = {
