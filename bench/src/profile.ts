@@ -40,15 +40,18 @@ const load = {
   cpu: LOAD_CPU,
   headers: { authorization: `Bearer ${runKey.token}` },
 };
+const idleRssMb = await server.peakRssMb();
 await runWrk({ ...load, seconds: 2 });
 const cpuBefore = await server.cpuSeconds();
 const result = await runWrk({ ...load, seconds: Number(secondsText) });
 const cpuUs = ((await server.cpuSeconds()) - cpuBefore) * 1e6;
+const peakRssMb = await server.peakRssMb();
 await server.stop();
 await redis?.stop();
 console.log(
   `${framework} ${stack} ${alg} ${store}: ${Math.round(result.rps)} req/s, ` +
-    `${(cpuUs / result.requests).toFixed(0)} CPU µs/req, ${result.failures} failures`,
+    `${(cpuUs / result.requests).toFixed(0)} CPU µs/req, ${result.failures} failures, ` +
+    `peak RSS ${Math.round(peakRssMb)} MiB (${Math.round(idleRssMb)} MiB before load)`,
 );
 if (measureOnly) process.exit(0);
 

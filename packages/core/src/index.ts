@@ -23,7 +23,7 @@ export {
   loadConfig,
   type Profile,
 } from './config/load-config.js';
-export { Context } from './context/context.js';
+export { Context, getCurrentContext } from './context/context.js';
 export {
   type ContextKey,
   clientIpKey,
@@ -90,7 +90,6 @@ export type { Plugin, Reply, ResponseInfo } from './toolkit/plugin.js';
 export {
   ConfigurationError,
   createToolkit,
-  getCurrentContext,
   type PreparedRoute,
   type Toolkit,
   type ToolkitOptions,

@@ -33,6 +33,11 @@ export {
 export { type CheckResult, HealthCheckTimeoutError } from './health/run-check.js';
 export type { StructuredLogger } from './internal/options.js';
 export { createLogger, type LoggerOptions, type LogLevel } from './logging/create-logger.js';
+export {
+  type FileDestination,
+  type FileDestinationOptions,
+  fileDestination,
+} from './logging/file-destination.js';
 export { DEFAULT_REDACT_FIELDS, REDACTED } from './logging/redact.js';
 export {
   createMetrics,

@@ -3,7 +3,13 @@
 // route-template histogram. Framework-neutral: each framework file mounts it.
 import { createAccessTokenVerifier, createAuth, createKeySet } from '@org/auth';
 import { createToolkit, type Plugin, type Toolkit } from '@org/core';
-import { accessLog, createLogger, createMetrics, requestId } from '@org/observability';
+import {
+  accessLog,
+  createLogger,
+  createMetrics,
+  fileDestination,
+  requestId,
+} from '@org/observability';
 import {
   createRateLimiter,
   MemoryRateLimitStore,
@@ -17,7 +23,6 @@ import {
   connectRedis,
   HUGE_LIMIT,
   ISSUER,
-  logDestination,
   ourSigningKey,
   ROLE,
   type ServerSetup,
@@ -29,7 +34,8 @@ import {
 export type Layers = 'full' | 'observability';
 
 export async function oursToolkit(setup: ServerSetup, layers: Layers): Promise<Toolkit> {
-  const logger = createLogger({ destination: logDestination(setup.logFile) });
+  // The toolkit's own file destination (flushed on exit, so the runner's line count holds).
+  const logger = createLogger({ destination: fileDestination({ path: setup.logFile }) });
   const metrics = createMetrics();
   const observability: Plugin[] = [requestId(), accessLog({ logger }), metrics.plugin];
   if (layers === 'observability') return createToolkit({ plugins: observability });

@@ -97,9 +97,9 @@ export async function connectRedis(setup: ServerSetup): Promise<Redis> {
 const destinations: pino.DestinationStream[] = [];
 
 /**
- * The access-log destination of every stack: one buffered, asynchronous pino file
+ * The access-log destination of the peer stacks: one buffered, asynchronous pino file
  * stream (pino's advice for throughput: one write(2) per 4 KiB instead of one per
- * line), so every stack pays the same for writing its lines.
+ * line). The toolkit's stacks write through its own `fileDestination` instead.
  */
 export function logDestination(file: string): pino.DestinationStream {
   const destination = pino.destination({ dest: file, sync: false, minLength: 4096 });

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import {
   type AnyDependency,
@@ -32,6 +33,43 @@ function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
 }
 
 /**
+ * What the async context holds for a request; the request empties it when it ends.
+ * Node arms a keep-alive socket's idle timer inside the async context of the request
+ * that just finished, so a timer holding the context itself would keep that request
+ * (framework request and response, body, resolved dependencies) alive until the
+ * connection's next request or its timeout: per idle connection, under any load.
+ */
+interface ContextSlot {
+  context: Context | undefined;
+}
+
+const contextStorage = new AsyncLocalStorage<ContextSlot>();
+let slotOf: (ctx: Context) => ContextSlot;
+
+/**
+ * The context of the request being handled, from anywhere in its async call tree
+ * (loggers, repositories), or undefined outside a request. A request ends when its
+ * response has been sent and its teardowns and `onResponse` hooks have run; work it
+ * leaves running after that sees undefined.
+ *
+ * @example
+ * ```ts
+ * function audit(action: string): void {
+ *   const ctx = getCurrentContext(); // no ctx parameter threaded through the calls
+ *   auditLog.info({ action, request_id: ctx?.requestId, client_ip: ctx?.clientIp }, 'audit');
+ * }
+ * ```
+ */
+export function getCurrentContext(): Context | undefined {
+  return contextStorage.getStore()?.context;
+}
+
+/** Runs `fn` with `ctx` as the current context (see {@link getCurrentContext}). */
+export function runInContext<R>(ctx: Context, fn: () => R): R {
+  return contextStorage.run(slotOf(ctx), fn);
+}
+
+/**
  * One request as every feature sees it: the request view, a per-request store, a
  * way to set response headers, an AbortSignal, and memoized dependencies.
  *
@@ -49,6 +87,11 @@ export abstract class Context {
   #teardowns: Teardown[] | undefined;
   #controller: AbortController | undefined;
   #finished = false;
+  #slot: ContextSlot | undefined;
+
+  static {
+    slotOf = (ctx) => (ctx.#slot ??= { context: ctx });
+  }
 
   constructor(request: RequestView, toolkit: Toolkit) {
     this.request = request;
@@ -223,5 +266,6 @@ export abstract class Context {
       bytes: outcome.bytes ?? 0,
       durationMs: performance.now() - this.startTime,
     });
+    if (this.#slot !== undefined) this.#slot.context = undefined;
   }
 }

@@ -1,5 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Context } from '../context/context.js';
+import { type Context, type getCurrentContext, runInContext } from '../context/context.js';
 import {
   type AnyDependency,
   DependencyCycleError,
@@ -60,24 +59,6 @@ export interface Toolkit {
   notifyResponse(ctx: Context, info: ResponseInfo): void;
   /** Runs `fn` with `ctx` as the current context (see {@link getCurrentContext}). */
   runInContext<R>(ctx: Context, fn: () => R): R;
-}
-
-const contextStorage = new AsyncLocalStorage<Context>();
-
-/**
- * The context of the request being handled, from anywhere in its async call tree
- * (loggers, repositories), or undefined outside a request.
- *
- * @example
- * ```ts
- * function audit(action: string): void {
- *   const ctx = getCurrentContext(); // no ctx parameter threaded through the calls
- *   auditLog.info({ action, request_id: ctx?.requestId, client_ip: ctx?.clientIp }, 'audit');
- * }
- * ```
- */
-export function getCurrentContext(): Context | undefined {
-  return contextStorage.getStore();
 }
 
 /** Bad toolkit or feature configuration, found at start-up. The message names the option and the fix. */
@@ -193,6 +174,6 @@ export function createToolkit(options: ToolkitOptions = {}): Toolkit {
         }
       }
     },
-    runInContext: <R>(ctx: Context, fn: () => R): R => contextStorage.run(ctx, fn),
+    runInContext,
   });
 }

@@ -4,6 +4,7 @@ import pino, { type DestinationStream, type Logger, type LoggerOptions as PinoOp
 import { loadOptionalPeer } from '../internal/optional-peer.js';
 import { positiveInteger } from '../internal/options.js';
 import { currentTraceContext, loadOpenTelemetry } from '../request-id/trace-context.js';
+import { fileDestination } from './file-destination.js';
 import { createRedactor, DEFAULT_REDACT_FIELDS, REDACTED } from './redact.js';
 
 /** A pino level name, or `silent`. */
@@ -19,7 +20,10 @@ export interface LoggerOptions {
    * @default false
    */
   pretty?: boolean;
-  /** Where lines go: any stream with `write(line)`. @default standard output */
+  /**
+   * Where lines go: any stream with `write(line)`, for example {@link fileDestination}.
+   * @default standard output through `fileDestination({ fd: 1 })`: one write per event-loop turn
+   */
   destination?: DestinationStream;
   /**
    * More field names to redact at any depth, added to {@link DEFAULT_REDACT_FIELDS}
@@ -45,6 +49,14 @@ const LEVELS: ReadonlySet<string> = new Set([
   'trace',
   'silent',
 ]);
+
+let stdoutDestination: DestinationStream | undefined;
+
+/** The default destination, one for every logger of the process. */
+function standardOutput(): DestinationStream {
+  stdoutDestination ??= fileDestination({ fd: 1 });
+  return stdoutDestination;
+}
 
 type PrettyFactory = (options: Record<string, unknown>) => DestinationStream;
 
@@ -154,7 +166,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const destination =
     (options.pretty === true ? prettyStream(options.destination) : undefined) ??
     options.destination;
-  const logger = destination === undefined ? pino(pinoOptions) : pino(pinoOptions, destination);
+  const logger = pino(pinoOptions, destination ?? standardOutput());
   // pino applies formatters.bindings to the root's bindings only; children inherit
   // this override, so `logger.child({ token })` at any depth is redacted too.
   const child = logger.child;

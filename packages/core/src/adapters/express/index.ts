@@ -24,7 +24,7 @@
  * @module \@org/core/express
  */
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Context } from '../../context/context.js';
+import { type Context, getCurrentContext } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { NotFoundError } from '../../errors/http-error.js';
 import {
@@ -34,7 +34,7 @@ import {
   writeProblem,
 } from '../../internal/node-request.js';
 import type { Reply } from '../../toolkit/plugin.js';
-import { ConfigurationError, getCurrentContext, type Toolkit } from '../../toolkit/toolkit.js';
+import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
 import { checkDependencyName, fromBodyParserError, routeParams, routeTemplate } from './request.js';
 
 declare global {
