@@ -1,10 +1,13 @@
 import { request as httpRequest } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   BadRequestError,
   ConflictError,
   createToolkit,
   defineDependency,
   ForbiddenError,
+  getCurrentContext,
   type HttpError,
   InternalServerError,
   MethodNotAllowedError,
@@ -108,6 +111,52 @@ describe.each(adapters)('$name adapter', (fixture) => {
     await done.promise;
     expect(outcomes).toHaveLength(2);
     expect(outcomes[1]).toMatchObject({ failed: true, aborted: false, status: 409 });
+  });
+
+  it('forgets a finished request: its async context empties and an idle keep-alive connection does not hold it', async () => {
+    // Node arms the idle timer of a keep-alive socket inside the async context of the
+    // request that just ended; that timer must not keep the request alive.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    let request: WeakRef<object> | undefined;
+    const tornDown = deferred<void>();
+    const gate = deferred<void>();
+    let seenAfterwards: unknown = 'not yet';
+    const capture = defineDependency({
+      name: 'capture',
+      resolve: (ctx) => {
+        request = new WeakRef(ctx);
+        return 1;
+      },
+      teardown: () => tornDown.resolve(),
+    });
+    const url = await start([
+      {
+        method: 'GET',
+        path: '/ctx',
+        dependencies: { capture },
+        handler: () => {
+          void gate.promise.then(() => {
+            seenAfterwards = getCurrentContext();
+          });
+          return { body: { seen: getCurrentContext() !== undefined } };
+        },
+      },
+    ]);
+    // fetch keeps the connection open (keep-alive) after the response.
+    const response = await fetch(`${url}/ctx`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ seen: true });
+    await tornDown.promise;
+    await turn();
+    gate.resolve();
+    await turn();
+    expect(seenAfterwards).toBeUndefined();
+    gc();
+    await turn();
+    gc();
+    expect(request?.deref()).toBeUndefined();
   });
 
   it('runs the teardown with aborted=true when the client goes away', async () => {
