@@ -135,6 +135,36 @@ describe('RedisRateLimitStore', () => {
     expect(store.circuitState(3_001)).toBe('closed');
   });
 
+  it('times out every hit in flight, whenever each was sent, and answers the next ones once Redis is back', async () => {
+    const store = new RedisRateLimitStore({
+      client,
+      prefix: `q${randomUUID()}:`,
+      timeoutMs: 50,
+      breakerThreshold: 1_000,
+    });
+    const p = policy('fixed-window');
+    await store.hit('k', p, 1, 1_000);
+    await admin.client('PAUSE', 2000, 'WRITE');
+    try {
+      const started = performance.now();
+      const first = await Promise.allSettled(
+        Array.from({ length: 20 }, () => store.hit('k', p, 1, 1_000)),
+      );
+      // Sent after the queue emptied: the one timer is armed again for them.
+      const later = await Promise.allSettled(
+        Array.from({ length: 20 }, () => store.hit('k', p, 1, 1_000)),
+      );
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(
+        [...first, ...later].map((o) => (o.status === 'rejected' ? o.reason.reason : 'answered')),
+      ).toEqual(Array(40).fill('timeout'));
+    } finally {
+      await admin.client('UNPAUSE');
+    }
+    // (The paused hits on 'k' ran once Redis resumed, so ask about another key.)
+    await expect(store.hit('other', p, 1, 1_000)).resolves.toMatchObject({ allowed: true });
+  });
+
   it('sends no command while the circuit is open', async () => {
     const broken = {
       calls: 0,

@@ -93,6 +93,10 @@ export class RedisRateLimitStore implements RateLimitStore {
   readonly #prefix: string;
   readonly #timeoutMs: number;
   readonly #breaker: CircuitBreaker;
+  /** Commands in flight, oldest first; answered ones at the head are dropped at once. */
+  readonly #queue: (InFlight | undefined)[] = [];
+  #head = 0;
+  #sweep: NodeJS.Timeout | undefined;
 
   constructor(options: RedisRateLimitStoreOptions) {
     const client = options?.client as (Record<string, ScriptCommand> & RedisClientLike) | undefined;
@@ -146,12 +150,13 @@ export class RedisRateLimitStore implements RateLimitStore {
           now,
         ),
       now,
-    ).then(toHitResult);
+      toHitResult,
+    );
   }
 
   reset(key: string, policy: PolicyLimits, now: number): Promise<void> {
     if (!this.#breaker.allow(now)) return this.#rejectOpen(now);
-    return this.#guard(() => this.#client.del(this.keyOf(key, policy)), now).then(() => undefined);
+    return this.#guard(() => this.#client.del(this.keyOf(key, policy)), now, noop);
   }
 
   #rejectOpen(now: number): Promise<never> {
@@ -163,51 +168,123 @@ export class RedisRateLimitStore implements RateLimitStore {
     );
   }
 
-  /** Runs one command under the timeout and records its outcome, once, in the breaker. */
-  #guard<T>(send: () => Promise<T>, now: number): Promise<T> {
-    const breaker = this.#breaker;
-    const timeoutMs = this.#timeoutMs;
-    return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      const fail = (error: RateLimitStoreError) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        breaker.failure(now);
-        reject(error);
-      };
-      const timer = setTimeout(
-        () =>
-          fail(
-            new RateLimitStoreError(
-              'timeout',
-              `Redis rate-limit store: no answer within ${timeoutMs} ms.`,
-            ),
-          ),
-        timeoutMs,
-      );
-      timer.unref();
-      const failed = (error: unknown) =>
-        fail(
-          new RateLimitStoreError(
-            'command-failed',
-            'Redis rate-limit store: command failed.',
-            error,
-          ),
-        );
-      try {
-        send().then((value) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          breaker.success();
-          resolve(value);
-        }, failed);
-      } catch (error) {
-        failed(error);
-      }
+  /**
+   * Runs one command under the timeout and records its outcome, once, in the breaker.
+   * Every command gets the same `timeoutMs` and Redis answers a connection in order,
+   * so commands wait in a FIFO queue watched by one timer instead of arming a timer
+   * each; an answered command leaves the queue (and the heap) at once.
+   */
+  #guard<T, R>(send: () => Promise<T>, now: number, map: (answer: T) => R): Promise<R> {
+    let sent: Promise<T>;
+    try {
+      sent = send();
+    } catch (error) {
+      this.#breaker.failure(now);
+      return Promise.reject(commandFailed(error));
+    }
+    const command = new InFlight(performance.now() + this.#timeoutMs, now);
+    const answer = new Promise<R>((resolve, reject) => {
+      command.resolve = resolve as (value: unknown) => void;
+      command.reject = reject;
     });
+    this.#queue.push(command);
+    this.#sweep ??= setTimeout(this.#onDeadline, this.#timeoutMs).unref();
+    sent.then(
+      (value) => {
+        if (command.settled) return;
+        let mapped: R;
+        try {
+          mapped = map(value);
+        } catch (error) {
+          // An answer of the wrong shape: a failure, never an unhandled rejection.
+          this.#fail(command, commandFailed(error));
+          this.#dropAnswered();
+          return;
+        }
+        command.settled = true;
+        this.#breaker.success();
+        command.resolve(mapped);
+        this.#dropAnswered();
+      },
+      (error: unknown) => {
+        this.#fail(command, commandFailed(error));
+        this.#dropAnswered();
+      },
+    );
+    return answer;
   }
+
+  #fail(command: InFlight, error: RateLimitStoreError): void {
+    if (command.settled) return;
+    command.settled = true;
+    this.#breaker.failure(command.now);
+    command.reject(error);
+  }
+
+  /** Drops settled commands from the head of the queue. */
+  #dropAnswered(): void {
+    const queue = this.#queue;
+    let head = this.#head;
+    while (head < queue.length && (queue[head] as InFlight).settled) queue[head++] = undefined;
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+    } else if (head >= 1024) {
+      queue.splice(0, head);
+      head = 0;
+    }
+    this.#head = head;
+  }
+
+  /** The one timer: fails the commands whose deadline passed, then waits for the next. */
+  readonly #onDeadline = (): void => {
+    this.#sweep = undefined;
+    const queue = this.#queue;
+    const at = performance.now();
+    for (let i = this.#head; i < queue.length; i++) {
+      const command = queue[i] as InFlight;
+      if (command.settled) continue;
+      if (command.deadline > at) break;
+      this.#fail(
+        command,
+        new RateLimitStoreError(
+          'timeout',
+          `Redis rate-limit store: no answer within ${this.#timeoutMs} ms.`,
+        ),
+      );
+    }
+    this.#dropAnswered();
+    const next = queue[this.#head];
+    if (next !== undefined) {
+      this.#sweep = setTimeout(this.#onDeadline, Math.max(1, next.deadline - at)).unref();
+    }
+  };
+}
+
+/** A command waiting for Redis. */
+class InFlight {
+  settled = false;
+  resolve: (value: unknown) => void = noop;
+  reject: (error: unknown) => void = noop;
+  /** `performance.now()` after which it fails with a timeout. */
+  readonly deadline: number;
+  /** The limiter clock's time of the hit, for the breaker. */
+  readonly now: number;
+
+  constructor(deadline: number, now: number) {
+    this.deadline = deadline;
+    this.now = now;
+  }
+}
+
+function noop(): void {}
+
+function commandFailed(error: unknown): RateLimitStoreError {
+  return new RateLimitStoreError(
+    'command-failed',
+    'Redis rate-limit store: command failed.',
+    error,
+  );
 }
 
 function toHitResult(reply: readonly [number, number, number, number]): HitResult {
