@@ -131,7 +131,18 @@ export function createAuth<
     return principal;
   };
 
-  const authenticate = async (ctx: Context, token: string): Promise<Principal<U>> => {
+  /** A token the verifier already knows is admitted without a promise, unless loadUser is async. */
+  const authenticate = (ctx: Context, token: string): Principal<U> | Promise<Principal<U>> => {
+    const known = verifier.cachedClaims?.(token);
+    if (known === undefined) return verifyAndAdmit(ctx, token);
+    if (loadUser === undefined) return admit(ctx, known, known as U);
+    const user = loadUser(known.sub, known);
+    return isPromiseLike(user)
+      ? Promise.resolve(user).then((u) => admit(ctx, known, u))
+      : admit(ctx, known, user);
+  };
+
+  const verifyAndAdmit = async (ctx: Context, token: string): Promise<Principal<U>> => {
     let claims: AccessTokenClaims;
     try {
       claims = await verifier.verify(token);

@@ -77,3 +77,55 @@ describe.each(adapters)('createAuth with the real access-token verifier on $name
     }
   });
 });
+
+describe.each(adapters)('createAuth over the verified-token cache on $name', (fixture) => {
+  // The cache on (the default): a token seen before is admitted without a promise, and
+  // loadUser and isActive still decide every request.
+  const active = new Set(['u1']);
+  let loads = 0;
+  const cached = createAuth({
+    verifier: createAccessTokenVerifier({ keySet, issuer, audience: 'api', clock }),
+    loadUser: async (id) => {
+      loads++;
+      return { id, name: `user ${id}` };
+    },
+    isActive: (user) => active.has(user.id),
+  });
+  let app: RunningApp;
+  beforeAll(async () => {
+    app = await fixture.start(createToolkit(), [
+      {
+        method: 'GET',
+        path: '/me',
+        dependencies: { user: cached.currentUser },
+        handler: (_ctx, values) => ({ body: values.user }),
+      },
+    ]);
+  });
+  afterAll(() => app.close());
+
+  it('admits a repeated token from the cache, loading and checking the user each time', async () => {
+    const { token } = await signer.sign({ subject: 'u1', roles: ['user'] });
+    const get = () => fetch(`${app.url}/me`, { headers: { authorization: `Bearer ${token}` } });
+    loads = 0;
+    for (let i = 0; i < 3; i++) {
+      const response = await get();
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ id: 'u1', name: 'user u1' });
+    }
+    expect(loads).toBe(3);
+    active.delete('u1');
+    try {
+      await expectProblem(await get(), 401, 'ERR_TOKEN_INVALID');
+    } finally {
+      active.add('u1');
+    }
+    // Past exp the cache no longer answers: the token is verified again and refused.
+    clock.advance(16 * 60 * 1000);
+    try {
+      await expectProblem(await get(), 401, 'ERR_TOKEN_EXPIRED');
+    } finally {
+      clock.advance(-16 * 60 * 1000);
+    }
+  });
+});

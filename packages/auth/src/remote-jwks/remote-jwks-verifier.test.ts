@@ -141,8 +141,11 @@ describe('createRemoteJwksVerifier', () => {
     published = [rs];
     clock.advance(59_000);
     await expect(verifier.verify(esToken)).resolves.toBeDefined(); // cached JWKS and token
+    expect(verifier.cachedClaims?.(esToken)).toMatchObject({ sub: expect.any(String) });
     expect(requests).toBe(1);
     clock.advance(1_000);
+    // Never longer than the JWKS it was checked against.
+    expect(verifier.cachedClaims?.(esToken)).toBeUndefined();
     expect(await rejection(verifier.verify(esToken))).toMatchObject({ code: 'ERR_TOKEN_INVALID' });
     expect(requests).toBe(2);
   });

@@ -189,5 +189,7 @@ export function createRemoteJwksVerifier(options: RemoteJwksVerifierOptions): Ac
         cache !== undefined && typeof token === 'string' ? cache.get(token, now) : undefined;
       return hit === undefined ? verifyUncached(token, now) : Promise.resolve(hit);
     },
+    cachedClaims: (token: string) =>
+      cache !== undefined && typeof token === 'string' ? cache.get(token, clock.now()) : undefined,
   };
 }

@@ -34,6 +34,12 @@ export interface AccessTokenVerifier {
    * rejects with a 503 instead).
    */
   verify(token: string): Promise<AccessTokenClaims>;
+  /**
+   * The claims of `token` when this verifier has verified it before and they still hold
+   * (its verified-token cache), else undefined. Never throws. Lets `createAuth` admit a
+   * known token without a promise; a verifier without a cache leaves it out.
+   */
+  cachedClaims?(token: string): AccessTokenClaims | undefined;
 }
 
 /** Stable codes of token failures; they become the problem `code` of the 401. */

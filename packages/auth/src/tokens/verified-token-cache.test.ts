@@ -35,6 +35,21 @@ describe('verified-token cache', () => {
     expect(await verifier.verify(token)).toBe(first);
   });
 
+  it('cachedClaims answers synchronously what verify cached, and nothing else', async () => {
+    const verifier = createAccessTokenVerifier({ keySet, ...options, clock });
+    const token = await sign(60);
+    expect(verifier.cachedClaims?.(token)).toBeUndefined();
+    expect(verifier.cachedClaims?.('not.a.token')).toBeUndefined();
+    const claims = await verifier.verify(token);
+    expect(verifier.cachedClaims?.(token)).toBe(claims);
+    clock.advance(60_000); // exp
+    expect(verifier.cachedClaims?.(token)).toBeUndefined();
+    const off = createAccessTokenVerifier({ keySet, ...options, clock, cache: false });
+    clock.advance(-60_000);
+    await off.verify(token);
+    expect(off.cachedClaims?.(token)).toBeUndefined();
+  });
+
   it('never answers from the cache at or past exp, even inside the clock tolerance', async () => {
     const verifier = createAccessTokenVerifier({ keySet, ...options, clock });
     const token = await sign(60);

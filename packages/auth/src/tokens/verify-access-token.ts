@@ -119,12 +119,12 @@ export function createAccessTokenVerifier(
   return {
     verify(token: string): Promise<AccessTokenClaims> {
       const now = clock.now();
-      if (cache !== undefined && typeof token === 'string') {
-        const hit = cache.get(token, now);
-        if (hit !== undefined) return Promise.resolve(hit);
-      }
-      return verifyUncached(token, now);
+      const hit =
+        cache !== undefined && typeof token === 'string' ? cache.get(token, now) : undefined;
+      return hit === undefined ? verifyUncached(token, now) : Promise.resolve(hit);
     },
+    cachedClaims: (token: string) =>
+      cache !== undefined && typeof token === 'string' ? cache.get(token, clock.now()) : undefined,
     get cacheSize() {
       return cache?.size ?? 0;
     },
