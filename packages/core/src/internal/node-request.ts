@@ -16,7 +16,8 @@ import type { Toolkit } from '../toolkit/toolkit.js';
 
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
-function single(value: string | string[] | undefined): string | undefined {
+/** One header value from Node's parsed headers: repeats (set-cookie) joined by ", ". */
+export function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
@@ -64,7 +65,7 @@ export class NodeRequestView implements RequestView {
   }
 
   header(name: string): string | undefined {
-    return single(this.raw.headers[name.toLowerCase()]);
+    return headerValue(this.raw.headers[name.toLowerCase()]);
   }
 
   headerValues(name: string): readonly string[] {

@@ -9,6 +9,7 @@ import {
 } from '../../body/read-body.js';
 import { Context } from '../../context/context.js';
 import { parseCookieHeader, type RequestView } from '../../context/request-view.js';
+import { headerValue } from '../../internal/node-request.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
 
 /** The bindings `@hono/node-server` puts in `c.env`; absent in `app.request()` and on other runtimes. */
@@ -64,7 +65,12 @@ export class HonoRequestView implements RequestView {
   }
 
   header(name: string): string | undefined {
-    return this.#c.req.header(name);
+    // On node-server, Node's parsed headers: the same answer as the other adapters give,
+    // and no web Headers built behind node-server's lightweight Request (~2 µs).
+    const incoming = this.#incoming;
+    return incoming === undefined
+      ? this.#c.req.header(name)
+      : headerValue(incoming.headers[name.toLowerCase()]);
   }
 
   /** Separate values need Node's raw headers: a web `Headers` joins repeats into one value. */
