@@ -190,6 +190,43 @@ describe.each(adapters)('$name adapter', (fixture) => {
     expect(outcome).toMatchObject({ aborted: true, failed: true });
   });
 
+  it('reads repeated request headers the same way on every adapter', async () => {
+    const url = await start([
+      {
+        method: 'GET',
+        path: '/headers',
+        handler: (ctx) => ({
+          body: {
+            authorization: ctx.request.header('Authorization') ?? null,
+            authorizations: ctx.request.headerValues('authorization'),
+            forwarded: ctx.request.header('x-forwarded-for') ?? null,
+            missing: ctx.request.header('x-missing') ?? null,
+          },
+        }),
+      },
+    ]);
+    const body = await new Promise<unknown>((resolve, reject) => {
+      const req = httpRequest(`${url}/headers`, (res) => {
+        let text = '';
+        res.on('data', (chunk) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve(JSON.parse(text)));
+      });
+      req.on('error', reject);
+      req.setHeader('authorization', ['Bearer first', 'Bearer second']);
+      req.setHeader('x-forwarded-for', ['192.0.2.1', '198.51.100.2']);
+      req.end();
+    });
+    // Node's rules: a single-value header keeps its first value, a list header joins.
+    expect(body).toEqual({
+      authorization: 'Bearer first',
+      authorizations: ['Bearer first', 'Bearer second'],
+      forwarded: '192.0.2.1, 198.51.100.2',
+      missing: null,
+    });
+  });
+
   it('applies app-wide and scoped overrides, and restores them', async () => {
     const currentUser = defineDependency({
       name: 'currentUser',
