@@ -174,6 +174,9 @@ describe('hono adapter headers on @hono/node-server (real HTTP)', () => {
               ctx.appendHeader('vary', 'Origin');
               ctx.setHeader('x-removed', 'soon');
               ctx.removeHeader('x-removed');
+              // Set-Cookie stays on hono's context: removing it must reach there too.
+              ctx.appendHeader('set-cookie', 'a=1');
+              ctx.removeHeader('set-cookie');
             },
           },
         ],
@@ -197,6 +200,7 @@ describe('hono adapter headers on @hono/node-server (real HTTP)', () => {
       expect(ok.headers.get('x-list')).toBe('a, b');
       expect(ok.headers.get('vary')).toBe('Origin');
       expect(ok.headers.has('x-removed')).toBe(false);
+      expect(ok.headers.has('set-cookie')).toBe(false);
       expect(ok.headers.get('content-type')).toMatch(/^application\/json/);
 
       const own = await fetch(`${running.url}/own`);

@@ -129,6 +129,8 @@ export class HonoContext extends Context {
   override readonly request: HonoRequestView;
   readonly #c: FrameworkContext;
   readonly #outgoing: ServerResponse | undefined;
+  /** Whether this context put a header on hono's context (`c.header`). */
+  #onHono = false;
 
   constructor(c: FrameworkContext, toolkit: Toolkit, bindings: NodeBindings | undefined) {
     const request = new HonoRequestView(c, toolkit, bindings?.incoming);
@@ -146,21 +148,33 @@ export class HonoContext extends Context {
   setHeader(name: string, value: string): void {
     if (this.headersSent) return;
     const outgoing = this.#outgoingFor(name);
-    if (outgoing === undefined) this.#c.header(name, value);
-    else outgoing.setHeader(name, value);
+    if (outgoing !== undefined) outgoing.setHeader(name, value);
+    else {
+      this.#onHono = true;
+      this.#c.header(name, value);
+    }
   }
 
   appendHeader(name: string, value: string): void {
     if (this.headersSent) return;
     const outgoing = this.#outgoingFor(name);
-    if (outgoing === undefined) this.#c.header(name, value, { append: true });
-    else outgoing.appendHeader(name, value);
+    if (outgoing !== undefined) outgoing.appendHeader(name, value);
+    else {
+      this.#onHono = true;
+      this.#c.header(name, value, { append: true });
+    }
   }
 
   removeHeader(name: string): void {
     if (this.headersSent) return;
-    this.#outgoing?.removeHeader(name);
-    this.#c.header(name, undefined);
+    const outgoing = this.#outgoing;
+    outgoing?.removeHeader(name);
+    // On node-server hono's context holds a header only once a Response exists or one
+    // went through c.header; asking it to delete one before that makes it build a web
+    // Headers (and every response after it takes node-server's slower path).
+    if (outgoing === undefined || this.#onHono || this.#c.finalized) {
+      this.#c.header(name, undefined);
+    }
   }
 
   /** In-process, headers stay open until the Response is returned. */
