@@ -1,7 +1,8 @@
 import type { Context, Plugin, ResponseInfo } from '@org/core';
 import { ConfigurationError } from '@org/core';
 import { optionalFunction, optionalLogger, type StructuredLogger } from '../internal/options.js';
-import { traceContextKey } from '../request-id/trace-context.js';
+import { PREPARED_LINE } from '../internal/prepared-line.js';
+import { currentTraceContext } from '../request-id/trace-context.js';
 
 /** Options of {@link accessLog}. */
 export interface AccessLogOptions {
@@ -75,7 +76,8 @@ export function accessLog(options: AccessLogOptions): Plugin {
     name: 'access-log',
     onResponse(ctx: Context, info: ResponseInfo): void {
       if (skip?.(ctx, info) === true) return;
-      const line: AccessLine = {
+      const line: AccessLine & { [PREPARED_LINE]: true } = {
+        [PREPARED_LINE]: true,
         request_id: ctx.requestId,
         method: ctx.request.method,
         route: ctx.request.route ?? 'unmatched',
@@ -87,8 +89,9 @@ export function accessLog(options: AccessLogOptions): Plugin {
       };
       const userId = ctx.principalId;
       if (userId !== undefined) line.user_id = userId;
-      // onResponse may run outside the request's async context: carry the ids explicitly.
-      const trace = ctx.get(traceContextKey);
+      // onResponse may run outside the request's async context: carry the ids explicitly
+      // (the same choice as the logger's mixin: the active span first, else the request's).
+      const trace = currentTraceContext(ctx);
       if (trace !== undefined) {
         line.trace_id = trace.traceId;
         line.span_id = trace.spanId;

@@ -2,6 +2,7 @@ import { type ContextManager, context, ROOT_CONTEXT, trace } from '@opentelemetr
 import { ConfigurationError } from '@org/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { captureLogs } from '../../test/log-capture.js';
+import { accessLog } from '../access-log/access-log.js';
 import { createLogger } from './create-logger.js';
 
 const SECRETS = ['s3cr3t-auth', 's3cr3t-cookie', 's3cr3t-pass', 's3cr3t-refresh', 's3cr3t-query'];
@@ -151,6 +152,36 @@ describe('createLogger with OpenTelemetry', () => {
       span_id: '00f067aa0ba902b7',
     });
     expect(logs.lines[1]).not.toHaveProperty('trace_id');
+  });
+
+  it('gives an access line the active span, its own request id, and no field twice', () => {
+    context.setGlobalContextManager(manager);
+    const logs = captureLogs();
+    const plugin = accessLog({ logger: createLogger({ destination: logs.stream }) });
+    const ctx = {
+      requestId: 'req-1',
+      clientIp: '192.0.2.1',
+      principalId: undefined,
+      request: { method: 'GET', route: '/users/:id' },
+      get: () => undefined,
+    };
+    const span = trace.wrapSpanContext({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: 1,
+    });
+    const info = { status: 200, aborted: false, bytes: 2, durationMs: 1.5 };
+    context.with(trace.setSpan(ROOT_CONTEXT, span), () =>
+      plugin.onResponse?.(ctx as never, info as never),
+    );
+    expect(logs.lines[0]).toMatchObject({
+      request_id: 'req-1',
+      route: '/users/:id',
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      span_id: '00f067aa0ba902b7',
+      msg: 'request completed',
+    });
+    expect(logs.text().match(/"request_id"/g)).toHaveLength(1);
   });
 });
 

@@ -3,6 +3,7 @@ import { ConfigurationError, getCurrentContext } from '@org/core';
 import pino, { type DestinationStream, type Logger, type LoggerOptions as PinoOptions } from 'pino';
 import { loadOptionalPeer } from '../internal/optional-peer.js';
 import { positiveInteger } from '../internal/options.js';
+import { isPreparedLine } from '../internal/prepared-line.js';
 import { currentTraceContext, loadOpenTelemetry } from '../request-id/trace-context.js';
 import { fileDestination } from './file-destination.js';
 import { createRedactor, DEFAULT_REDACT_FIELDS, REDACTED } from './redact.js';
@@ -49,6 +50,9 @@ const LEVELS: ReadonlySet<string> = new Set([
   'trace',
   'silent',
 ]);
+
+/** What mixin() gives a prepared line: nothing to add. */
+const NO_FIELDS: Record<string, unknown> = Object.freeze({});
 
 let stdoutDestination: DestinationStream | undefined;
 
@@ -127,6 +131,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       // `object` is the fresh object pino built from mixin() and the call's fields, so
       // top-level keys are replaced in place; nested values are copied on write.
       log(object: Record<string, unknown>): Record<string, unknown> {
+        if (isPreparedLine(object)) return object;
         for (const key of Object.keys(object)) {
           if (key in redactedSerializers) continue;
           const current = object[key];
@@ -148,7 +153,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         return method.apply(this, args as Parameters<typeof method>);
       },
     },
-    mixin(): Record<string, unknown> {
+    mixin(mergeObject: object): Record<string, unknown> {
+      if (isPreparedLine(mergeObject)) return NO_FIELDS;
       const ctx = getCurrentContext();
       const fields: Record<string, unknown> = {};
       const id = ctx?.requestId;
@@ -160,6 +166,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       }
       return fields;
     },
+    // pino's default copies the call's fields into mixin()'s object; a prepared line is
+    // written as it is.
+    mixinMergeStrategy: (mergeObject: object, mixinObject: object) =>
+      mixinObject === NO_FIELDS ? mergeObject : Object.assign(mixinObject, mergeObject),
   };
   if (options.base !== undefined) pinoOptions.base = options.base;
 
