@@ -1,6 +1,6 @@
 /**
- * Label objects made once and reused, so observing a request allocates nothing and
- * the number of series stays bounded whatever clients send.
+ * Label values with bounded cardinality, so the number of series stays bounded
+ * whatever clients send.
  */
 
 /** HTTP methods kept as label values; any other method is counted as `OTHER`. */
@@ -18,42 +18,6 @@ const METHODS: ReadonlySet<string> = new Set([
 
 /** A bounded-cardinality method label. */
 export const methodLabel = (method: string): string => (METHODS.has(method) ? method : 'OTHER');
-
-/** The `{ method, route, status_code }` objects of the duration histogram, cached per combination. */
-export class RequestLabels {
-  readonly #byRoute = new Map<string, Map<string, Map<number, RequestLabelSet>>>();
-  readonly #limit: number;
-  #size = 0;
-
-  constructor(limit: number) {
-    this.#limit = limit;
-  }
-
-  get(method: string, route: string, status: number): RequestLabelSet {
-    let byMethod = this.#byRoute.get(route);
-    let byStatus = byMethod?.get(method);
-    const cached = byStatus?.get(status);
-    if (cached !== undefined) return cached;
-    const labels: RequestLabelSet = Object.freeze({
-      method,
-      route,
-      status_code: String(status),
-    });
-    if (this.#size >= this.#limit) return labels;
-    if (byMethod === undefined) this.#byRoute.set(route, (byMethod = new Map()));
-    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
-    byStatus.set(status, labels);
-    this.#size++;
-    return labels;
-  }
-}
-
-/** One label set of the duration histogram. */
-export interface RequestLabelSet {
-  readonly method: string;
-  readonly route: string;
-  readonly status_code: string;
-}
 
 const LABEL_VALUE = /^[A-Za-z0-9_.:-]{1,64}$/;
 

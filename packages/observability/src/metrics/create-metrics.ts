@@ -11,9 +11,10 @@ import {
   type ResponseInfo,
   rateLimitDecisionChannel,
 } from '@org/core';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
 import { positiveInteger } from '../internal/options.js';
-import { BoundedValues, methodLabel, RequestLabels } from './bounded-labels.js';
+import { BoundedValues, methodLabel } from './bounded-labels.js';
+import { DurationHistogram } from './duration-histogram.js';
 import { createMetricsHandler, type MetricsAuthorization } from './metrics-endpoint.js';
 
 /** Options of {@link createMetrics}. */
@@ -32,7 +33,11 @@ export interface MetricsOptions {
    * @default open to every client: restrict it at the network level instead
    */
   protect?: MetricsAuthorization;
-  /** Most label combinations (route x method x status) whose label objects are cached. @default 2000 */
+  /**
+   * Most label combinations (route x method x status) the duration histogram keeps;
+   * requests past it count under `route="other"`, so the series stay bounded.
+   * @default 2000
+   */
   labelCacheSize?: number;
 }
 
@@ -93,24 +98,28 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     throw new ConfigurationError('createMetrics: registry must be a prom-client Registry.');
   }
   const buckets = validBuckets(options.buckets);
-  const labels = new RequestLabels(
-    positiveInteger('createMetrics', 'labelCacheSize', options.labelCacheSize, 2000),
+  const maxSeries = positiveInteger(
+    'createMetrics',
+    'labelCacheSize',
+    options.labelCacheSize,
+    2000,
   );
   const handler = createMetricsHandler(registry, options.protect);
 
-  let duration: Histogram<'method' | 'route' | 'status_code'>;
+  let duration: DurationHistogram;
   let inFlight: Gauge;
   let authOutcomes: Counter<'outcome'>;
   let rateLimitDecisions: Counter<'policy' | 'decision'>;
   try {
     const registers = [registry];
-    duration = new Histogram({
-      name: `${prefix}http_request_duration_seconds`,
-      help: 'Duration of HTTP requests in seconds, by method, route template and status code.',
-      labelNames: ['method', 'route', 'status_code'],
+    duration = new DurationHistogram(
+      `${prefix}http_request_duration_seconds`,
+      'Duration of HTTP requests in seconds, by method, route template and status code.',
       buckets,
-      registers,
-    });
+      maxSeries,
+    );
+    // prom-client's registry reads any object with its metrics' get/reset shape.
+    registry.registerMetric(duration as unknown as Metric);
     inFlight = new Gauge({
       name: `${prefix}http_requests_in_flight`,
       help: 'HTTP requests being handled now.',
@@ -160,10 +169,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       // An earlier plugin may have answered before ours ran: only undo what we did.
       if (ctx.get(countedKey) === true) inFlight.dec();
       const route = ctx.request.route ?? 'unmatched';
-      duration.observe(
-        labels.get(methodLabel(ctx.request.method), route, info.status),
-        info.durationMs / 1000,
-      );
+      duration.observe(methodLabel(ctx.request.method), route, info.status, info.durationMs / 1000);
     },
   };
 
