@@ -131,15 +131,16 @@ export function createAuth<
     return principal;
   };
 
-  /** A token the verifier already knows is admitted without a promise, unless loadUser is async. */
-  const authenticate = (ctx: Context, token: string): Principal<U> | Promise<Principal<U>> => {
-    const known = verifier.cachedClaims?.(token);
-    if (known === undefined) return verifyAndAdmit(ctx, token);
-    if (loadUser === undefined) return admit(ctx, known, known as U);
-    const user = loadUser(known.sub, known);
+  /** Loads the user of verified claims and admits it, awaiting only an async loadUser. */
+  const loadAndAdmit = (
+    ctx: Context,
+    claims: AccessTokenClaims,
+  ): Principal<U> | Promise<Principal<U>> => {
+    if (loadUser === undefined) return admit(ctx, claims, claims as U);
+    const user = loadUser(claims.sub, claims);
     return isPromiseLike(user)
-      ? Promise.resolve(user).then((u) => admit(ctx, known, u))
-      : admit(ctx, known, user);
+      ? Promise.resolve(user).then((u) => admit(ctx, claims, u))
+      : admit(ctx, claims, user);
   };
 
   const verifyAndAdmit = async (ctx: Context, token: string): Promise<Principal<U>> => {
@@ -151,9 +152,13 @@ export function createAuth<
       publish(ctx, error.code);
       throw InvalidTokenError.fromTokenError(error, realm);
     }
-    if (loadUser === undefined) return admit(ctx, claims, claims as U);
-    const user = loadUser(claims.sub, claims);
-    return admit(ctx, claims, isPromiseLike(user) ? await user : user);
+    return loadAndAdmit(ctx, claims);
+  };
+
+  /** A token the verifier already knows is admitted without a promise, unless loadUser is async. */
+  const authenticate = (ctx: Context, token: string): Principal<U> | Promise<Principal<U>> => {
+    const known = verifier.cachedClaims?.(token);
+    return known === undefined ? verifyAndAdmit(ctx, token) : loadAndAdmit(ctx, known);
   };
 
   const optionalPrincipal = defineDependency({
