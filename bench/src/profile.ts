@@ -50,7 +50,7 @@ await server.stop();
 await redis?.stop();
 console.log(
   `${framework} ${stack} ${alg} ${store}: ${Math.round(result.rps)} req/s, ` +
-    `${(cpuUs / result.requests).toFixed(0)} CPU µs/req, ${result.failures} failures, ` +
+    `${(cpuUs / result.requests).toFixed(1)} CPU µs/req, ${result.failures} failures, ` +
     `peak RSS ${Math.round(peakRssMb)} MiB (${Math.round(idleRssMb)} MiB before load)`,
 );
 if (measureOnly) process.exit(0);

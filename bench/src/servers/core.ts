@@ -77,7 +77,10 @@ async function adapter(): Promise<void> {
       const app = new Hono();
       const kit = createHonoAdapter(toolkit);
       kit.install(app);
-      app.get('/users/me', kit.route({ user }), (c) => c.json(c.get('user')));
+      app.get(
+        '/users/me',
+        kit.route({ user }, (c) => c.json(c.get('user'))),
+      );
       serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, ready);
       return;
     }

@@ -29,6 +29,20 @@ describe('hono adapter types', () => {
     });
   });
 
+  it('types c.get in the handler given to kit.route', () => {
+    const app = kit.install(new Hono());
+    app.get(
+      '/users/:id',
+      kit.route({ user: currentUser, limit }, (c) => {
+        expectTypeOf(c.get('user')).toEqualTypeOf<User>();
+        expectTypeOf(c.get('limit')).toEqualTypeOf<number>();
+        // @ts-expect-error: not a dependency of this route
+        c.get('other');
+        return c.json(c.get('user'));
+      }),
+    );
+  });
+
   it('keeps the app type through install, and exposes the handlers and the core context', () => {
     const app = new Hono<{ Variables: { tenant: string } }>();
     expectTypeOf(kit.install(app)).toEqualTypeOf(app);

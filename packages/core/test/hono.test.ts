@@ -217,4 +217,60 @@ describe('hono adapter headers on @hono/node-server (real HTTP)', () => {
       await running.close();
     }
   });
+
+  it('runs the handler given to kit.route, with sync and async dependencies, and teardowns after the response', async () => {
+    const outcomes: RequestOutcome[] = [];
+    const tx = defineDependency({
+      name: 'tx',
+      resolve: async () => 'tx',
+      teardown: (_value, outcome) => {
+        outcomes.push(outcome);
+      },
+    });
+    const denied = defineDependency({
+      name: 'denied',
+      resolve: (): string => {
+        throw new ForbiddenError({ detail: 'Not yours.' });
+      },
+    });
+    const kit = createHonoAdapter(createToolkit());
+    const app = kit.install(new Hono());
+    app.get(
+      '/users/:id',
+      kit.route({ info: routeInfo }, (c) => c.json(c.get('info'))),
+    );
+    app.get(
+      '/tx',
+      kit.route({ tx, info: routeInfo }, async (c) =>
+        c.json({ tx: c.get('tx'), ...c.get('info') }),
+      ),
+    );
+    app.get(
+      '/denied',
+      kit.route({ denied }, (c) => c.json({ never: c.get('denied') })),
+    );
+    const running = await listen(createAdaptorServer({ fetch: app.fetch }) as Server);
+    try {
+      const sync = await fetch(`${running.url}/users/7`);
+      expect(sync.status).toBe(200);
+      expect(await sync.json()).toEqual({ route: '/users/:id', params: { id: '7' } });
+
+      const async = await fetch(`${running.url}/tx`);
+      expect(async.status).toBe(200);
+      expect(await async.json()).toEqual({ tx: 'tx', route: '/tx', params: {} });
+      await expect.poll(() => outcomes.length).toBe(1);
+      expect(outcomes[0]).toMatchObject({ status: 200, failed: false, aborted: false });
+
+      const refused = await fetch(`${running.url}/denied`);
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('content-type')).toBe(PROBLEM);
+      expect(await refused.json()).toMatchObject({
+        status: 403,
+        code: 'ERR_FORBIDDEN',
+        detail: 'Not yours.',
+      });
+    } finally {
+      await running.close();
+    }
+  });
 });

@@ -104,10 +104,13 @@ export const stacks: StackFactories = {
     const user = await ours.oursGuard(setup);
     const app = new Hono();
     kit.install(app);
-    app.get('/users/me', kit.route({ user }), (c) => {
-      const verified = c.get('user');
-      return c.json(userBody(verified.sub, verified.roles ?? []));
-    });
+    app.get(
+      '/users/me',
+      kit.route({ user }, (c) => {
+        const verified = c.get('user');
+        return c.json(userBody(verified.sub, verified.roles ?? []));
+      }),
+    );
     await listen(app, port);
   },
 };

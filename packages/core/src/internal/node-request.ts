@@ -136,6 +136,35 @@ export class NodeContext extends Context {
    */
   sentBytes: number | undefined = undefined;
 
+  /** The error that escaped the route, for teardowns and `onResponse`. */
+  failure: unknown = undefined;
+
+  /**
+   * Calls {@link Context.finish} once the response is complete, or the connection
+   * closed first (an abort), so teardowns and access logs run exactly once. Adapters
+   * call it when the request arrives.
+   */
+  finishOnClose(): void {
+    // `on`, not `once`: a response closes once, and once's wrapper costs a bound
+    // function and a listener removal per request.
+    this.response.on('close', () => {
+      const { response } = this;
+      const aborted = !response.writableFinished;
+      void this.finish({
+        status: aborted && !response.headersSent ? 0 : response.statusCode,
+        aborted,
+        error: this.failure,
+        bytes: this.bodyBytes(),
+      });
+    });
+  }
+
+  /** The response body's length in bytes, when it was declared; else 0. */
+  protected bodyBytes(): number {
+    const length = this.sentBytes ?? Number(this.response.getHeader('content-length'));
+    return Number.isFinite(length) ? length : 0;
+  }
+
   /** Writes a {@link Reply} to the response. */
   send(reply: Reply): void {
     this.sentBytes = writeReply(this.response, reply);
@@ -145,25 +174,6 @@ export class NodeContext extends Context {
   sendProblem(problem: ProblemResponse): void {
     this.sentBytes = writeProblem(this.response, problem);
   }
-}
-
-/**
- * Calls `ctx.finish` once when the response is complete or the connection closed
- * first (an abort), so teardowns and access logs run exactly once.
- */
-export function finishOnClose(ctx: NodeContext, errorOf: () => unknown): void {
-  const { response } = ctx;
-  const done = () => {
-    const aborted = !response.writableFinished;
-    const length = ctx.sentBytes ?? Number(response.getHeader('content-length'));
-    void ctx.finish({
-      status: aborted && !response.headersSent ? 0 : response.statusCode,
-      aborted,
-      error: errorOf(),
-      bytes: Number.isFinite(length) ? length : 0,
-    });
-  };
-  response.once('close', done);
 }
 
 /** Serializes a {@link Reply} body: strings and bytes as they are, anything else as JSON. */

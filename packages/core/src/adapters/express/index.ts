@@ -27,12 +27,7 @@ import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Respon
 import { type Context, getCurrentContext } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { NotFoundError } from '../../errors/http-error.js';
-import {
-  finishOnClose,
-  NodeContext,
-  NodeRequestView,
-  writeProblem,
-} from '../../internal/node-request.js';
+import { NodeContext, NodeRequestView, writeProblem } from '../../internal/node-request.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
 import { checkDependencyName, fromBodyParserError, routeParams, routeTemplate } from './request.js';
@@ -77,10 +72,8 @@ export interface ExpressAdapter {
   context(req: Request): Context;
 }
 
-class ExpressContext extends NodeContext {
-  /** The error that reached `kit.errorHandler`, for teardowns and `onResponse`. */
-  failure: unknown = undefined;
-}
+/** The contexts this adapter made (`req.toolkitContext` may hold another adapter's). */
+class ExpressContext extends NodeContext {}
 
 const missingMiddleware = () =>
   new ConfigurationError(
@@ -133,7 +126,7 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
         toolkit,
       );
       req.toolkitContext = ctx;
-      finishOnClose(ctx, () => ctx.failure);
+      ctx.finishOnClose();
       toolkit.runInContext(ctx, () => begin(ctx, next));
     },
 

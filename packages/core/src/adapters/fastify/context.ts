@@ -12,9 +12,6 @@ import { toJsonPointer } from '../../validation/validate.js';
 export class FastifyContext extends NodeContext {
   /** The reply every header goes through. */
   readonly reply: FastifyReply;
-  /** The error that escaped the route, for teardowns and access logs. */
-  failure: unknown = undefined;
-
   constructor(request: FastifyRequest, reply: FastifyReply, toolkit: Toolkit) {
     super(new NodeRequestView(request.raw, toolkit, request.url), reply.raw, toolkit);
     this.reply = reply;
@@ -43,9 +40,9 @@ export class FastifyContext extends NodeContext {
   }
 
   // Fastify passes its headers to writeHead, so the raw response cannot report the length.
-  override finish(outcome: Parameters<NodeContext['finish']>[0]): Promise<void> {
+  protected override bodyBytes(): number {
     const length = Number(this.reply.getHeader('content-length'));
-    return super.finish(Number.isFinite(length) ? { ...outcome, bytes: length } : outcome);
+    return Number.isFinite(length) ? length : 0;
   }
 }
 

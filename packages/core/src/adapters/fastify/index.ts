@@ -35,7 +35,6 @@ import type {
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { NotFoundError } from '../../errors/http-error.js';
-import { finishOnClose } from '../../internal/node-request.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
 import {
@@ -126,7 +125,7 @@ export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
       ctx.request.params = request.params as Readonly<Record<string, string>>;
     }
     request.toolkitContext = ctx;
-    finishOnClose(ctx, () => ctx.failure);
+    ctx.finishOnClose();
     const proceed = (early: Reply | undefined): void => {
       if (early === undefined) done();
       else sendReply(reply, early);

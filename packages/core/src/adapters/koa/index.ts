@@ -31,12 +31,7 @@ import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { HttpError, MethodNotAllowedError } from '../../errors/http-error.js';
 import { normalizeError, PROBLEM_CONTENT_TYPE } from '../../errors/problem.js';
-import {
-  finishOnClose,
-  NodeContext,
-  NodeRequestView,
-  serializeBody,
-} from '../../internal/node-request.js';
+import { NodeContext, NodeRequestView, serializeBody } from '../../internal/node-request.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
 
@@ -169,11 +164,10 @@ export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
       toolkit,
     );
     (ctx as Carrier)[contextKey] = core;
-    let failure: unknown;
-    finishOnClose(core, () => failure);
+    core.finishOnClose();
     return toolkit.runInContext(core, () =>
       handle(ctx, core, next).catch((error: unknown) => {
-        failure = error;
+        core.failure = error;
         const problem = toolkit.renderError(error, core);
         if (ctx.headerSent) {
           // Too late for a problem body: end the response so the client is not left hanging.

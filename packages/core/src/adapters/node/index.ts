@@ -19,7 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
-import { finishOnClose, NodeContext, NodeRequestView } from '../../internal/node-request.js';
+import { NodeContext, NodeRequestView } from '../../internal/node-request.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import type { PreparedRoute, Toolkit } from '../../toolkit/toolkit.js';
 import { Router } from './router.js';
@@ -130,10 +130,9 @@ export function createNodeAdapter(toolkit: Toolkit): NodeApp {
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = new NodeContext(new NodeRequestView(req, toolkit), res, toolkit);
-    let failure: unknown;
-    finishOnClose(ctx, () => failure);
+    ctx.finishOnClose();
     const fail = (error: unknown): void => {
-      failure = error;
+      ctx.failure = error;
       ctx.sendProblem(toolkit.renderError(error, ctx));
     };
     toolkit.runInContext(ctx, () => {
