@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import {
   ConfigurationError,
+  type Context,
   clientIpKey,
   createToolkit,
   type Plugin,
@@ -26,6 +27,62 @@ describe('accessLog options', () => {
   it('requires a logger', () => {
     expect(() => accessLog({} as never)).toThrow(ConfigurationError);
     expect(() => accessLog({ logger: console as never, skip: 1 as never })).toThrow(/skip/);
+  });
+
+  it("writes through createLogger's root logger the same text pino writes for the line", () => {
+    const logs = captureLogs();
+    const logger = createLogger({ destination: logs.stream, base: { service: 'users' } });
+    const direct = accessLog({ logger, message: 'done "ok"' });
+    // A child takes pino's own path (its options could add serializers or formatters).
+    const viaPino = accessLog({ logger: logger.child({}), message: 'done "ok"' });
+    const contexts = [
+      { requestId: 'r"1\u2028', method: 'GET', route: '/a/:b', clientIp: '::1', principalId: 'ü' },
+      { requestId: undefined, method: 'PO"ST', route: undefined, clientIp: undefined },
+    ];
+    const outcomes = [
+      { status: 200, aborted: false, error: undefined, bytes: 50, durationMs: 1.23456 },
+      { status: 503, aborted: true, error: new Error('x'), bytes: Number.NaN, durationMs: 0 },
+    ];
+    for (const c of contexts) {
+      const ctx = {
+        requestId: c.requestId,
+        request: { method: c.method, route: c.route },
+        clientIp: c.clientIp,
+        principalId: c.principalId,
+        get: () => undefined,
+      } as unknown as Context;
+      for (const info of outcomes) {
+        direct.onResponse?.(ctx, info);
+        viaPino.onResponse?.(ctx, info);
+      }
+    }
+    const written = logs
+      .text()
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => line.replace(/"time":\d+/, '"time":0'));
+    expect(written).toHaveLength(8);
+    for (let i = 0; i < written.length; i += 2) expect(written[i]).toBe(written[i + 1]);
+    expect(logs.lines.map((line) => line.level)).toEqual([30, 30, 50, 50, 30, 30, 50, 50]);
+    expect(logs.lines[0]).toMatchObject({
+      service: 'users',
+      request_id: 'r"1\u2028',
+      msg: 'done "ok"',
+    });
+    expect(logs.lines[6]).toMatchObject({ method: 'PO"ST', route: 'unmatched', bytes: null });
+  });
+
+  it('writes nothing below the logger level, also on the direct path', () => {
+    const logs = captureLogs();
+    const logger = createLogger({ destination: logs.stream, level: 'error' });
+    const plugin = accessLog({ logger });
+    const ctx = { request: { method: 'GET' }, get: () => undefined } as unknown as Context;
+    const info = { status: 200, aborted: false, error: undefined, bytes: 0, durationMs: 1 };
+    plugin.onResponse?.(ctx, info);
+    plugin.onResponse?.(ctx, { ...info, status: 500 });
+    logger.level = 'silent';
+    plugin.onResponse?.(ctx, { ...info, status: 500 });
+    expect(logs.lines.map((line) => line.status)).toEqual([500]);
   });
 });
 

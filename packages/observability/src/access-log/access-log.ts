@@ -1,7 +1,7 @@
 import type { Context, Plugin, ResponseInfo } from '@org/core';
 import { ConfigurationError } from '@org/core';
 import { optionalFunction, optionalLogger, type StructuredLogger } from '../internal/options.js';
-import { PREPARED_LINE } from '../internal/prepared-line.js';
+import { PREPARED_LINE, preparedLineWriter } from '../internal/prepared-line.js';
 import { currentTraceContext } from '../request-id/trace-context.js';
 
 /** Options of {@link accessLog}. */
@@ -49,6 +49,27 @@ export interface AccessLine {
   span_id?: string;
 }
 
+/** A JSON string. */
+const json = JSON.stringify;
+/** A JSON number: pino writes a non-finite one as null. */
+const finite = (n: number): number | null => (Number.isFinite(n) ? n : null);
+
+/**
+ * The members of `line` as JSON text without braces, in the line's key order and
+ * leaving out undefined values, as pino writes them.
+ */
+function toJsonMembers(line: AccessLine): string {
+  let text = line.request_id === undefined ? '' : `"request_id":${json(line.request_id)},`;
+  text += `"method":${json(line.method)},"route":${json(line.route)},"status":${finite(line.status)}`;
+  text += `,"duration_ms":${finite(line.duration_ms)},"bytes":${finite(line.bytes)}`;
+  if (line.client_ip !== undefined) text += `,"client_ip":${json(line.client_ip)}`;
+  text += `,"aborted":${line.aborted}`;
+  if (line.user_id !== undefined) text += `,"user_id":${json(line.user_id)}`;
+  if (line.trace_id !== undefined) text += `,"trace_id":${json(line.trace_id)}`;
+  if (line.span_id !== undefined) text += `,"span_id":${json(line.span_id)}`;
+  return text;
+}
+
 /**
  * A plugin that writes exactly one line per request when it finishes or is aborted
  * (5xx at `error` level, everything else at `info`), and logs every 5xx error with
@@ -71,6 +92,8 @@ export function accessLog(options: AccessLogOptions): Plugin {
   const message = options.message ?? 'request completed';
   const errorMessage = options.errorMessage ?? 'request failed';
   const skip = optionalFunction('accessLog', 'skip', options.skip);
+  // A root logger from createLogger takes the line as JSON text (no object walk).
+  const write = preparedLineWriter(logger, message);
 
   return {
     name: 'access-log',
@@ -96,7 +119,8 @@ export function accessLog(options: AccessLogOptions): Plugin {
         line.trace_id = trace.traceId;
         line.span_id = trace.spanId;
       }
-      if (info.status >= 500) logger.error(line, message);
+      if (write !== undefined) write(info.status >= 500 ? 50 : 30, toJsonMembers(line));
+      else if (info.status >= 500) logger.error(line, message);
       else logger.info(line, message);
     },
     onError(error: unknown, ctx: Context | undefined): void {

@@ -3,7 +3,11 @@ import { ConfigurationError, getCurrentContext } from '@org/core';
 import pino, { type DestinationStream, type Logger, type LoggerOptions as PinoOptions } from 'pino';
 import { loadOptionalPeer } from '../internal/optional-peer.js';
 import { positiveInteger } from '../internal/options.js';
-import { isPreparedLine } from '../internal/prepared-line.js';
+import {
+  isPreparedLine,
+  PREPARED_LINE_WRITER,
+  type PreparedLineWriter,
+} from '../internal/prepared-line.js';
 import { currentTraceContext, loadOpenTelemetry } from '../request-id/trace-context.js';
 import { fileDestination } from './file-destination.js';
 import { createRedactor, DEFAULT_REDACT_FIELDS, REDACTED } from './redact.js';
@@ -183,5 +187,31 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   logger.child = function redactedChild(this: Logger, bindings, childOptions) {
     return child.call(this, redactor.value(bindings) as typeof bindings, childOptions);
   } as typeof child;
+  Object.defineProperty(logger, PREPARED_LINE_WRITER, {
+    value: (message: string) => lineWriter(logger, redactor.text(message)),
+  });
   return logger;
+}
+
+type PinoInternals = Record<symbol, unknown> & { levelVal: number };
+
+/**
+ * Writes prepared lines the way pino's `write` does for a logger built by
+ * {@link createLogger} (no serializer, formatter, mixin or hook applies to them): the
+ * cached level prefix, pino's time, the bindings, the fields, the message. A fraction
+ * of the cost of building and walking an object per line. Undefined for a destination
+ * that reads pino's per-line metadata (multistream, transports): those take pino's path.
+ */
+function lineWriter(logger: Logger, message: string): PreparedLineWriter | undefined {
+  const { lsCacheSym, timeSym, chindingsSym, streamSym, endSym, needsMetadataGsym } = pino.symbols;
+  const internals = logger as unknown as PinoInternals;
+  const stream = internals[streamSym] as DestinationStream & Record<symbol, unknown>;
+  if (stream[needsMetadataGsym] === true) return undefined;
+  const prefixes = internals[lsCacheSym] as Record<number, string>;
+  const tail = `,"msg":${JSON.stringify(message)}${internals[endSym] as string}`;
+  return (level, fields) => {
+    if (level < internals.levelVal) return;
+    const time = (internals[timeSym] as (this: unknown) => string).call(logger);
+    stream.write(`${prefixes[level]}${time}${internals[chindingsSym] as string},${fields}${tail}`);
+  };
 }
