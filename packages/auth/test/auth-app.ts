@@ -169,7 +169,7 @@ export function useAuthApp(fixture: AdapterFixture) {
 /** Asserts an RFC 9457 problem with this status and code; returns its body. */
 export async function expectProblem(response: Response, status: number, code: string) {
   expect(response.status).toBe(status);
-  expect(response.headers.get('content-type')).toContain('application/problem+json');
+  expect(response.headers.get('content-type')).toBe('application/problem+json');
   const body = (await response.json()) as Record<string, unknown>;
   expect(body).toMatchObject({ status, code });
   return body;

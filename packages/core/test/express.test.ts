@@ -63,7 +63,7 @@ describe('express adapter specifics', () => {
       const fromParser = await postJson(`${parsed}/echo`, '{"a": tru');
       const fromReader = await postJson(`${own}/echo`, '{"a": tru');
       expect(fromParser.status).toBe(400);
-      expect(fromParser.headers.get('content-type')).toContain(PROBLEM);
+      expect(fromParser.headers.get('content-type')).toBe(PROBLEM);
       const body = await fromParser.json();
       expect(body).toEqual(await fromReader.json());
       expect(body).toEqual({
@@ -84,7 +84,7 @@ describe('express adapter specifics', () => {
       const fromParser = await postJson(`${parsed}/echo`, big);
       const fromReader = await postJson(`${own}/echo`, big);
       expect(fromParser.status).toBe(413);
-      expect(fromParser.headers.get('content-type')).toContain(PROBLEM);
+      expect(fromParser.headers.get('content-type')).toBe(PROBLEM);
       const body = await fromParser.json();
       expect(body).toEqual(await fromReader.json());
       expect(body).toMatchObject({
@@ -146,7 +146,7 @@ describe('express adapter specifics', () => {
     }, toolkit);
     const res = await fetch(`${url}/admin/panel`);
     expect(res.status).toBe(403);
-    expect(res.headers.get('content-type')).toContain(PROBLEM);
+    expect(res.headers.get('content-type')).toBe(PROBLEM);
     expect(res.headers.get('x-kept')).toBe('yes');
     expect(await res.json()).toEqual({
       type: 'about:blank',
@@ -184,7 +184,7 @@ describe('express adapter specifics', () => {
     });
     const res = await fetch(`${url}/users/%E0%A4%A`);
     expect(res.status).toBe(400);
-    expect(res.headers.get('content-type')).toContain(PROBLEM);
+    expect(res.headers.get('content-type')).toBe(PROBLEM);
     expect(await res.json()).toMatchObject({ status: 400, code: 'ERR_BAD_REQUEST' });
   });
 
@@ -289,7 +289,7 @@ describe('express adapter specifics', () => {
     apps.push(running);
     const res = await fetch(`${running.url}/x`);
     expect(res.status).toBe(500);
-    expect(res.headers.get('content-type')).toContain(PROBLEM);
+    expect(res.headers.get('content-type')).toBe(PROBLEM);
     expect(reported[0]).toBeInstanceOf(ConfigurationError);
   });
 

@@ -66,7 +66,7 @@ describe('koa adapter specifics', () => {
     });
     const res = await fetch(`${url}/anything`);
     expect(res.status).toBe(403);
-    expect(res.headers.get('content-type')).toContain(PROBLEM);
+    expect(res.headers.get('content-type')).toBe(PROBLEM);
     expect(res.headers.get('x-kept')).toBe('yes');
     expect(await res.json()).toMatchObject({ status: 403, code: 'ERR_FORBIDDEN', detail: 'No.' });
   });
@@ -82,7 +82,7 @@ describe('koa adapter specifics', () => {
     });
     const res = await fetch(`${url}/throw`);
     expect(res.status).toBe(400);
-    expect(res.headers.get('content-type')).toContain(PROBLEM);
+    expect(res.headers.get('content-type')).toBe(PROBLEM);
     const text = await res.text();
     expect(text).not.toMatch(/secret|internal/);
     expect(JSON.parse(text)).toMatchObject({ status: 400, code: 'ERR_BAD_REQUEST' });
@@ -96,7 +96,7 @@ describe('koa adapter specifics', () => {
     });
     const res = await fetch(`${url}/`);
     expect(res.status).toBe(500);
-    expect(res.headers.get('content-type')).toContain(PROBLEM);
+    expect(res.headers.get('content-type')).toBe(PROBLEM);
     expect(await res.text()).not.toMatch(/ECONNREFUSED|10\.0\.0\.5/);
   });
 
@@ -114,7 +114,7 @@ describe('koa adapter specifics', () => {
     });
     const res = await fetch(`${url}/only-get`, { method: 'DELETE' });
     expect(res.status).toBe(405);
-    expect(res.headers.get('content-type')).toContain(PROBLEM);
+    expect(res.headers.get('content-type')).toBe(PROBLEM);
     expect(await res.json()).toMatchObject({ status: 405, code: 'ERR_METHOD_NOT_ALLOWED' });
     if (options.throw === undefined) expect(res.headers.get('allow')).toBe('HEAD, GET');
   });

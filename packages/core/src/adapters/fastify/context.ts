@@ -1,5 +1,6 @@
 // The fastify side of the adapter: a context whose headers live on the reply, and the
 // ways a reply or a problem is written. Private to the adapter.
+import { Buffer } from 'node:buffer';
 import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { ValidationError, type ValidationIssue } from '../../errors/http-error.js';
 import { PROBLEM_CONTENT_TYPE, type ProblemResponse } from '../../errors/problem.js';
@@ -69,12 +70,14 @@ export function sendReply(reply: FastifyReply, out: Reply): FastifyReply {
 /** Sends a problem, replacing the content headers a failed handler may have set. */
 export function sendProblem(reply: FastifyReply, problem: ProblemResponse): void {
   reply.removeHeader('content-length').removeHeader('content-encoding');
-  // A string body skips fastify's serializers, so a route's response schema cannot reshape it.
+  // Bytes skip fastify's serializers, so a route's response schema cannot reshape the body,
+  // and keep the content type as set: fastify appends `; charset=utf-8` to a JSON type
+  // sent with a string, where the other adapters send `application/problem+json` alone.
   reply
     .code(problem.status)
     .headers(problem.headers)
     .type(PROBLEM_CONTENT_TYPE)
-    .send(JSON.stringify(problem.body));
+    .send(Buffer.from(JSON.stringify(problem.body)));
 }
 
 const LOCATIONS: Readonly<Record<string, ValidationIssue['location']>> = {

@@ -146,17 +146,51 @@ export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
     return core;
   };
 
-  const handle = async (ctx: AnyKoaContext, core: NodeContext, next: Next): Promise<void> => {
-    const early = toolkit.runPlugins(core);
-    const reply = early instanceof Promise ? await early : early;
-    if (reply !== undefined) {
-      writeReply(ctx, reply);
+  /** Writes `error` as a problem, replacing content headers set before it. */
+  const fail = (ctx: AnyKoaContext, core: NodeContext, error: unknown): void => {
+    core.failure = error;
+    const problem = toolkit.renderError(error, core);
+    if (ctx.headerSent) {
+      // Too late for a problem body: end the response so the client is not left hanging.
+      ctx.res.destroy();
       return;
     }
-    await next();
-    if (ctx.status >= 400 && ctx.body == null && ctx.respond !== false) throw statusError(ctx);
+    ctx.remove('content-length');
+    ctx.remove('content-encoding');
+    ctx.set(problem.headers);
+    ctx.status = problem.status;
+    ctx.type = PROBLEM_CONTENT_TYPE;
+    ctx.body = problem.body;
   };
 
+  /** Runs the rest of the app; a bodiless error status left by it becomes a problem. */
+  const proceed = (ctx: AnyKoaContext, core: NodeContext, next: Next): Promise<void> =>
+    next().then(
+      () => {
+        if (ctx.status >= 400 && ctx.body == null && ctx.respond !== false) {
+          fail(ctx, core, statusError(ctx));
+        }
+      },
+      (error: unknown) => fail(ctx, core, error),
+    );
+
+  /** A plugin's early reply, or the rest of the app. */
+  const answer = (
+    ctx: AnyKoaContext,
+    core: NodeContext,
+    next: Next,
+    reply: Reply | void,
+  ): void | Promise<void> => {
+    if (reply === undefined) return proceed(ctx, core, next);
+    try {
+      writeReply(ctx, reply);
+    } catch (error) {
+      fail(ctx, core, error);
+    }
+  };
+
+  // Promise chains rather than async functions: one promise and one turn per request
+  // instead of an async frame, an await and a catch around each step.
   const middleware: Middleware = (ctx, next) => {
     const core = new NodeContext(
       new NodeRequestView(ctx.req, toolkit, ctx.originalUrl),
@@ -165,23 +199,20 @@ export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
     );
     (ctx as Carrier)[contextKey] = core;
     core.finishOnClose();
-    return toolkit.runInContext(core, () =>
-      handle(ctx, core, next).catch((error: unknown) => {
-        core.failure = error;
-        const problem = toolkit.renderError(error, core);
-        if (ctx.headerSent) {
-          // Too late for a problem body: end the response so the client is not left hanging.
-          ctx.res.destroy();
-          return;
-        }
-        ctx.remove('content-length');
-        ctx.remove('content-encoding');
-        ctx.set(problem.headers);
-        ctx.status = problem.status;
-        ctx.type = PROBLEM_CONTENT_TYPE;
-        ctx.body = problem.body;
-      }),
-    );
+    return toolkit.runInContext(core, () => {
+      let early: ReturnType<Toolkit['runPlugins']>;
+      try {
+        early = toolkit.runPlugins(core);
+      } catch (error) {
+        fail(ctx, core, error);
+        return;
+      }
+      if (!(early instanceof Promise)) return answer(ctx, core, next, early);
+      return early.then(
+        (reply) => answer(ctx, core, next, reply),
+        (error: unknown) => fail(ctx, core, error),
+      );
+    });
   };
 
   return {
@@ -189,13 +220,17 @@ export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
     route(dependencies, handler) {
       const { entries } = toolkit.prepareRoute(dependencies);
       const names = Object.keys(dependencies);
-      return async (ctx, next) => {
-        const core = bindRoute(ctx);
-        const resolved = core.resolveAll(entries);
-        const values = resolved instanceof Promise ? await resolved : resolved;
+      const run = (ctx: AnyKoaContext, next: Next, values: Record<string, unknown>) => {
         const state = ctx.state as Record<string, unknown>;
         for (const name of names) state[name] = values[name];
-        return handler(ctx, next);
+        return handler(ctx as Parameters<typeof handler>[0], next);
+      };
+      // Not async: koa-compose turns a synchronous throw into a rejection.
+      return (ctx, next) => {
+        const resolved = bindRoute(ctx).resolveAll(entries);
+        return resolved instanceof Promise
+          ? resolved.then((values) => run(ctx, next, values))
+          : run(ctx, next, resolved);
       };
     },
     endpoint(handler) {
