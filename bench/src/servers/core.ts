@@ -1,5 +1,6 @@
 // Issue 3 benchmark servers: each framework bare, and the same route through the
 // toolkit adapter with one dependency. Usage: node core.ts <framework> <bare|adapter> <port>
+// (or `node work:<µs>`: bare node:http plus that much CPU work per request, the calibration).
 // The bare servers are the HTTP suite's (servers/http/bare.ts), so both suites
 // measure against the same baseline, and they load nothing of the toolkit.
 import { createServer } from 'node:http';
@@ -93,7 +94,28 @@ function ready(): void {
   process.stdout.write('ready\n');
 }
 
-if (variant === 'bare') {
+/**
+ * Calibration: bare node:http plus `micros` of pure CPU work per request (a busy loop on
+ * the clock), to read what a given cost per request does to req/s on this machine.
+ */
+function work(micros: number): void {
+  const text = JSON.stringify(payload);
+  const headers = {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  };
+  createServer((req, res) => {
+    const until = performance.now() + micros / 1000;
+    while (performance.now() < until);
+    if (req.url === '/users/me') res.writeHead(200, headers).end(text);
+    else res.writeHead(404).end();
+  }).listen(port, '127.0.0.1', ready);
+}
+
+if (variant.startsWith('work:')) {
+  if (framework !== 'node') throw new Error('work:<µs> runs on node only');
+  work(Number(variant.slice('work:'.length)));
+} else if (variant === 'bare') {
   if (!['express', 'fastify', 'koa', 'hono', 'node'].includes(framework)) {
     throw new Error(`unknown framework ${framework}`);
   }

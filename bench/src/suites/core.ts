@@ -6,6 +6,48 @@ import { FRAMEWORKS, fixed, type RunSettings, SERVER_CPU, table } from './common
 
 const VARIANTS = ['bare', 'adapter'] as const;
 
+/** µs of pure CPU work per request in the calibration servers. */
+const WORK_MICROS = [1, 2, 5, 10, 20] as const;
+
+/**
+ * Bare node:http next to the same server plus a fixed amount of CPU work per request,
+ * measured together: on a given machine it tells what a ratio to bare costs in
+ * microseconds (per-request I/O costs more as throughput falls, so the answer is
+ * machine-specific).
+ */
+async function calibration(settings: RunSettings): Promise<string> {
+  const variants = ['bare', ...WORK_MICROS.map((micros) => `work:${micros}`)];
+  const servers: BenchServer[] = [];
+  let measured: Measurement[];
+  try {
+    for (const variant of variants) {
+      servers.push(
+        await startServer(join(settings.serversDir, 'core.mjs'), ['node', variant], SERVER_CPU),
+      );
+    }
+    measured = await measureInterleaved(servers, settings.load);
+  } finally {
+    for (const server of servers) await server.stop();
+  }
+  const bare = measured[0] as Measurement;
+  const rows = variants.map((variant, at) => {
+    const r = measured[at] as Measurement;
+    if (r.failures > 0) throw new Error(`node ${variant}: ${r.failures} responses were not 2xx`);
+    console.log(`node ${variant}: ${r.rps.toFixed(0)} req/s (±${r.spreadPct.toFixed(1)}%)`);
+    return [
+      variant === 'bare' ? '0 (bare)' : variant.slice('work:'.length),
+      fixed(r.rps),
+      `**${fixed(r.rps / bare.rps, 2)}x**`,
+      fixed(r.cpuUsPerRequest, 1),
+      fixed(r.spreadPct, 1),
+    ];
+  });
+  return table(
+    ['CPU work per request (µs)', 'req/s', '/ bare', 'server CPU µs/req', 'spread %'],
+    rows,
+  );
+}
+
 export async function coreSuite(settings: RunSettings): Promise<string> {
   const rows: string[][] = [];
   for (const framework of FRAMEWORKS) {
@@ -49,7 +91,7 @@ export async function coreSuite(settings: RunSettings): Promise<string> {
       `${fixed(bare.peakRssMb)}, ${fixed(ours.peakRssMb)}`,
     ]);
   }
-  return table(
+  const overhead = table(
     [
       'framework',
       'bare req/s',
@@ -62,4 +104,10 @@ export async function coreSuite(settings: RunSettings): Promise<string> {
     ],
     rows,
   );
+  return `${overhead}
+### Calibration: what a cost per request does to req/s here
+
+Bare node:http, and the same server with a fixed busy loop per request, measured side by side. Read a ratio above against it: the adapter rows are the price of that much CPU per request on this machine.
+
+${await calibration(settings)}`;
 }
