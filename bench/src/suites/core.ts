@@ -105,6 +105,7 @@ export async function coreSuite(settings: RunSettings): Promise<string> {
     rows,
   );
   return `${overhead}
+
 ### Calibration: what a cost per request does to req/s here
 
 Bare node:http, and the same server with a fixed busy loop per request, measured side by side. Read a ratio above against it: the adapter rows are the price of that much CPU per request on this machine.
