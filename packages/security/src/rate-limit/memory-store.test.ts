@@ -30,6 +30,36 @@ describe('MemoryRateLimitStore', () => {
     expect(store.hit('busy', policy, 0, now).remaining).toBe(4);
   });
 
+  it('evicts in least-recently-used order across evictions, resets, moves and clear', () => {
+    const store = new MemoryRateLimitStore({ maxKeys: 3 });
+    const lastHit = new Map<string, number>();
+    const hit = (key: string, now: number) => {
+      store.hit(key, policy, 1, now);
+      lastHit.set(key, now);
+    };
+    // A read in the window of a key's last hit sees its count while the store keeps it.
+    const kept = () =>
+      [...lastHit]
+        .filter(([key, at]) => store.hit(key, policy, 0, at).remaining < 5)
+        .map(([key]) => key)
+        .sort();
+    hit('a', 0);
+    hit('b', 0);
+    hit('c', 0);
+    hit('d', 0); // evicts a
+    hit('b', 60_000); // a new window: b becomes the youngest
+    hit('e', 60_000); // evicts c, not b
+    expect(kept()).toEqual(['b', 'd', 'e']);
+    store.reset('d', policy);
+    hit('f', 60_000); // the room the reset left: nothing evicted
+    hit('g', 60_000); // evicts b
+    expect(kept()).toEqual(['e', 'f', 'g']);
+    store.clear();
+    lastHit.clear();
+    for (const key of ['a', 'b', 'c', 'h']) hit(key, 120_000); // evicts a
+    expect(kept()).toEqual(['b', 'c', 'h']);
+  });
+
   it('does not store anything for a read of an unknown key', () => {
     const store = new MemoryRateLimitStore();
     for (let i = 0; i < 100; i++) store.hit(`probe-${i}`, policy, 0, 0);
