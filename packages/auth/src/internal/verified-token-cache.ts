@@ -22,6 +22,14 @@ interface Entry {
 export class VerifiedTokenCache {
   readonly #entries = new Map<string, Entry>();
   readonly #maxEntries: number;
+  /**
+   * The clock hand: an iterator kept between evictions. A `Map` keeps deleted entries
+   * as holes until it rehashes, and a fresh iterator walks every hole at the old end
+   * (with new tokens arriving at `maxEntries`: about 6 µs per new token at 10,000,
+   * as much as verifying an HS256 signature). A live iterator resumes where it
+   * stopped and sees the entries moved to the back after it was made.
+   */
+  #hand: MapIterator<[string, Entry]> | undefined;
 
   constructor(options: VerifiedTokenCacheOptions) {
     const maxEntries = options.maxEntries ?? 10_000;
@@ -71,16 +79,28 @@ export class VerifiedTokenCache {
   /** Forgets every token: called whenever a key stops signing or verifying. */
   clear(): void {
     this.#entries.clear();
+    this.#hand = undefined;
   }
 
   #evict(): void {
     const entries = this.#entries;
     // Each pass clears at most `size` flags, so the loop ends within two passes.
-    for (const [token, entry] of entries) {
+    for (let next = this.#next(); next !== undefined; next = this.#next()) {
+      const [token, entry] = next;
       entries.delete(token);
       if (!entry.used) return;
       entry.used = false;
       entries.set(token, entry);
     }
+  }
+
+  /** The oldest entry, from the hand; a new hand once the old one ran out (an emptied map). */
+  #next(): [string, Entry] | undefined {
+    let step = this.#hand?.next();
+    if (step === undefined || step.done === true) {
+      this.#hand = this.#entries.entries();
+      step = this.#hand.next();
+    }
+    return step.done === true ? undefined : step.value;
   }
 }

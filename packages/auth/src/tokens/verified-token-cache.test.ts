@@ -117,6 +117,31 @@ describe('verified-token cache', () => {
     expect(await verifier.verify(b)).not.toBe(claimsB);
   });
 
+  it('keeps giving recently used tokens a second chance over many evictions', async () => {
+    const verifier = createAccessTokenVerifier({
+      keySet,
+      ...options,
+      clock,
+      cache: { maxEntries: 3 },
+    });
+    const [a, b, c, d, e, f] = await Promise.all(Array.from({ length: 6 }, () => sign()));
+    const claims = new Map<string, unknown>();
+    const verify = async (token: string) => claims.set(token, await verifier.verify(token));
+    for (const token of [a, b, c]) await verify(token as string);
+    await verifier.verify(a as string); // a used
+    await verify(d as string); // a gets a second chance; b goes
+    await verify(e as string); // c goes
+    await verifier.verify(a as string); // a used again
+    await verify(f as string); // a again kept; d goes
+    expect(verifier.cacheSize).toBe(3);
+    for (const token of [a, e, f]) {
+      expect(await verifier.verify(token as string)).toBe(claims.get(token as string));
+    }
+    for (const token of [b, c, d]) {
+      expect(await verifier.verify(token as string)).not.toBe(claims.get(token as string));
+    }
+  });
+
   it('can be turned off', async () => {
     const verifier = createAccessTokenVerifier({ keySet, ...options, clock, cache: false });
     const token = await sign();
