@@ -104,42 +104,46 @@ describe.each(adapters)('rate limiting on $name', (fixture) => {
     expect(res.headers.get('x-ratelimit-reset')).toBe(String((clock.now() + 60_000) / 1000));
   });
 
-  it('checks a per-IP and a per-user policy on one route and names the one violated', async () => {
-    const clock = new ManualClock();
-    const user = defineDependency({
-      name: 'user',
-      resolve: async (ctx) => {
-        await new Promise((resolve) => setImmediate(resolve));
-        const id = ctx.request.header('x-user');
-        if (id !== undefined) ctx.set(principalIdKey, id);
-        return id;
-      },
-    });
-    const limit = rateLimit(
-      {
-        clock,
-        policies: [
-          { name: 'per-ip', limit: 5 },
-          { name: 'per-user', key: 'user', limit: 3, algorithm: 'gcra' },
-        ],
-      },
-      { after: [user] },
-    );
-    const url = await start([
-      { method: 'GET', path: '/me', dependencies: { user, limit }, handler: ok },
-    ]);
-    const as = (id: string) => fetch(`${url}/me`, { headers: { 'x-user': id } });
-    for (let i = 0; i < 3; i++) expect((await as('alice')).status).toBe(200);
-    const alice = await as('alice');
-    expect(alice.status).toBe(429);
-    expect(alice.headers.get('ratelimit-policy')).toBe('"per-ip";q=5;w=60, "per-user";q=3;w=60');
-    expect(alice.headers.get('ratelimit')).toBe('"per-ip";r=1;t=60, "per-user";r=0;t=60');
-    expect((await alice.json()).policy.name).toBe('per-user');
-    expect((await as('bob')).status).toBe(200);
-    const bob = await as('bob');
-    expect(bob.status).toBe(429);
-    expect((await bob.json()).policy.name).toBe('per-ip');
-  });
+  it.each(stores)(
+    'checks a per-IP and a per-user policy on one route and names the one violated (%s store)',
+    async (_name, makeStore) => {
+      const clock = new ManualClock();
+      const user = defineDependency({
+        name: 'user',
+        resolve: async (ctx) => {
+          await new Promise((resolve) => setImmediate(resolve));
+          const id = ctx.request.header('x-user');
+          if (id !== undefined) ctx.set(principalIdKey, id);
+          return id;
+        },
+      });
+      const limit = rateLimit(
+        {
+          clock,
+          store: makeStore(),
+          policies: [
+            { name: 'per-ip', limit: 5 },
+            { name: 'per-user', key: 'user', limit: 3, algorithm: 'gcra' },
+          ],
+        },
+        { after: [user] },
+      );
+      const url = await start([
+        { method: 'GET', path: '/me', dependencies: { user, limit }, handler: ok },
+      ]);
+      const as = (id: string) => fetch(`${url}/me`, { headers: { 'x-user': id } });
+      for (let i = 0; i < 3; i++) expect((await as('alice')).status).toBe(200);
+      const alice = await as('alice');
+      expect(alice.status).toBe(429);
+      expect(alice.headers.get('ratelimit-policy')).toBe('"per-ip";q=5;w=60, "per-user";q=3;w=60');
+      expect(alice.headers.get('ratelimit')).toBe('"per-ip";r=1;t=60, "per-user";r=0;t=60');
+      expect((await alice.json()).policy.name).toBe('per-user');
+      expect((await as('bob')).status).toBe(200);
+      const bob = await as('bob');
+      expect(bob.status).toBe(429);
+      expect((await bob.json()).policy.name).toBe('per-ip');
+    },
+  );
 
   it('limits app-wide with the plugin, unknown paths included, and skips listed paths', async () => {
     const clock = new ManualClock();

@@ -125,7 +125,9 @@ class Limiter implements RateLimiter, StoreFailureListener {
     if (this.#skipPaths?.has(ctx.request.path) || this.#skipWhen?.(ctx)) return SKIPPED;
     const now = this.#clock.now();
     const decisions: Decision[] = [];
-    let pending: Promise<void>[] | undefined;
+    // Asynchronous answers, with the decisions they settle, in the same order.
+    let pending: Promise<HitResult>[] | undefined;
+    let unsettled: Decision[] | undefined;
     let ip: string | undefined;
     for (const policy of this.policies) {
       let key: string | undefined;
@@ -156,15 +158,27 @@ class Limiter implements RateLimiter, StoreFailureListener {
       if (hit instanceof Promise) {
         const decision = new Decision(policy);
         decisions.push(decision);
-        (pending ??= []).push(hit.then((result) => decision.settle(result)));
+        (pending ??= []).push(hit);
+        (unsettled ??= []).push(decision);
       } else {
         decisions.push(new Decision(policy, hit));
       }
     }
-    if (pending !== undefined) {
-      return Promise.all(pending).then(() => this.#decide(ctx, decisions, now));
+    if (pending === undefined) return this.#decide(ctx, decisions, now);
+    const waiting = unsettled as Decision[];
+    // One promise for the usual single policy; Promise.all only for several.
+    if (pending.length === 1) {
+      return (pending[0] as Promise<HitResult>).then((result) => {
+        (waiting[0] as Decision).settle(result);
+        return this.#decide(ctx, decisions, now);
+      });
     }
-    return this.#decide(ctx, decisions, now);
+    return Promise.all(pending).then((results) => {
+      results.forEach((result, i) => {
+        (waiting[i] as Decision).settle(result);
+      });
+      return this.#decide(ctx, decisions, now);
+    });
   }
 
   /** @internal {@link StoreFailureListener}: count it; report the first failure of an outage. */
