@@ -42,6 +42,8 @@ describe('accessLog options', () => {
     const outcomes = [
       { status: 200, aborted: false, error: undefined, bytes: 50, durationMs: 1.23456 },
       { status: 503, aborted: true, error: new Error('x'), bytes: Number.NaN, durationMs: 0 },
+      { status: 404, aborted: false, error: undefined, bytes: 1_234_567, durationMs: 12.3 },
+      { status: 200, aborted: false, error: undefined, bytes: 0, durationMs: 1000.0004 },
     ];
     for (const c of contexts) {
       const ctx = {
@@ -61,15 +63,20 @@ describe('accessLog options', () => {
       .split('\n')
       .filter((line) => line !== '')
       .map((line) => line.replace(/"time":\d+/, '"time":0'));
-    expect(written).toHaveLength(8);
+    expect(written).toHaveLength(16);
     for (let i = 0; i < written.length; i += 2) expect(written[i]).toBe(written[i + 1]);
-    expect(logs.lines.map((line) => line.level)).toEqual([30, 30, 50, 50, 30, 30, 50, 50]);
+    expect(logs.lines.map((line) => line.level)).toEqual([
+      30, 30, 50, 50, 30, 30, 30, 30, 30, 30, 50, 50, 30, 30, 30, 30,
+    ]);
+    expect(logs.lines.map((line) => line.duration_ms).slice(0, 8)).toEqual([
+      1.235, 1.235, 0, 0, 12.3, 12.3, 1000, 1000,
+    ]);
     expect(logs.lines[0]).toMatchObject({
       service: 'users',
       request_id: 'r"1\u2028',
       msg: 'done "ok"',
     });
-    expect(logs.lines[6]).toMatchObject({ method: 'PO"ST', route: 'unmatched', bytes: null });
+    expect(logs.lines[10]).toMatchObject({ method: 'PO"ST', route: 'unmatched', bytes: null });
   });
 
   it('writes nothing below the logger level, also on the direct path', () => {
