@@ -46,7 +46,11 @@ export class VerifiedTokenCache {
     return this.#entries.size;
   }
 
-  /** The claims of a token verified before, when it is still before its `exp` at `now` (ms). */
+  /**
+   * The claims of a token verified before, when it is still before its `exp` at `now` (ms).
+   * Anything that is not a verified token string (a number or object passed at run time
+   * included) is a miss: only verified strings are ever keys.
+   */
   get(token: string, now: number): AccessTokenClaims | undefined {
     const entry = this.#entries.get(token);
     if (entry === undefined) return undefined;

@@ -182,16 +182,12 @@ export function createRemoteJwksVerifier(options: RemoteJwksVerifierOptions): Ac
     return claims;
   };
 
-  /** The cache's claims for `token` at `now`, when the cache is on and has them. */
-  const cachedAt = (token: string, now: number): AccessTokenClaims | undefined =>
-    cache !== undefined && typeof token === 'string' ? cache.get(token, now) : undefined;
-
   return {
     verify(token: string): Promise<AccessTokenClaims> {
       const now = clock.now();
-      const hit = cachedAt(token, now);
+      const hit = cache?.get(token, now);
       return hit === undefined ? verifyUncached(token, now) : Promise.resolve(hit);
     },
-    cachedClaims: (token: string) => cachedAt(token, clock.now()),
+    cachedClaims: (token: string) => cache?.get(token, clock.now()),
   };
 }
