@@ -6,7 +6,7 @@ import type { HitResult, PolicyLimits } from './store.js';
  * cannot drift. Both round the same way: `remaining` down, milliseconds up.
  */
 export interface Algorithm<S extends AlgorithmState> {
-  /** Redis script: `KEYS[1]` the key; `ARGV` limit, windowMs, cost, now. Returns `{allowed, remaining, resetMs, retryAfterMs}`. */
+  /** Redis script: `KEYS[1]` the key; `ARGV` limit, windowMs, cost, now. Returns `{remaining, resetMs}` when the hit is allowed, `{remaining, resetMs, retryAfterMs}` when it is refused. */
   readonly lua: string;
   /** A state that has seen no hits. */
   create(): S;
@@ -38,14 +38,14 @@ export function result(
   };
 }
 
-/** The Lua twin of {@link result}, prepended to every script. */
+/** The Lua twin of {@link result}, prepended to every script; the reply's length says whether the hit was allowed. */
 export const LUA_RESULT = `
 local EPSILON = 1e-6
 local function result(allowed, remaining, reset_ms, retry_ms)
   local r = math.max(0, math.floor(remaining + EPSILON))
   local t = math.max(0, math.ceil(reset_ms - EPSILON))
-  if allowed == 1 then return {1, r, t, 0} end
-  return {0, r, t, math.max(1, math.ceil(retry_ms - EPSILON))}
+  if allowed == 1 then return {r, t} end
+  return {r, t, math.max(1, math.ceil(retry_ms - EPSILON))}
 end
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])

@@ -96,7 +96,11 @@ describe('RedisRateLimitStore', () => {
     async (algorithm) => {
       const prefix = `ttl${randomUUID()}:`;
       const store = new RedisRateLimitStore({ client, prefix });
-      await store.hit('203.0.113.7', policy(algorithm), 1, Date.now());
+      // The hit that opens a window sets the TTL, the next ones in it keep it (KEEPTTL).
+      const now = Date.now();
+      for (const at of [now, now + 1, now + 2]) {
+        await store.hit('203.0.113.7', policy(algorithm), 1, at);
+      }
       const keys = await admin.keys(`${prefix}*`);
       const code = { 'fixed-window': 'fw', 'sliding-window': 'sw', gcra: 'gcra' }[algorithm];
       expect(keys).toEqual([`${prefix}p-${algorithm}:${code}:{203.0.113.7}`]);

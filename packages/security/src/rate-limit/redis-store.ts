@@ -53,7 +53,7 @@ type ScriptCommand = (
   windowMs: number,
   cost: number,
   now: number,
-) => Promise<[number, number, number, number]>;
+) => Promise<ScriptReply>;
 
 const COMMANDS: Readonly<Record<RateLimitAlgorithm, string>> = {
   'fixed-window': 'orgRateLimitFixedWindow',
@@ -287,11 +287,18 @@ function commandFailed(error: unknown): RateLimitStoreError {
   );
 }
 
-function toHitResult(reply: readonly [number, number, number, number]): HitResult {
+/**
+ * What the scripts return: `[remaining, resetMs]` for an allowed hit and
+ * `[remaining, resetMs, retryAfterMs]` for a refused one (see `LUA_RESULT`); the
+ * shorter reply is less for Redis to write and ioredis to parse on every hit.
+ */
+type ScriptReply = readonly [number, number] | readonly [number, number, number];
+
+function toHitResult(reply: ScriptReply): HitResult {
   return {
-    allowed: reply[0] === 1,
-    remaining: reply[1],
-    resetMs: reply[2],
-    retryAfterMs: reply[3],
+    allowed: reply.length === 2,
+    remaining: reply[0],
+    resetMs: reply[1],
+    retryAfterMs: reply[2] ?? 0,
   };
 }

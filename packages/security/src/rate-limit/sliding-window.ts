@@ -65,7 +65,9 @@ export const slidingWindow: Algorithm<SlidingWindowState> = {
       0,
     );
   },
-  // State is one string "<start>:<previous>:<current>": GET and SET PX per hit.
+  // State is one string "<start>:<previous>:<current>": GET and SET per hit. The TTL
+  // (the end of the window after this one) is set when a window opens and kept
+  // (KEEPTTL) by the hits inside it, as in fixed-window.
   lua: `${LUA_RESULT}
 local start = now - (now % window)
 local saved, previous_saved, current_saved
@@ -104,7 +106,12 @@ if used + cost > limit + EPSILON then
   return result(0, limit - used, reset, retry)
 end
 if cost > 0 then
-  redis.call('SET', key, string.format('%d:%d:%d', start, previous, current + cost), 'PX', math.max(1, math.ceil(left + window)))
+  local value = string.format('%d:%d:%d', start, previous, current + cost)
+  if saved == start then
+    redis.call('SET', key, value, 'KEEPTTL')
+  else
+    redis.call('SET', key, value, 'PX', math.max(1, math.ceil(left + window)))
+  end
 end
 local reset = 0
 if current + cost > 0 then reset = left + window elseif previous > 0 then reset = left end
