@@ -1,17 +1,38 @@
 // node:http: the toolkit through @org/core/node (no popular stack exists).
 import { createServer } from 'node:http';
-import { ready, userBody } from './setup.ts';
+import type { Layer } from './ours.ts';
+import { ROLE, ready, type ServerSetup, SUBJECT, userBody } from './setup.ts';
 import type { StackFactories } from './types.ts';
 
-export const stacks: StackFactories = {
-  async ours(setup, port) {
-    const { createNodeAdapter } = await import('@org/core/node');
-    const ours = await import('./ours.ts');
-    const app = createNodeAdapter(await ours.oursToolkit(setup, 'full'));
-    const user = await ours.oursGuard(setup);
+/** The toolkit on node:http with `layers`: auth (the route's dependency) and the toolkit's LAYERS. */
+async function serve(setup: ServerSetup, port: number, layers: readonly string[]): Promise<void> {
+  const { createNodeAdapter } = await import('@org/core/node');
+  const ours = await import('./ours.ts');
+  const plugins = layers.filter((name) => name !== 'auth');
+  const unknown = plugins.filter((name) => !(ours.LAYERS as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`unknown layers: ${unknown.join(', ')}`);
+  const app = createNodeAdapter(await ours.oursToolkit(setup, plugins as Layer[]));
+  const user = layers.includes('auth') ? await ours.oursGuard(setup) : undefined;
+  if (user === undefined) {
+    app.get('/users/me', {}, () => ({ body: userBody(SUBJECT, [ROLE]) }));
+  } else {
     app.get('/users/me', { user }, (_ctx, values) => ({
       body: userBody(values.user.sub, values.user.roles ?? []),
     }));
-    createServer(app.handler).listen(port, '127.0.0.1', ready);
+  }
+  createServer(app.handler).listen(port, '127.0.0.1', ready);
+}
+
+export const stacks: StackFactories = {
+  async ours(setup, port) {
+    const { LAYERS } = await import('./ours.ts');
+    await serve(setup, port, ['auth', ...LAYERS]);
   },
+  // Only the layers BENCH_LAYERS names (comma-separated), for `pnpm --dir bench bench:layers`.
+  layers: (setup, port) =>
+    serve(
+      setup,
+      port,
+      (process.env.BENCH_LAYERS ?? '').split(',').filter((name) => name !== ''),
+    ),
 };

@@ -30,33 +30,44 @@ import {
   WINDOW_MS,
 } from './setup.ts';
 
-/** Which layers to install: everything, or only the observability layer (its own micro-benchmark). */
-export type Layers = 'full' | 'observability';
+/** The toolkit's plugin layers, in the order the full stack installs them. */
+export const LAYERS = ['headers', 'request-id', 'rate-limit', 'access-log', 'metrics'] as const;
+export type Layer = (typeof LAYERS)[number];
+/** The observability layer alone (its own micro-benchmark). */
+const OBSERVABILITY: readonly Layer[] = ['request-id', 'access-log', 'metrics'];
 
-export async function oursToolkit(setup: ServerSetup, layers: Layers): Promise<Toolkit> {
-  // The toolkit's own file destination (flushed on exit, so the runner's line count holds).
-  const logger = createLogger({ destination: fileDestination({ path: setup.logFile }) });
-  const metrics = createMetrics();
-  const observability: Plugin[] = [requestId(), accessLog({ logger }), metrics.plugin];
-  if (layers === 'observability') return createToolkit({ plugins: observability });
+/** The toolkit with every layer (`full`), the observability layer, or the layers named. */
+export async function oursToolkit(
+  setup: ServerSetup,
+  layers: 'full' | 'observability' | readonly Layer[],
+): Promise<Toolkit> {
+  const wanted = new Set<Layer>(
+    layers === 'full' ? LAYERS : layers === 'observability' ? OBSERVABILITY : layers,
+  );
+  const plugins: Plugin[] = [];
+  if (wanted.has('headers')) plugins.push(securityHeaders());
+  if (wanted.has('request-id')) plugins.push(requestId());
+  if (wanted.has('rate-limit')) plugins.push(rateLimitPlugin(await oursLimiter(setup)));
+  if (wanted.has('access-log')) {
+    // The toolkit's own file destination (flushed on exit, so the runner's line count holds).
+    const logger = createLogger({ destination: fileDestination({ path: setup.logFile }) });
+    plugins.push(accessLog({ logger }));
+  }
+  if (wanted.has('metrics')) plugins.push(createMetrics().plugin);
+  return createToolkit({ plugins });
+}
+
+async function oursLimiter(setup: ServerSetup) {
   let store: RateLimitStore = new MemoryRateLimitStore();
   if (setup.store === 'redis')
     store = new RedisRateLimitStore({ client: await connectRedis(setup) });
-  const limiter = createRateLimiter({
+  return createRateLimiter({
     limit: HUGE_LIMIT,
     windowMs: WINDOW_MS,
     store,
     onStoreError: () => {
       stats.storeErrors++;
     },
-  });
-  return createToolkit({
-    plugins: [
-      securityHeaders(),
-      ...observability.slice(0, 1),
-      rateLimitPlugin(limiter),
-      ...observability.slice(1),
-    ],
   });
 }
 
