@@ -200,7 +200,9 @@ describe.each(adapters)('$name adapter', (fixture) => {
             authorization: ctx.request.header('Authorization') ?? null,
             authorizations: ctx.request.headerValues('authorization'),
             forwarded: ctx.request.header('x-forwarded-for') ?? null,
+            forwardedValues: ctx.request.headerValues('x-forwarded-for'),
             missing: ctx.request.header('x-missing') ?? null,
+            missingValues: ctx.request.headerValues('X-Missing'),
           },
         }),
       },
@@ -215,7 +217,8 @@ describe.each(adapters)('$name adapter', (fixture) => {
       });
       req.on('error', reject);
       req.setHeader('authorization', ['Bearer first', 'Bearer second']);
-      req.setHeader('x-forwarded-for', ['192.0.2.1', '198.51.100.2']);
+      // Sent with this case: names match whatever case they arrive in.
+      req.setHeader('X-Forwarded-For', ['192.0.2.1', '198.51.100.2']);
       req.end();
     });
     // Node's rules: a single-value header keeps its first value, a list header joins.
@@ -223,7 +226,9 @@ describe.each(adapters)('$name adapter', (fixture) => {
       authorization: 'Bearer first',
       authorizations: ['Bearer first', 'Bearer second'],
       forwarded: '192.0.2.1, 198.51.100.2',
+      forwardedValues: ['192.0.2.1', '198.51.100.2'],
       missing: null,
+      missingValues: [],
     });
   });
 

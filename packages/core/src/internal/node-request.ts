@@ -16,6 +16,26 @@ import type { Toolkit } from '../toolkit/toolkit.js';
 
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
+const NO_VALUES: readonly string[] = Object.freeze([]);
+
+/**
+ * Every value of one header, in arrival order, from Node's `rawHeaders` (the same
+ * answer as `headersDistinct[name]`). Node builds `headersDistinct` for every header
+ * of the request on first read; one header is all a caller needs (the single
+ * `Authorization` check reads it on every request).
+ */
+export function rawHeaderValues(rawHeaders: readonly string[], name: string): readonly string[] {
+  const key = name.toLowerCase();
+  let values: string[] | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const field = rawHeaders[i] as string;
+    if (field.length === key.length && field.toLowerCase() === key) {
+      (values ??= []).push(rawHeaders[i + 1] as string);
+    }
+  }
+  return values ?? NO_VALUES;
+}
+
 /** One header value from Node's parsed headers: repeats (set-cookie) joined by ", ". */
 export function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
@@ -69,12 +89,7 @@ export class NodeRequestView implements RequestView {
   }
 
   headerValues(name: string): readonly string[] {
-    const key = name.toLowerCase();
-    // Injected requests (fastify's inject, light-my-request) have no headersDistinct.
-    const distinct = (this.raw.headersDistinct as NodeJS.Dict<string[]> | undefined)?.[key];
-    if (distinct !== undefined) return distinct;
-    const value = this.raw.headers[key];
-    return value === undefined ? [] : Array.isArray(value) ? value : [value];
+    return rawHeaderValues(this.raw.rawHeaders, name);
   }
 
   cookie(name: string): string | undefined {

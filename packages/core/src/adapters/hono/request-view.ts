@@ -9,7 +9,7 @@ import {
 } from '../../body/read-body.js';
 import { Context } from '../../context/context.js';
 import { parseCookieHeader, type RequestView } from '../../context/request-view.js';
-import { headerValue } from '../../internal/node-request.js';
+import { headerValue, rawHeaderValues } from '../../internal/node-request.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
 
 /** The bindings `@hono/node-server` puts in `c.env`; absent in `app.request()` and on other runtimes. */
@@ -75,11 +75,8 @@ export class HonoRequestView implements RequestView {
 
   /** Separate values need Node's raw headers: a web `Headers` joins repeats into one value. */
   headerValues(name: string): readonly string[] {
-    // Http2ServerRequest has no headersDistinct.
-    const distinct = this.#incoming?.headersDistinct as
-      | IncomingMessage['headersDistinct']
-      | undefined;
-    if (distinct !== undefined) return distinct[name.toLowerCase()] ?? [];
+    const incoming = this.#incoming;
+    if (incoming !== undefined) return rawHeaderValues(incoming.rawHeaders, name);
     const value = this.header(name);
     return value === undefined ? [] : [value];
   }
