@@ -16,6 +16,9 @@ function fakeClock(start = Date.UTC(2030, 0, 1)): Clock & { advance(ms: number):
 
 let keySet: KeySet;
 let clock: ReturnType<typeof fakeClock>;
+/** A verifier of the test's key set and clock; `extra` options on top. */
+const verifierWith = (extra: Partial<Parameters<typeof createAccessTokenVerifier>[0]> = {}) =>
+  createAccessTokenVerifier({ keySet, ...options, clock, ...extra });
 const sign = async (expiresIn = 60) =>
   (await createAccessTokenSigner({ keySet, ...options, clock }).sign({ subject: 'u1', expiresIn }))
     .token;
@@ -27,7 +30,7 @@ beforeEach(async () => {
 
 describe('verified-token cache', () => {
   it('answers a repeated token from the cache', async () => {
-    const verifier = createAccessTokenVerifier({ keySet, ...options, clock });
+    const verifier = verifierWith();
     const token = await sign();
     const first = await verifier.verify(token);
     expect(verifier.cacheSize).toBe(1);
@@ -36,7 +39,7 @@ describe('verified-token cache', () => {
   });
 
   it('cachedClaims answers synchronously what verify cached, and nothing else', async () => {
-    const verifier = createAccessTokenVerifier({ keySet, ...options, clock });
+    const verifier = verifierWith();
     const token = await sign(60);
     expect(verifier.cachedClaims?.(token)).toBeUndefined();
     expect(verifier.cachedClaims?.('not.a.token')).toBeUndefined();
@@ -44,14 +47,14 @@ describe('verified-token cache', () => {
     expect(verifier.cachedClaims?.(token)).toBe(claims);
     clock.advance(60_000); // exp
     expect(verifier.cachedClaims?.(token)).toBeUndefined();
-    const off = createAccessTokenVerifier({ keySet, ...options, clock, cache: false });
+    const off = verifierWith({ cache: false });
     clock.advance(-60_000);
     await off.verify(token);
     expect(off.cachedClaims?.(token)).toBeUndefined();
   });
 
   it('never answers from the cache at or past exp, even inside the clock tolerance', async () => {
-    const verifier = createAccessTokenVerifier({ keySet, ...options, clock });
+    const verifier = verifierWith();
     const token = await sign(60);
     const first = await verifier.verify(token);
     clock.advance(60_000); // exactly exp
@@ -64,7 +67,7 @@ describe('verified-token cache', () => {
   });
 
   it('with no tolerance, an expired cached token is EXPIRED at once', async () => {
-    const verifier = createAccessTokenVerifier({ keySet, ...options, clock, clockTolerance: 0 });
+    const verifier = verifierWith({ clockTolerance: 0 });
     const token = await sign(60);
     await verifier.verify(token);
     clock.advance(59_999);
@@ -74,7 +77,7 @@ describe('verified-token cache', () => {
   });
 
   it('keeps only successes, keyed by the exact string', async () => {
-    const verifier = createAccessTokenVerifier({ keySet, ...options, clock });
+    const verifier = verifierWith();
     const token = await sign();
     await expect(verifier.verify(`${token}x`)).rejects.toBeInstanceOf(TokenError);
     await expect(verifier.verify(`${token.slice(0, -2)}AA`)).rejects.toBeInstanceOf(TokenError);
@@ -85,7 +88,7 @@ describe('verified-token cache', () => {
   });
 
   it('is emptied when a key is retired or removed, so a removed key fails at once', async () => {
-    const verifier = createAccessTokenVerifier({ keySet, ...options, clock });
+    const verifier = verifierWith();
     const oldKid = keySet.signingKey?.kid as string;
     const token = await sign();
     await verifier.verify(token);
@@ -101,12 +104,7 @@ describe('verified-token cache', () => {
   });
 
   it('is bounded, evicting the least recently used', async () => {
-    const verifier = createAccessTokenVerifier({
-      keySet,
-      ...options,
-      clock,
-      cache: { maxEntries: 2 },
-    });
+    const verifier = verifierWith({ cache: { maxEntries: 2 } });
     const [a, b, c] = [await sign(), await sign(), await sign()];
     const claimsA = await verifier.verify(a);
     const claimsB = await verifier.verify(b);
@@ -118,12 +116,7 @@ describe('verified-token cache', () => {
   });
 
   it('keeps giving recently used tokens a second chance over many evictions', async () => {
-    const verifier = createAccessTokenVerifier({
-      keySet,
-      ...options,
-      clock,
-      cache: { maxEntries: 3 },
-    });
+    const verifier = verifierWith({ cache: { maxEntries: 3 } });
     const [a, b, c, d, e, f] = await Promise.all(Array.from({ length: 6 }, () => sign()));
     const claims = new Map<string, unknown>();
     const verify = async (token: string) => claims.set(token, await verifier.verify(token));
@@ -143,7 +136,7 @@ describe('verified-token cache', () => {
   });
 
   it('can be turned off', async () => {
-    const verifier = createAccessTokenVerifier({ keySet, ...options, clock, cache: false });
+    const verifier = verifierWith({ cache: false });
     const token = await sign();
     const first = await verifier.verify(token);
     expect(await verifier.verify(token)).not.toBe(first);
