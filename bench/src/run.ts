@@ -79,7 +79,7 @@ const settings: RunSettings = {
 };
 const load = loadavg()[0] ?? 0;
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Linux, Node ${process.version}`;
-const method = `Server pinned to CPU 1; wrk (1 thread, ${settings.load.connections} connections, keep-alive) and redis-server pinned to CPU 0. ${suite === 'core' ? 'Bare and adapter run side by side and take their rounds in turn' : 'Each server runs alone'}: ${settings.load.warmupSeconds} s warm-up, then ${settings.load.rounds} round(s) of ${settings.load.seconds} s; req/s is the median round, spread is (max - min) / median, p50/p99 are wrk's, peak RSS is the server's VmHWM. Every response was checked to be 2xx.`;
+const method = `Server pinned to CPU 1; wrk (1 thread, ${settings.load.connections} connections, keep-alive) and redis-server pinned to CPU 0. ${suite === 'core' ? 'Bare, hook and adapter run side by side and take their rounds in turn' : 'Each server runs alone'}: ${settings.load.warmupSeconds} s warm-up, then ${settings.load.rounds} round(s) of ${settings.load.seconds} s; req/s is the median round, spread is (max - min) / median, p50/p99 are wrk's, peak RSS is the server's VmHWM. Every response was checked to be 2xx.`;
 const suffix = quick ? '-quick' : '';
 const flags = args.filter((a) => a.startsWith('--')).map((a) => ` ${a}`);
 const command = (name: string) =>
@@ -106,7 +106,7 @@ try {
         ? `\n\nWarnings:\n\n${http.warnings.map((w) => `- ${w}`).join('\n')}`
         : '';
       sections.push(
-        `## GET /users/me with a valid bearer token (issue 9)\n\nbare: the framework returning a small JSON object. peer: the stack teams build from popular packages. ours: the toolkit doing the same work (verify the token, require a role, rate limit, security headers, request id, one access line to a file, route-template histogram).\n\n${http.markdown}${warnings}`,
+        `## GET /users/me with a valid bearer token (issue 9)\n\nbare: the framework returning a small JSON object (node bare with the Redis store: the same plus one Redis GET per request, the floor under every Redis row). peer: the stack teams build from popular packages. ours: the toolkit doing the same work (verify the token, require a role, rate limit, security headers, request id, one access line to a file, route-template histogram).\n\n${http.markdown}${warnings}`,
       );
     }
     if (suite === 'all' || suite === 'micro') {

@@ -10,8 +10,16 @@ if (!['express', 'fastify', 'koa', 'hono', 'node'].includes(framework)) {
 if (stack === 'bare') {
   // Exit normally on the runner's SIGTERM, so --cpu-prof profiles get written.
   process.on('SIGTERM', () => process.exit(0));
-  const { bare } = await import('./http/bare.ts');
-  await bare[framework]?.(port);
+  // With the Redis store: bare node:http plus one Redis GET per request (the RSS floor).
+  const setup = JSON.parse(process.env.BENCH_SETUP ?? '{}') as {
+    store?: string;
+    redisPort?: number;
+    statsFile?: string;
+  };
+  const { bare, bareWithRedis } = await import('./http/bare.ts');
+  if (setup.store !== 'redis') await bare[framework]?.(port);
+  else if (framework !== 'node') throw new Error('bare with Redis runs on node only');
+  else await bareWithRedis(port, setup.redisPort as number, setup.statsFile as string);
 } else {
   const { stacks } = (await import(`./http/${framework}.ts`)) as typeof import('./http/node.ts');
   const factory = stacks[stack as StackName];

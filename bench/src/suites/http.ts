@@ -41,6 +41,9 @@ export function httpPlan(quick: boolean): Variant[] {
   const plan: Variant[] = [];
   for (const framework of FRAMEWORKS) {
     plan.push({ framework, stack: 'bare', alg: null, store: null });
+    // Bare node:http plus one Redis GET per request: the floor under every Redis row.
+    if (!quick && framework === 'node')
+      plan.push({ framework, stack: 'bare', alg: null, store: 'redis' });
     const stores: StoreKind[] = quick ? ['memory'] : ['memory', 'redis'];
     for (const store of stores) {
       for (const alg of ALGS) {

@@ -1,5 +1,6 @@
 // The bare servers: each framework alone, returning a small JSON object on
 // GET /users/me. They import nothing but the framework, so their RSS is the baseline.
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 const PAYLOAD = { id: 'u1', name: 'Ada Lovelace', roles: ['user'] };
@@ -61,3 +62,36 @@ export const bare: Readonly<Record<string, (port: number) => Promise<void>>> = {
     serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, ready);
   },
 };
+
+/**
+ * Bare node:http plus one Redis GET per request (ioredis, nothing else): what any stack
+ * that makes one round trip per request pays in RSS and throughput before doing any work
+ * of its own. Reports the commands it sent on SIGUSR2, as the other Redis servers do.
+ */
+export async function bareWithRedis(
+  port: number,
+  redisPort: number,
+  statsFile: string,
+): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(redisPort, '127.0.0.1');
+  await client.ping();
+  let sent = 0;
+  process.on('SIGUSR2', () =>
+    writeFileSync(statsFile, JSON.stringify({ redisCommandsSent: sent, storeErrors: 0 })),
+  );
+  createServer(async (req, res) => {
+    if (req.url !== '/users/me') {
+      res.writeHead(404).end();
+      return;
+    }
+    sent++;
+    await client.get('bench:bare');
+    const text = JSON.stringify(PAYLOAD);
+    res.writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
+  }).listen(port, '127.0.0.1', ready);
+}

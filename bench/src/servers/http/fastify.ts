@@ -1,6 +1,6 @@
 // fastify: the popular stack (@fastify/jwt, @fastify/rate-limit, @fastify/helmet,
 // fastify's pino logger, a prom-client hook), and the toolkit through @org/core/fastify.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { hasRole, type PeerClaims, peerHistogram, REDACT, requestIdFrom } from './peer-shared.ts';
 import {
   AUDIENCE,
@@ -32,7 +32,8 @@ async function listen(app: FastifyInstance, port: number): Promise<void> {
 function peerApp(setup: ServerSetup): FastifyInstance {
   const app = Fastify({
     logger: { redact: REDACT, stream: logDestination(setup.logFile) },
-    disableRequestLogging: true,
+    // One access line per request, from the onResponse hook below (fastify's own two are off).
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
   });
   const histogram = peerHistogram();
