@@ -1,6 +1,6 @@
 /**
- * The users API on Hono, served by @hono/node-server. `kit.install` mounts the
- * toolkit's middleware and the error and 404 handlers; `kit.route(deps)` puts each
+ * The users API on Hono, served by @hono/node-server. `kit.install` puts the toolkit
+ * in front of `app.fetch` and sets the error and 404 handlers; `kit.route(deps)` puts each
  * resolved value in `c.get(name)`; `kit.endpoint` sends a framework-neutral reply.
  */
 import type { Server } from 'node:http';

@@ -1,6 +1,6 @@
 import { type Context, createToolkit, defineDependency, type Reply } from '@org/core';
 import { createHonoAdapter } from '@org/core/hono';
-import { type ErrorHandler, Hono, type MiddlewareHandler, type NotFoundHandler } from 'hono';
+import { type ErrorHandler, Hono, type NotFoundHandler } from 'hono';
 import { describe, expectTypeOf, it } from 'vitest';
 
 interface User {
@@ -46,7 +46,6 @@ describe('hono adapter types', () => {
   it('keeps the app type through install, and exposes the handlers and the core context', () => {
     const app = new Hono<{ Variables: { tenant: string } }>();
     expectTypeOf(kit.install(app)).toEqualTypeOf(app);
-    expectTypeOf(kit.middleware).toExtend<MiddlewareHandler>();
     expectTypeOf(kit.errorHandler).toExtend<ErrorHandler>();
     expectTypeOf(kit.notFound).toExtend<NotFoundHandler>();
     expectTypeOf(kit.endpoint).parameter(0).parameter(0).toEqualTypeOf<Context>();

@@ -145,7 +145,64 @@ describe('hono adapter specifics (in-process, app.request)', () => {
     await expect.poll(() => finished).toEqual([204, 403]);
   });
 
-  it('names the fix when kit.route runs without the middleware', async () => {
+  it('runs the plugins for routes registered before install and routes without the adapter', async () => {
+    const seen: string[] = [];
+    const kit = createHonoAdapter(
+      createToolkit({
+        plugins: [
+          {
+            name: 'headers',
+            onRequest: (ctx) => {
+              seen.push(ctx.request.path);
+              ctx.setHeader('x-plugin', 'on');
+              ctx.appendHeader('vary', 'Origin');
+              ctx.appendHeader('set-cookie', 'p=1');
+            },
+          },
+        ],
+      }),
+    );
+    const app = new Hono();
+    // Registered before install, one plain handler, no kit.route: the plugins still run.
+    app.get('/plain', (c) => {
+      c.header('x-plugin', 'handler');
+      c.header('vary', 'Accept', { append: true });
+      c.header('set-cookie', 'h=1', { append: true });
+      return c.text('plain');
+    });
+    // Response.redirect's headers are immutable: the plugin headers go on a copy.
+    app.get('/redirect', () => Response.redirect('http://localhost/plain', 302));
+    kit.install(app);
+    app.get(
+      '/users/:id',
+      kit.route({ info: routeInfo }, (c) => c.json(c.get('info'))),
+    );
+
+    const plain = await app.request('/plain');
+    expect(plain.status).toBe(200);
+    expect(await plain.text()).toBe('plain');
+    // The handler's own value wins; list headers keep the plugin's values first.
+    expect(plain.headers.get('x-plugin')).toBe('handler');
+    expect(plain.headers.get('vary')).toBe('Origin, Accept');
+    expect(plain.headers.getSetCookie()).toEqual(['p=1', 'h=1']);
+
+    const redirect = await app.request('/redirect');
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.get('location')).toBe('http://localhost/plain');
+    expect(redirect.headers.get('x-plugin')).toBe('on');
+
+    const routed = await app.request('/users/3');
+    expect(await routed.json()).toEqual({ route: '/users/:id', params: { id: '3' } });
+    expect(routed.headers.get('x-plugin')).toBe('on');
+    expect(routed.headers.get('vary')).toBe('Origin');
+
+    const missing = await app.request('/nowhere');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-plugin')).toBe('on');
+    expect(seen).toEqual(['/plain', '/redirect', '/users/3', '/nowhere']);
+  });
+
+  it('names the fix when the app was not installed', async () => {
     const kit = createHonoAdapter(createToolkit());
     const app = new Hono();
     let thrown: unknown;

@@ -44,13 +44,18 @@ export type HonoEndpoint<E extends Env = Env> = (
 
 /** What {@link createHonoAdapter} returns. */
 export interface HonoAdapter {
-  /** Builds the context and runs the plugins for every request; teardowns after the response. Mount first. */
-  readonly middleware: MiddlewareHandler;
   /** For `app.onError`: any error as a problem, keeping the headers set before it. */
   readonly errorHandler: ErrorHandler;
   /** For `app.notFound`: a 404 problem that never echoes the path. */
   readonly notFound: NotFoundHandler;
-  /** Mounts {@link HonoAdapter.middleware} on `*`, the error and the 404 handlers; returns `app`. */
+  /**
+   * Attaches the toolkit to `app` and returns it: every request `app.fetch` receives
+   * gets its context and runs the plugins (404s and routes without the adapter
+   * included) before hono routes it, and the error and 404 handlers become the
+   * adapter's. Call it before handing `app.fetch` to a server; routes may come before
+   * or after. No hono middleware is added, so a route whose one handler is a
+   * `kit.route(deps, handler)` keeps hono's single-handler path.
+   */
   install<E extends Env, S extends Schema, B extends string>(app: Hono<E, S, B>): Hono<E, S, B>;
   /**
    * Route middleware: resolves `dependencies` once per request and `c.set`s each value
@@ -64,8 +69,8 @@ export interface HonoAdapter {
   route<M extends DependencyMap>(dependencies: M): MiddlewareHandler<RouteEnv<M>>;
   /**
    * The same with the handler inside: one function on the route instead of two, which
-   * spares hono a middleware step per request (0.5-1 µs of CPU in the adapter
-   * benchmark). `handler` sees the same typed `c.get(...)`.
+   * spares hono its middleware chain (an async step per request). `handler` sees the
+   * same typed `c.get(...)`.
    *
    * @example
    * ```ts
@@ -78,7 +83,7 @@ export interface HonoAdapter {
   ): Handler<RouteEnv<M>, string, Input, R>;
   /** A hono handler that runs a framework-neutral one and sends its {@link Reply}. */
   endpoint<E extends Env = Env>(handler: HonoEndpoint<E>): Handler<E>;
-  /** The toolkit context of a request. Throws when {@link HonoAdapter.middleware} did not run. */
+  /** The toolkit context of a request. Throws when the app was not {@link HonoAdapter.install}ed. */
   context(c: FrameworkContext): Context;
 }
 
@@ -90,7 +95,11 @@ export type RouteEnv<M extends DependencyMap> = {
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
-function toResponse(c: FrameworkContext, reply: Reply): Response {
+/**
+ * A {@link Reply} as a Response: through hono's context once there is one, else (a
+ * plugin's early reply) built directly with the headers waiting for hono's context.
+ */
+function toResponse(ctx: HonoContext, reply: Reply): Response {
   const status = reply.status ?? 200;
   const { payload, json } = serializeBody(reply.body);
   // The Reply's own content-type, in any case, is set last and wins.
@@ -100,8 +109,20 @@ function toResponse(c: FrameworkContext, reply: Reply): Response {
   // A Reply's bytes sit on a plain ArrayBuffer, as a Response requires.
   const body = NULL_BODY_STATUSES.has(status)
     ? null
-    : (payload as string | Uint8Array<ArrayBuffer>);
-  return c.newResponse(body ?? null, status as StatusCode, headers);
+    : ((payload ?? null) as string | Uint8Array<ArrayBuffer> | null);
+  return respond(ctx, body, status, headers);
+}
+
+function respond(
+  ctx: HonoContext,
+  body: string | Uint8Array<ArrayBuffer> | null,
+  status: number,
+  headers: Readonly<Record<string, string>> | undefined,
+): Response {
+  const { c } = ctx.request;
+  if (c !== undefined) return c.newResponse(body, status as StatusCode, headers);
+  const response = new Response(body, { status, ...(headers ? { headers } : {}) });
+  return ctx.applyPending(response);
 }
 
 /**
@@ -115,19 +136,23 @@ function toResponse(c: FrameworkContext, reply: Reply): Response {
  * ```
  */
 export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
-  // On hono's context under this adapter's own symbol, so `c.var` holds nothing but the
-  // resolved values. Not a WeakMap keyed by `c`: V8's minor GCs keep every WeakMap entry
-  // whose key is young, so each request's whole object graph was promoted to the old
-  // generation (under load: 3x the heap, half the throughput).
+  // On the Request hono's `fetch` received (hono's `c.req.raw`), under this adapter's own
+  // symbol. Not a WeakMap: V8's minor GCs keep every WeakMap entry whose key is young,
+  // so each request's whole object graph was promoted to the old generation (under load:
+  // 3x the heap, half the throughput).
   const contextKey = Symbol('toolkitContext');
   type Carrier = { [contextKey]?: HonoContext };
-  const contextFor = (c: FrameworkContext): HonoContext | undefined => (c as Carrier)[contextKey];
+  const contextFor = (c: FrameworkContext): HonoContext | undefined => {
+    const ctx = (c.req.raw as Carrier)[contextKey];
+    ctx?.bind(c);
+    return ctx;
+  };
 
   const contextOf = (c: FrameworkContext): HonoContext => {
     const ctx = contextFor(c);
     if (ctx !== undefined) return ctx;
     throw new ConfigurationError(
-      'The hono adapter middleware did not run for this request: call kit.install(app) (or app.use(kit.middleware)) before registering routes.',
+      'No toolkit context for this hono request: call kit.install(app) before passing app.fetch to the server.',
     );
   };
 
@@ -136,62 +161,102 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
     ctx.request.params = c.req.param();
   };
 
-  const problemResponse = (c: FrameworkContext, error: unknown): Response => {
-    const problem = toolkit.renderError(error, contextFor(c));
+  const problemResponse = (ctx: HonoContext | undefined, error: unknown): Response => {
+    const problem = toolkit.renderError(error, ctx);
+    const c = ctx?.request.c;
     // Content headers set for a response begun before the failure do not describe the problem.
-    c.header('content-length', undefined);
-    c.header('content-encoding', undefined);
+    c?.header('content-length', undefined);
+    c?.header('content-encoding', undefined);
     const headers = { ...problem.headers, 'content-type': PROBLEM_CONTENT_TYPE };
-    return c.newResponse(JSON.stringify(problem.body), problem.status as StatusCode, headers);
+    const body = JSON.stringify(problem.body);
+    if (ctx !== undefined) return respond(ctx, body, problem.status, headers);
+    return new Response(body, { status: problem.status, headers });
   };
 
-  const middleware: MiddlewareHandler = async (c, next) => {
-    const bindings = nodeBindingsOf(c);
-    const ctx = new HonoContext(c, toolkit, bindings);
-    (c as Carrier)[contextKey] = ctx;
-    let failure: unknown;
-    const finish = (status: number, aborted: boolean, length: unknown) =>
-      ctx.finish({ status, aborted, error: failure ?? c.error, bytes: Number(length) || 0 });
+  /** hono's `fetch` behind the toolkit: the context, the plugins, then hono's routing. */
+  const handle = (
+    request: Request,
+    env: unknown,
+    executionCtx: unknown,
+    dispatch: (
+      request: Request,
+      env: unknown,
+      executionCtx: unknown,
+    ) => Response | Promise<Response>,
+  ): Response | Promise<Response> => {
+    const bindings = nodeBindingsOf(env);
+    const ctx = new HonoContext(request, toolkit, bindings);
+    (request as Carrier)[contextKey] = ctx;
     const outgoing = bindings?.outgoing;
     // On node-server, teardowns run once the response was really sent, or the client left.
     outgoing?.on('close', () => {
       const aborted = !outgoing.writableFinished;
-      const status = aborted && !outgoing.headersSent ? 0 : outgoing.statusCode;
       // node-server passes the Response's headers straight to writeHead, which keeps the
-      // length only in _contentLength. c.res.headers comes last: on node-server's
-      // lightweight Response, reading it builds a real Response (~3 µs).
-      void finish(
-        status,
-        aborted,
+      // length only in _contentLength.
+      const length =
         outgoing.getHeader('content-length') ??
-          (outgoing as { _contentLength?: number | null })._contentLength ??
-          c.res.headers.get('content-length'),
-      );
-    });
-    try {
-      await toolkit.runInContext(ctx, async () => {
-        const early = toolkit.runPlugins(ctx);
-        const reply = early instanceof Promise ? await early : early;
-        if (reply === undefined) await next();
-        else c.res = toResponse(c, reply);
+        (outgoing as { _contentLength?: number | null })._contentLength;
+      void ctx.finish({
+        status: aborted && !outgoing.headersSent ? 0 : outgoing.statusCode,
+        aborted,
+        error: ctx.failure,
+        bytes: Number(length) || 0,
       });
-    } catch (error) {
-      // Plugin failures and non-Error throws: hono hands other errors to errorHandler.
-      failure = error;
-      c.res = problemResponse(c, error);
-    }
-    // No socket to watch (app.request()): the Response is built, so finish now.
-    if (outgoing === undefined)
-      void finish(c.res.status, false, c.res.headers.get('content-length'));
+    });
+    const fail = (error: unknown): Response => {
+      // Plugin failures: errors inside hono reach errorHandler instead.
+      ctx.failure = error;
+      return problemResponse(ctx, error);
+    };
+    const response = toolkit.runInContext(ctx, () => {
+      try {
+        const early = toolkit.runPlugins(ctx);
+        if (early instanceof Promise) {
+          return early.then(
+            (reply) =>
+              reply === undefined ? dispatch(request, env, executionCtx) : toResponse(ctx, reply),
+            fail,
+          );
+        }
+        return early === undefined ? dispatch(request, env, executionCtx) : toResponse(ctx, early);
+      } catch (error) {
+        return fail(error);
+      }
+    });
+    // Vary or Set-Cookie from a plugin, for a route that never met the adapter.
+    if (outgoing !== undefined && !ctx.hasPending) return response;
+    const settle = (built: Response): Response => {
+      const sent = ctx.applyPending(built);
+      // No socket to watch (app.request(), other runtimes): the Response is built, so finish now.
+      if (outgoing === undefined) {
+        void ctx.finish({
+          status: sent.status,
+          aborted: false,
+          error: ctx.failure,
+          bytes: Number(sent.headers.get('content-length')) || 0,
+        });
+      }
+      return sent;
+    };
+    return response instanceof Promise ? response.then(settle) : settle(response);
   };
 
   const kit: HonoAdapter = {
-    middleware,
-    errorHandler: (error, c) => problemResponse(c, error),
+    errorHandler: (error, c) => {
+      const ctx = contextFor(c);
+      if (ctx !== undefined) ctx.failure = error;
+      return problemResponse(ctx, error);
+    },
     notFound: (c) =>
-      problemResponse(c, new NotFoundError({ detail: 'No route matches this request.' })),
+      problemResponse(
+        contextFor(c),
+        new NotFoundError({ detail: 'No route matches this request.' }),
+      ),
     install(app) {
-      app.use('*', middleware).onError(kit.errorHandler).notFound(kit.notFound);
+      app.onError(kit.errorHandler).notFound(kit.notFound);
+      const dispatch = app.fetch;
+      app.fetch = (request, env, executionCtx) =>
+        handle(request, env, executionCtx, dispatch as Parameters<typeof handle>[3]);
       return app;
     },
     route: ((dependencies: DependencyMap, handler?: (c: FrameworkContext) => unknown) => {
@@ -227,7 +292,7 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
         if (ctx.request.route === undefined) bindRoute(ctx, c);
         const result = handler(ctx, c);
         const reply = result instanceof Promise ? await result : result;
-        return toResponse(c, reply ?? { status: 204 });
+        return toResponse(ctx, reply ?? { status: 204 });
       };
     },
     context: contextOf,

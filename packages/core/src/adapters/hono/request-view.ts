@@ -12,51 +12,56 @@ import { parseCookieHeader, type RequestView } from '../../context/request-view.
 import { headerValue, rawHeaderValues } from '../../internal/node-request.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
 
-/** The bindings `@hono/node-server` puts in `c.env`; absent in `app.request()` and on other runtimes. */
+/** The bindings `@hono/node-server` passes as `env`; absent in `app.request()` and on other runtimes. */
 export interface NodeBindings {
   readonly incoming: IncomingMessage;
   readonly outgoing: ServerResponse;
 }
 
 /** The node-server bindings of a request, told apart from other runtimes' `env` by shape. */
-export function nodeBindingsOf(c: FrameworkContext): NodeBindings | undefined {
-  const env = c.env as Partial<NodeBindings> | undefined;
-  return typeof env?.outgoing?.once === 'function' && env.incoming !== undefined
-    ? (env as NodeBindings)
+export function nodeBindingsOf(env: unknown): NodeBindings | undefined {
+  const bindings = env as Partial<NodeBindings> | undefined;
+  return typeof bindings?.outgoing?.once === 'function' && bindings.incoming !== undefined
+    ? (bindings as NodeBindings)
     : undefined;
 }
 
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
-/** {@link RequestView} over hono's `c.req`. Nothing is copied or parsed until read. */
+/**
+ * {@link RequestView} over the `Request` hono's `fetch` received. Nothing is copied or
+ * parsed until read.
+ */
 export class HonoRequestView implements RequestView {
   route: string | undefined = undefined;
   params: Readonly<Record<string, string>> = NO_PARAMS;
-  readonly #c: FrameworkContext;
+  /** Hono's context, once the request reached a handler of the adapter (see {@link HonoContext.bind}). */
+  c: FrameworkContext | undefined = undefined;
+  readonly #raw: Request;
   readonly #toolkit: Toolkit;
   readonly #incoming: IncomingMessage | undefined;
   #url: URL | undefined;
   #cookies: ReadonlyMap<string, string> | undefined;
   #body: Promise<unknown> | undefined;
 
-  constructor(c: FrameworkContext, toolkit: Toolkit, incoming: IncomingMessage | undefined) {
-    this.#c = c;
+  constructor(raw: Request, toolkit: Toolkit, incoming: IncomingMessage | undefined) {
+    this.#raw = raw;
     this.#toolkit = toolkit;
     this.#incoming = incoming;
   }
 
   get method(): string {
-    return this.#c.req.method;
+    return this.#raw.method;
   }
 
   /** Still percent-encoded, as received; `c.req.path` is decoded. */
   get path(): string {
-    this.#url ??= new URL(this.#c.req.url);
+    this.#url ??= new URL(this.#raw.url);
     return this.#url.pathname;
   }
 
   get query(): URLSearchParams {
-    this.#url ??= new URL(this.#c.req.url);
+    this.#url ??= new URL(this.#raw.url);
     return this.#url.searchParams;
   }
 
@@ -69,7 +74,7 @@ export class HonoRequestView implements RequestView {
     // and no web Headers built behind node-server's lightweight Request (~2 µs).
     const incoming = this.#incoming;
     return incoming === undefined
-      ? this.#c.req.header(name)
+      ? (this.#raw.headers.get(name) ?? undefined)
       : headerValue(incoming.headers[name.toLowerCase()]);
   }
 
@@ -97,7 +102,7 @@ export class HonoRequestView implements RequestView {
       contentLength: this.header('content-length'),
       transferEncoding: this.header('transfer-encoding'),
     };
-    const raw = this.#c.req.raw;
+    const raw = this.#raw;
     // Over HTTP the headers announce a body; an in-process Request carries none of them.
     const announced =
       hasBody(headers) ||
@@ -106,7 +111,10 @@ export class HonoRequestView implements RequestView {
     const limits = { limit: this.#toolkit.bodyLimit, maxJsonDepth: this.#toolkit.maxJsonDepth };
     const kind = checkBodyHeaders(headers, limits);
     // When another middleware already read it through c.req, hono keeps that copy.
-    const stream = raw.bodyUsed ? new Blob([await this.#c.req.arrayBuffer()]).stream() : raw.body;
+    const stream =
+      raw.bodyUsed && this.c !== undefined
+        ? new Blob([await this.c.req.arrayBuffer()]).stream()
+        : raw.body;
     if (stream === null) return undefined;
     return parseBody(await readWebStream(stream, limits.limit), kind, limits);
   }
@@ -116,61 +124,103 @@ export class HonoRequestView implements RequestView {
 const RESPONSE_MERGED: ReadonlySet<string> = new Set(['vary', 'set-cookie']);
 
 /**
- * {@link Context} over hono's `c`. On node-server, headers go straight onto the
- * `ServerResponse` (node-server's `writeHead` merges the Response's headers over them,
- * so success and error responses both carry them, and a handler's own value wins);
- * `Vary` and `Set-Cookie`, and every header in-process (`app.request()`), go through
- * `c.header`. node:http's setHeader costs a fraction of a web `Headers` write.
+ * {@link Context} of a request hono's `fetch` received. On node-server, headers go
+ * straight onto the `ServerResponse` (node-server's `writeHead` merges the Response's
+ * headers over them, so success and error responses both carry them, and a handler's
+ * own value wins); `Vary` and `Set-Cookie`, and every header in-process
+ * (`app.request()`, other runtimes), belong on hono's context (`c.header`). Until the
+ * request reaches a handler of the adapter, which {@link HonoContext.bind}s it, those
+ * wait in a `Headers`; a response that never met the adapter gets them at the end
+ * ({@link HonoContext.applyPending}). node:http's setHeader costs a fraction of a web
+ * `Headers` write.
  */
 export class HonoContext extends Context {
   override readonly request: HonoRequestView;
-  readonly #c: FrameworkContext;
   readonly #outgoing: ServerResponse | undefined;
+  /** Headers for hono's context, set before it was bound. */
+  #pending: Headers | undefined;
   /** Whether this context put a header on hono's context (`c.header`). */
   #onHono = false;
+  /** The error that escaped the route, for teardowns and `onResponse`. */
+  failure: unknown = undefined;
 
-  constructor(c: FrameworkContext, toolkit: Toolkit, bindings: NodeBindings | undefined) {
-    const request = new HonoRequestView(c, toolkit, bindings?.incoming);
+  constructor(raw: Request, toolkit: Toolkit, bindings: NodeBindings | undefined) {
+    const request = new HonoRequestView(raw, toolkit, bindings?.incoming);
     super(request, toolkit);
     this.request = request;
-    this.#c = c;
     this.#outgoing = bindings?.outgoing;
   }
 
-  #outgoingFor(name: string): ServerResponse | undefined {
-    const outgoing = this.#outgoing;
-    return outgoing === undefined || RESPONSE_MERGED.has(name.toLowerCase()) ? undefined : outgoing;
+  /** Attaches hono's context of the request and hands it the headers set so far. Idempotent. */
+  bind(c: FrameworkContext): void {
+    if (this.request.c === c) return;
+    this.request.c = c;
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    this.#pending = undefined;
+    this.#onHono = true;
+    for (const [name, value] of pending) c.header(name, value, { append: true });
+  }
+
+  /**
+   * Puts the headers that never reached hono's context on a response built without the
+   * adapter (a plain hono handler): a handler's own value wins, list headers keep the
+   * plugins' values first, as on a bound context. Returns the response to send.
+   */
+  applyPending(response: Response): Response {
+    const pending = this.#pending;
+    if (pending === undefined) return response;
+    this.#pending = undefined;
+    let target = response;
+    try {
+      mergeUnder(target.headers, pending);
+    } catch {
+      // Immutable headers (Response.redirect, a proxied fetch): copy the response.
+      target = new Response(response.body, response);
+      mergeUnder(target.headers, pending);
+    }
+    return target;
+  }
+
+  /** Whether headers wait for hono's context (see {@link HonoContext.applyPending}). */
+  get hasPending(): boolean {
+    return this.#pending !== undefined;
+  }
+
+  #onHonoSide(name: string): boolean {
+    return this.#outgoing === undefined || RESPONSE_MERGED.has(name.toLowerCase());
   }
 
   setHeader(name: string, value: string): void {
     if (this.headersSent) return;
-    const outgoing = this.#outgoingFor(name);
-    if (outgoing !== undefined) outgoing.setHeader(name, value);
+    if (!this.#onHonoSide(name)) (this.#outgoing as ServerResponse).setHeader(name, value);
+    else if (this.request.c === undefined) (this.#pending ??= new Headers()).set(name, value);
     else {
       this.#onHono = true;
-      this.#c.header(name, value);
+      this.request.c.header(name, value);
     }
   }
 
   appendHeader(name: string, value: string): void {
     if (this.headersSent) return;
-    const outgoing = this.#outgoingFor(name);
-    if (outgoing !== undefined) outgoing.appendHeader(name, value);
+    if (!this.#onHonoSide(name)) (this.#outgoing as ServerResponse).appendHeader(name, value);
+    else if (this.request.c === undefined) (this.#pending ??= new Headers()).append(name, value);
     else {
       this.#onHono = true;
-      this.#c.header(name, value, { append: true });
+      this.request.c.header(name, value, { append: true });
     }
   }
 
   removeHeader(name: string): void {
     if (this.headersSent) return;
-    const outgoing = this.#outgoing;
-    outgoing?.removeHeader(name);
+    this.#outgoing?.removeHeader(name);
+    this.#pending?.delete(name);
+    const c = this.request.c;
     // On node-server hono's context holds a header only once a Response exists or one
     // went through c.header; asking it to delete one before that makes it build a web
     // Headers (and every response after it takes node-server's slower path).
-    if (outgoing === undefined || this.#onHono || this.#c.finalized) {
-      this.#c.header(name, undefined);
+    if (c !== undefined && (this.#outgoing === undefined || this.#onHono || c.finalized)) {
+      c.header(name, undefined);
     }
   }
 
@@ -178,4 +228,19 @@ export class HonoContext extends Context {
   get headersSent(): boolean {
     return this.#outgoing?.headersSent ?? false;
   }
+}
+
+/** `pending` under `target`: values `target` has win; list headers get `pending`'s first. */
+function mergeUnder(target: Headers, pending: Headers): void {
+  for (const [name, value] of pending) {
+    if (name === 'set-cookie') continue;
+    const own = target.get(name);
+    if (own === null) target.set(name, value);
+    else if (name === 'vary') target.set(name, `${value}, ${own}`);
+  }
+  const cookies = pending.getSetCookie();
+  if (cookies.length === 0) return;
+  const own = target.getSetCookie();
+  target.delete('set-cookie');
+  for (const cookie of [...cookies, ...own]) target.append('set-cookie', cookie);
 }
