@@ -202,6 +202,13 @@ describe('hono adapter specifics (in-process, app.request)', () => {
     expect(seen).toEqual(['/plain', '/redirect', '/users/3', '/nowhere']);
   });
 
+  it('refuses a second install on the same app', () => {
+    const app = createHonoAdapter(createToolkit()).install(new Hono());
+    expect(() => createHonoAdapter(createToolkit()).install(app)).toThrow(
+      /already has a toolkit installed/,
+    );
+  });
+
   it('names the fix when the app was not installed', async () => {
     const kit = createHonoAdapter(createToolkit());
     const app = new Hono();

@@ -95,6 +95,9 @@ export type RouteEnv<M extends DependencyMap> = {
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
+/** Marks an app whose `fetch` a hono adapter already wraps. */
+const INSTALLED = Symbol('@org/core/hono installed');
+
 /**
  * A {@link Reply} as a Response: through hono's context once there is one, else (a
  * plugin's early reply) built directly with the headers waiting for hono's context.
@@ -253,6 +256,14 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
         new NotFoundError({ detail: 'No route matches this request.' }),
       ),
     install(app) {
+      const marked = app as { [INSTALLED]?: true };
+      if (marked[INSTALLED]) {
+        // A second wrapper would run every plugin twice per request.
+        throw new ConfigurationError(
+          'kit.install(app): this hono app already has a toolkit installed; install one per app, once.',
+        );
+      }
+      marked[INSTALLED] = true;
       app.onError(kit.errorHandler).notFound(kit.notFound);
       const dispatch = app.fetch;
       app.fetch = (request, env, executionCtx) =>
