@@ -91,75 +91,6 @@ async function adapter(): Promise<void> {
   }
 }
 
-/**
- * The bare route behind one pass-through hook installed the framework's way: the least
- * any feature that must run for every request (404s included) costs on that framework
- * before it does anything. node:http has no hook API; its row is the bare listener
- * called through one more function.
- */
-async function hook(): Promise<void> {
-  switch (framework) {
-    case 'node': {
-      const text = JSON.stringify(payload);
-      const headers = {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(text),
-      };
-      const route = (res: import('node:http').ServerResponse): void => {
-        res.writeHead(200, headers).end(text);
-      };
-      createServer((req, res) => {
-        if (req.url === '/users/me') route(res);
-        else res.writeHead(404).end();
-      }).listen(port, '127.0.0.1', ready);
-      return;
-    }
-    case 'express': {
-      const { default: express } = await import('express');
-      const app = express();
-      app.use((_req, _res, next) => next());
-      app.get('/users/me', (_req, res) => {
-        res.json(payload);
-      });
-      app.listen(port, '127.0.0.1', ready);
-      return;
-    }
-    case 'fastify': {
-      const { default: Fastify } = await import('fastify');
-      const app = Fastify();
-      app.addHook('onRequest', (_request, _reply, done) => done());
-      app.get('/users/me', async () => payload);
-      await app.listen({ port, host: '127.0.0.1' });
-      ready();
-      return;
-    }
-    case 'koa': {
-      const { default: Koa } = await import('koa');
-      const { default: Router } = await import('@koa/router');
-      const app = new Koa();
-      const router = new Router();
-      app.use((_ctx, next) => next());
-      router.get('/users/me', (ctx) => {
-        ctx.body = payload;
-      });
-      app.use(router.routes());
-      app.listen(port, '127.0.0.1', ready);
-      return;
-    }
-    case 'hono': {
-      const { Hono } = await import('hono');
-      const { serve } = await import('@hono/node-server');
-      const app = new Hono();
-      app.use((_c, next) => next());
-      app.get('/users/me', (c) => c.json(payload));
-      serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, ready);
-      return;
-    }
-    default:
-      throw new Error(`unknown framework ${framework}`);
-  }
-}
-
 function ready(): void {
   process.stdout.write('ready\n');
 }
@@ -185,14 +116,12 @@ function work(micros: number): void {
 if (variant.startsWith('work:')) {
   if (framework !== 'node') throw new Error('work:<µs> runs on node only');
   work(Number(variant.slice('work:'.length)));
-} else if (variant === 'bare') {
+} else if (variant === 'bare' || variant === 'hook') {
   if (!['express', 'fastify', 'koa', 'hono', 'node'].includes(framework)) {
     throw new Error(`unknown framework ${framework}`);
   }
   const { bare } = await import('./http/bare.ts');
-  await bare[framework]?.(port);
-} else if (variant === 'hook') {
-  await hook();
+  await bare[framework]?.(port, { hook: variant === 'hook' });
 } else {
   await adapter();
 }

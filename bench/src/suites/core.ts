@@ -113,7 +113,7 @@ export async function coreSuite(settings: RunSettings): Promise<string> {
     ],
     rows,
   );
-  return `bare: the framework returning a small JSON object. hook: the same behind one pass-through hook installed the framework's way (\`app.use\` on express, koa and hono, an \`onRequest\` hook on fastify; node:http has none, so its row calls the bare listener through one more function), the least any feature that runs for every request costs before it does anything. adapter: the route through the toolkit's adapter with one dependency.
+  return `bare: the framework returning a small JSON object. hook: the same behind one pass-through hook installed the framework's way (\`app.use\` on express, koa and hono, an \`onRequest\` hook on fastify; node:http has none, so its row is bare node:http again, a second measure of the same server), the least any feature that runs for every request costs before it does anything. adapter: the route through the toolkit's adapter with one dependency.
 
 ${overhead}
 

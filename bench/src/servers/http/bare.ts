@@ -9,7 +9,20 @@ function ready(): void {
   process.stdout.write('ready\n');
 }
 
-export const bare: Readonly<Record<string, (port: number) => Promise<void>>> = {
+/** Options of a bare server. */
+export interface BareOptions {
+  /**
+   * One pass-through hook before the route, installed the framework's way (`app.use`,
+   * fastify's `onRequest`): the least any feature that runs for every request costs
+   * before it does anything. node:http has no hook API and ignores it.
+   * @default false
+   */
+  readonly hook?: boolean;
+}
+
+export const bare: Readonly<
+  Record<string, (port: number, options?: BareOptions) => Promise<void>>
+> = {
   async node(port) {
     createServer((req, res) => {
       if (req.url === '/users/me') {
@@ -25,28 +38,31 @@ export const bare: Readonly<Record<string, (port: number) => Promise<void>>> = {
     }).listen(port, '127.0.0.1', ready);
   },
 
-  async express(port) {
+  async express(port, { hook = false } = {}) {
     const { default: express } = await import('express');
     const app = express();
+    if (hook) app.use((_req, _res, next) => next());
     app.get('/users/me', (_req, res) => {
       res.json(PAYLOAD);
     });
     app.listen(port, '127.0.0.1', ready);
   },
 
-  async fastify(port) {
+  async fastify(port, { hook = false } = {}) {
     const { default: Fastify } = await import('fastify');
     const app = Fastify();
+    if (hook) app.addHook('onRequest', (_request, _reply, done) => done());
     app.get('/users/me', async () => PAYLOAD);
     await app.listen({ port, host: '127.0.0.1' });
     ready();
   },
 
-  async koa(port) {
+  async koa(port, { hook = false } = {}) {
     const { default: Koa } = await import('koa');
     const { default: Router } = await import('@koa/router');
     const app = new Koa();
     const router = new Router();
+    if (hook) app.use((_ctx, next) => next());
     router.get('/users/me', (ctx) => {
       ctx.body = PAYLOAD;
     });
@@ -54,10 +70,11 @@ export const bare: Readonly<Record<string, (port: number) => Promise<void>>> = {
     app.listen(port, '127.0.0.1', ready);
   },
 
-  async hono(port) {
+  async hono(port, { hook = false } = {}) {
     const { Hono } = await import('hono');
     const { serve } = await import('@hono/node-server');
     const app = new Hono();
+    if (hook) app.use((_c, next) => next());
     app.get('/users/me', (c) => c.json(PAYLOAD));
     serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, ready);
   },
