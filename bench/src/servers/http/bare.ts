@@ -1,7 +1,7 @@
 // The bare servers: each framework alone, returning a small JSON object on
 // GET /users/me. They import nothing but the framework, so their RSS is the baseline.
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 
 const PAYLOAD = { id: 'u1', name: 'Ada Lovelace', roles: ['user'] };
 
@@ -20,21 +20,23 @@ export interface BareOptions {
   readonly hook?: boolean;
 }
 
+/** The bare response: the payload as JSON, its length declared, in one writeHead. */
+function sendPayload(res: ServerResponse): void {
+  const text = JSON.stringify(PAYLOAD);
+  res.writeHead(200, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
 export const bare: Readonly<
   Record<string, (port: number, options?: BareOptions) => Promise<void>>
 > = {
   async node(port) {
     createServer((req, res) => {
-      if (req.url === '/users/me') {
-        const text = JSON.stringify(PAYLOAD);
-        res.writeHead(200, {
-          'content-type': 'application/json; charset=utf-8',
-          'content-length': Buffer.byteLength(text),
-        });
-        res.end(text);
-      } else {
-        res.writeHead(404).end();
-      }
+      if (req.url === '/users/me') sendPayload(res);
+      else res.writeHead(404).end();
     }).listen(port, '127.0.0.1', ready);
   },
 
@@ -104,11 +106,6 @@ export async function bareWithRedis(
     }
     sent++;
     await client.get('bench:bare');
-    const text = JSON.stringify(PAYLOAD);
-    res.writeHead(200, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(text),
-    });
-    res.end(text);
+    sendPayload(res);
   }).listen(port, '127.0.0.1', ready);
 }

@@ -116,16 +116,17 @@ function toResponse(ctx: HonoContext, reply: Reply): Response {
   return respond(ctx, body, status, headers);
 }
 
+/** A Response through hono's context when `ctx` has one, else built here with `ctx`'s waiting headers. */
 function respond(
-  ctx: HonoContext,
+  ctx: HonoContext | undefined,
   body: string | Uint8Array<ArrayBuffer> | null,
   status: number,
   headers: Readonly<Record<string, string>> | undefined,
 ): Response {
-  const { c } = ctx.request;
+  const c = ctx?.request.c;
   if (c !== undefined) return c.newResponse(body, status as StatusCode, headers);
   const response = new Response(body, { status, ...(headers ? { headers } : {}) });
-  return ctx.applyPending(response);
+  return ctx === undefined ? response : ctx.applyPending(response);
 }
 
 /**
@@ -171,9 +172,13 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
     c?.header('content-length', undefined);
     c?.header('content-encoding', undefined);
     const headers = { ...problem.headers, 'content-type': PROBLEM_CONTENT_TYPE };
-    const body = JSON.stringify(problem.body);
-    if (ctx !== undefined) return respond(ctx, body, problem.status, headers);
-    return new Response(body, { status: problem.status, headers });
+    return respond(ctx, JSON.stringify(problem.body), problem.status, headers);
+  };
+
+  /** A plugin's failure as a problem: errors inside hono reach errorHandler instead. */
+  const pluginFailure = (ctx: HonoContext, error: unknown): Response => {
+    ctx.failure = error;
+    return problemResponse(ctx, error);
   };
 
   /** hono's `fetch` behind the toolkit: the context, the plugins, then hono's routing. */
@@ -206,11 +211,6 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
         bytes: Number(length) || 0,
       });
     });
-    const fail = (error: unknown): Response => {
-      // Plugin failures: errors inside hono reach errorHandler instead.
-      ctx.failure = error;
-      return problemResponse(ctx, error);
-    };
     const response = toolkit.runInContext(ctx, () => {
       try {
         const early = toolkit.runPlugins(ctx);
@@ -218,12 +218,12 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
           return early.then(
             (reply) =>
               reply === undefined ? dispatch(request, env, executionCtx) : toResponse(ctx, reply),
-            fail,
+            (error: unknown) => pluginFailure(ctx, error),
           );
         }
         return early === undefined ? dispatch(request, env, executionCtx) : toResponse(ctx, early);
       } catch (error) {
-        return fail(error);
+        return pluginFailure(ctx, error);
       }
     });
     // Vary or Set-Cookie from a plugin, for a route that never met the adapter.
