@@ -664,6 +664,57 @@ describe.each(adapters)('$name adapter', (fixture) => {
     expect(seen.slice(0, 2)).toEqual(['/a/:id 200', 'unmatched 404']);
   });
 
+  it('sends the headers plugins set, append and remove; a bad value fails before the route runs', async () => {
+    let ran = 0;
+    const toolkit = createToolkit({
+      plugins: [
+        {
+          name: 'headers',
+          onRequest: (ctx) => {
+            ctx.setHeader('X-Set', 'first');
+            ctx.setHeader('x-set', 'second');
+            ctx.appendHeader('Vary', 'Origin');
+            ctx.appendHeader('vary', 'Accept');
+            ctx.appendHeader('set-cookie', 'a=1');
+            ctx.appendHeader('Set-Cookie', 'b=2');
+            ctx.setHeader('x-gone', 'soon');
+            ctx.removeHeader('X-Gone');
+            ctx.setHeader('constructor', 'plain');
+            if (ctx.request.path === '/bad') ctx.setHeader('x-bad', 'a\r\nInjected: yes');
+          },
+        },
+      ],
+    });
+    const url = await start(
+      [
+        { method: 'GET', path: '/ok', handler: () => ({ body: { ok: true } }) },
+        {
+          method: 'GET',
+          path: '/bad',
+          handler: () => {
+            ran++;
+            return { body: { ok: true } };
+          },
+        },
+      ],
+      toolkit,
+    );
+    const ok = await fetch(`${url}/ok`);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('x-set')).toBe('second');
+    expect(ok.headers.get('vary')).toBe('Origin, Accept');
+    expect(ok.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    expect(ok.headers.has('x-gone')).toBe(false);
+    expect(ok.headers.get('constructor')).toBe('plain');
+    expect(await ok.json()).toEqual({ ok: true });
+    const bad = await fetch(`${url}/bad`);
+    expect(bad.status).toBe(500);
+    expect(bad.headers.get('content-type')).toBe(PROBLEM);
+    expect(bad.headers.has('injected')).toBe(false);
+    expect(ran).toBe(0);
+    await bad.text();
+  });
+
   it('answers a plugin failure, sync or async, as a problem, and an async early reply as given', async () => {
     const toolkit = createToolkit({
       plugins: [

@@ -6,7 +6,7 @@ import {
   principalIdKey,
 } from '@org/core';
 import { InvalidTokenError, MissingTokenError } from '../errors/token-errors.js';
-import { createTokenExtractor } from '../extract/token-extractor.js';
+import { createTokenReader } from '../extract/token-extractor.js';
 import { checkRealm } from '../internal/challenge.js';
 import { defaultRoles, LazyPrincipal, type PrincipalSources } from '../internal/principal.js';
 import { RoleGraph } from '../internal/role-graph.js';
@@ -94,7 +94,7 @@ export function createAuth<
     );
   }
   const realm = checkRealm('realm', options.realm ?? 'api');
-  const extract = createTokenExtractor({
+  const { read: readToken, check: checkToken } = createTokenReader({
     realm,
     ...(options.cookie === undefined ? {} : { cookie: options.cookie }),
   });
@@ -155,10 +155,10 @@ export function createAuth<
     return loadAndAdmit(ctx, claims);
   };
 
-  /** A token the verifier already knows is admitted without a promise, unless loadUser is async. */
-  const authenticate = (ctx: Context, token: string): Principal<U> | Promise<Principal<U>> => {
-    const known = verifier.cachedClaims?.(token);
-    return known === undefined ? verifyAndAdmit(ctx, token) : loadAndAdmit(ctx, known);
+  /** Publishes a refusal of the request's credentials and returns it to be thrown. */
+  const refused = (ctx: Context, error: unknown): unknown => {
+    publish(ctx, (error as { code: string }).code);
+    return error;
   };
 
   const optionalPrincipal = defineDependency({
@@ -166,12 +166,21 @@ export function createAuth<
     resolve: (ctx): Principal<U> | undefined | Promise<Principal<U> | undefined> => {
       let token: string | undefined;
       try {
-        token = extract(ctx);
+        token = readToken(ctx);
       } catch (error) {
-        publish(ctx, (error as { code: string }).code);
-        throw error;
+        throw refused(ctx, error);
       }
-      return token === undefined ? undefined : authenticate(ctx, token);
+      if (token === undefined) return undefined;
+      // A token the verifier already knows is admitted without a promise (unless loadUser
+      // is async) and without the b64token check: it passed that check before it was verified.
+      const known = verifier.cachedClaims?.(token);
+      if (known !== undefined) return loadAndAdmit(ctx, known);
+      try {
+        checkToken(token);
+      } catch (error) {
+        throw refused(ctx, error);
+      }
+      return verifyAndAdmit(ctx, token);
     },
   });
 

@@ -1,8 +1,16 @@
 /**
- * The verified-token cache in front of signature verification. Keyed by the exact
+ * The verified-token cache in front of signature verification. A hit needs the exact
  * token string, so a token that differs in one byte is a miss and is verified in
  * full. Only successful verifications are stored, and an entry is never served at
  * or past the token's `exp`.
+ *
+ * Entries are found by the token's signature (its last segment) and then compared
+ * whole: a `Map` hashes a new string key character by character, and a request's
+ * token is a new string every time, so keying by the whole token (about 370
+ * characters for a small HS256 token) cost about 0.5 µs a lookup here, the signature
+ * (43 characters for HS256, 86 for ES256) a tenth of that. Two tokens with one
+ * signature and different contents cannot both verify; one that does not verify is
+ * never stored.
  *
  * Eviction is the CLOCK approximation of LRU: a hit only sets a flag, so the hit
  * path is one `Map.get`, one comparison and one property write; eviction gives
@@ -13,6 +21,7 @@ import type { AccessTokenClaims } from '../tokens/types.js';
 import type { VerifiedTokenCacheOptions } from '../tokens/verify-access-token.js';
 
 interface Entry {
+  readonly token: string;
   readonly claims: AccessTokenClaims;
   /** `exp` in milliseconds, or earlier when the keys behind it must be checked again. */
   readonly expiresAt: number;
@@ -52,10 +61,12 @@ export class VerifiedTokenCache {
    * included) is a miss: only verified strings are ever keys.
    */
   get(token: string, now: number): AccessTokenClaims | undefined {
-    const entry = this.#entries.get(token);
-    if (entry === undefined) return undefined;
+    if (typeof token !== 'string') return undefined;
+    const key = signatureOf(token);
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.token !== token) return undefined;
     if (now >= entry.expiresAt) {
-      this.#entries.delete(token);
+      this.#entries.delete(key);
       return undefined;
     }
     entry.used = true;
@@ -76,8 +87,9 @@ export class VerifiedTokenCache {
     // Accepted inside the clock tolerance, but never served from the cache past `exp`.
     if (now >= expiresAt) return;
     const entries = this.#entries;
-    if (entries.size >= this.#maxEntries && !entries.has(token)) this.#evict();
-    entries.set(token, { claims, expiresAt, used: false });
+    const key = signatureOf(token);
+    if (entries.size >= this.#maxEntries && !entries.has(key)) this.#evict();
+    entries.set(key, { token, claims, expiresAt, used: false });
   }
 
   /** Forgets every token: called whenever a key stops signing or verifying. */
@@ -90,11 +102,11 @@ export class VerifiedTokenCache {
     const entries = this.#entries;
     // Each pass clears at most `size` flags, so the loop ends within two passes.
     for (let next = this.#next(); next !== undefined; next = this.#next()) {
-      const [token, entry] = next;
-      entries.delete(token);
+      const [key, entry] = next;
+      entries.delete(key);
       if (!entry.used) return;
       entry.used = false;
-      entries.set(token, entry);
+      entries.set(key, entry);
     }
   }
 
@@ -107,4 +119,9 @@ export class VerifiedTokenCache {
     }
     return step.done === true ? undefined : step.value;
   }
+}
+
+/** A JWS compact token's signature segment (RFC 7515 section 7.1): what follows the last dot. */
+function signatureOf(token: string): string {
+  return token.slice(token.lastIndexOf('.') + 1);
 }

@@ -37,7 +37,8 @@ export interface AccessTokenVerifier {
   /**
    * The claims of `token` when this verifier has verified it before and they still hold
    * (its verified-token cache), else undefined. Never throws. Lets `createAuth` admit a
-   * known token without a promise; a verifier without a cache leaves it out.
+   * known token without a promise and without its b64token check (the token passed that
+   * check before it was verified); a verifier without a cache leaves it out.
    */
   cachedClaims?(token: string): AccessTokenClaims | undefined;
 }

@@ -87,6 +87,22 @@ describe('verified-token cache', () => {
     expect(verifier.cacheSize).toBe(1);
   });
 
+  it('never serves a cached token for another one with the same signature', async () => {
+    const verifier = verifierWith();
+    const token = await sign();
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    await verifier.verify(token);
+    // The payload of another (validly signed) token under this token's signature.
+    const other = (await sign(120)).split('.')[1] as string;
+    const forged = `${header}.${other}.${signature}`;
+    expect(verifier.cachedClaims?.(forged)).toBeUndefined();
+    await expect(verifier.verify(forged)).rejects.toMatchObject({ code: 'ERR_TOKEN_INVALID' });
+    // Nor for a prefix that ends in the same signature.
+    expect(verifier.cachedClaims?.(`x${header}.${payload}.${signature}`)).toBeUndefined();
+    expect(verifier.cachedClaims?.(token)).toBeDefined();
+    expect(verifier.cacheSize).toBe(1);
+  });
+
   it('is emptied when a key is retired or removed, so a removed key fails at once', async () => {
     const verifier = verifierWith();
     const oldKid = keySet.signingKey?.kid as string;

@@ -4,6 +4,7 @@ import {
   type AnyDependency,
   type Dependency,
   DependencyCycleError,
+  findCycle,
   type RequestOutcome,
 } from '../dependency/dependency.js';
 import type { Toolkit } from '../toolkit/toolkit.js';
@@ -16,6 +17,9 @@ interface Teardown {
 }
 
 const NO_VALUES: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+/** The memo's mark of a dependency whose injections are being resolved. */
+const RESOLVING: unique symbol = Symbol('resolving');
 
 /** Waits for every pending resolution and throws the first declared failure, else `fallback`. */
 async function rethrowFirstFailure(
@@ -148,29 +152,36 @@ export abstract class Context {
    * dependents ask, with overrides applied. Sync dependencies are not awaited.
    */
   resolve<T>(dependency: Dependency<T>): T | Promise<T> {
-    return this.#resolve(dependency, undefined) as T | Promise<T>;
+    return this.#resolve(dependency) as T | Promise<T>;
   }
 
-  #resolve(dependency: AnyDependency, path: AnyDependency[] | undefined): unknown {
-    if (path?.includes(dependency)) {
-      const start = path.indexOf(dependency);
-      throw new DependencyCycleError([...path.slice(start), dependency].map((d) => d.name));
-    }
+  #resolve(dependency: AnyDependency): unknown {
     const memo = (this.#memo ??= new Map());
-    if (memo.has(dependency)) return memo.get(dependency);
+    const known = memo.get(dependency);
+    if (known === RESOLVING) {
+      throw new DependencyCycleError(
+        findCycle(dependency, this.toolkit.overrides) ?? [dependency.name, dependency.name],
+      );
+    }
+    if (known !== undefined || memo.has(dependency)) return known;
     const effective = this.toolkit.overrides.lookup(dependency);
     const entries = effective.injectEntries;
     let result: unknown;
     if (entries.length === 0) {
       result = effective.resolve(this, NO_VALUES);
     } else {
-      const values = this.#collect(
-        entries,
-        path === undefined ? [dependency] : [...path, dependency],
-      );
-      result = isPromiseLike(values)
-        ? values.then((v) => effective.resolve(this, v))
-        : effective.resolve(this, values);
+      // Marked while its injections resolve: meeting the mark again is a cycle (routes are
+      // checked when prepared; an override set later can still close one).
+      memo.set(dependency, RESOLVING);
+      try {
+        const values = this.#collect(entries);
+        result = isPromiseLike(values)
+          ? values.then((v) => effective.resolve(this, v))
+          : effective.resolve(this, values);
+      } catch (error) {
+        memo.delete(dependency);
+        throw error;
+      }
     }
     if (isPromiseLike(result)) {
       const settled = Promise.resolve(result).then((value) => {
@@ -194,19 +205,18 @@ export abstract class Context {
   resolveAll(
     entries: readonly (readonly [string, AnyDependency])[],
   ): Record<string, unknown> | Promise<Record<string, unknown>> {
-    return this.#collect(entries, undefined);
+    return this.#collect(entries);
   }
 
   #collect(
     entries: readonly (readonly [string, AnyDependency])[],
-    path: AnyDependency[] | undefined,
   ): Record<string, unknown> | Promise<Record<string, unknown>> {
     const values: Record<string, unknown> = {};
     let pending: Promise<unknown>[] | undefined;
     for (const [name, dependency] of entries) {
       let value: unknown;
       try {
-        value = this.#resolve(dependency, path);
+        value = this.#resolve(dependency);
       } catch (error) {
         if (pending === undefined) throw error;
         // Earlier dependencies are still running: settle them (never leave a rejection

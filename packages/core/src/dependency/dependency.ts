@@ -106,3 +106,30 @@ export class DependencyCycleError extends Error {
     this.cycle = cycle;
   }
 }
+
+/**
+ * The first cycle through injections reachable from `root`, as the names along it (the
+ * first repeated at the end), with `overrides` applied; undefined when there is none.
+ * @internal
+ */
+export function findCycle(
+  root: AnyDependency,
+  overrides: { lookup(dependency: AnyDependency): AnyDependency },
+): string[] | undefined {
+  const visiting: AnyDependency[] = [];
+  const done = new Set<AnyDependency>();
+  const visit = (dependency: AnyDependency): string[] | undefined => {
+    const at = visiting.indexOf(dependency);
+    if (at !== -1) return [...visiting.slice(at), dependency].map((d) => d.name);
+    if (done.has(dependency)) return undefined;
+    visiting.push(dependency);
+    for (const [, inner] of overrides.lookup(dependency).injectEntries) {
+      const cycle = visit(inner);
+      if (cycle) return cycle;
+    }
+    visiting.pop();
+    done.add(dependency);
+    return undefined;
+  };
+  return visit(root);
+}

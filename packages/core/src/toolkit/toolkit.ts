@@ -3,6 +3,7 @@ import {
   type AnyDependency,
   DependencyCycleError,
   type DependencyMap,
+  findCycle,
 } from '../dependency/dependency.js';
 import { DependencyOverrides } from '../dependency/overrides.js';
 import { type ProblemResponse, toProblem } from '../errors/problem.js';
@@ -79,25 +80,6 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
     throw new ConfigurationError(`${name} must be a positive integer; received ${String(value)}.`);
   }
   return value;
-}
-
-function findCycle(root: AnyDependency, overrides: DependencyOverrides): string[] | undefined {
-  const visiting: AnyDependency[] = [];
-  const done = new Set<AnyDependency>();
-  const visit = (dependency: AnyDependency): string[] | undefined => {
-    const at = visiting.indexOf(dependency);
-    if (at !== -1) return [...visiting.slice(at), dependency].map((d) => d.name);
-    if (done.has(dependency)) return undefined;
-    visiting.push(dependency);
-    for (const [, inner] of overrides.lookup(dependency).injectEntries) {
-      const cycle = visit(inner);
-      if (cycle) return cycle;
-    }
-    visiting.pop();
-    done.add(dependency);
-    return undefined;
-  };
-  return visit(root);
 }
 
 /**

@@ -4,7 +4,12 @@ import { Buffer } from 'node:buffer';
 import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { ValidationError, type ValidationIssue } from '../../errors/http-error.js';
 import { PROBLEM_CONTENT_TYPE, type ProblemResponse } from '../../errors/problem.js';
-import { NodeContext, NodeRequestView, serializeBody } from '../../internal/node-request.js';
+import {
+  checkedHeader,
+  NodeContext,
+  NodeRequestView,
+  serializeBody,
+} from '../../internal/node-request.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
 import { toJsonPointer } from '../../validation/validate.js';
@@ -18,12 +23,15 @@ export class FastifyContext extends NodeContext {
     this.reply = reply;
   }
 
+  // Fastify validates headers only when it writes them, after the route ran: check them
+  // here, as the other adapters do, so a bad one fails where it is set.
   override setHeader(name: string, value: string): void {
-    if (!this.headersSent) this.reply.header(name, value);
+    if (!this.headersSent) this.reply.header(checkedHeader(name, value), value);
   }
 
   override appendHeader(name: string, value: string): void {
     if (this.headersSent) return;
+    checkedHeader(name, value);
     const current = this.reply.getHeader(name);
     if (current === undefined) {
       this.reply.header(name, value);

@@ -19,7 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
-import { NodeContext, NodeRequestView } from '../../internal/node-request.js';
+import { BufferedNodeContext, NodeRequestView } from '../../internal/node-request.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import type { PreparedRoute, Toolkit } from '../../toolkit/toolkit.js';
 import { Router } from './router.js';
@@ -95,14 +95,14 @@ export function createNodeAdapter(toolkit: Toolkit): NodeApp {
 
   // Each step continues synchronously when the step before it did: a request whose
   // plugins, dependencies and handler are all synchronous creates no promise at all.
-  function dispatch(ctx: NodeContext): void | Promise<void> {
+  function dispatch(ctx: BufferedNodeContext): void | Promise<void> {
     const early = toolkit.runPlugins(ctx);
     return early instanceof Promise
       ? early.then((reply) => routeTo(ctx, reply))
       : routeTo(ctx, early ?? undefined);
   }
 
-  function routeTo(ctx: NodeContext, early: Reply | void): void | Promise<void> {
+  function routeTo(ctx: BufferedNodeContext, early: Reply | void): void | Promise<void> {
     if (early !== undefined) return ctx.send(early);
     const view = ctx.request;
     const match = router.match(view.method, view.path);
@@ -118,7 +118,7 @@ export function createNodeAdapter(toolkit: Toolkit): NodeApp {
   }
 
   function respond(
-    ctx: NodeContext,
+    ctx: BufferedNodeContext,
     route: RouteEntry,
     values: Record<string, unknown>,
   ): void | Promise<void> {
@@ -129,7 +129,7 @@ export function createNodeAdapter(toolkit: Toolkit): NodeApp {
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    const ctx = new NodeContext(new NodeRequestView(req, toolkit), res, toolkit);
+    const ctx = new BufferedNodeContext(new NodeRequestView(req, toolkit), res, toolkit);
     ctx.finishOnClose();
     const fail = (error: unknown): void => {
       ctx.failure = error;
