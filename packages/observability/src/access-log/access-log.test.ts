@@ -38,12 +38,18 @@ describe('accessLog options', () => {
     const contexts = [
       { requestId: 'r"1\u2028', method: 'GET', route: '/a/:b', clientIp: '::1', principalId: 'ü' },
       { requestId: undefined, method: 'PO"ST', route: undefined, clientIp: undefined },
+      { requestId: 'a\\b\tc\ud800', method: 'GET', route: '/\u{1f600}', clientIp: '10.0.0.1' },
     ];
     const outcomes = [
       { status: 200, aborted: false, error: undefined, bytes: 50, durationMs: 1.23456 },
       { status: 503, aborted: true, error: new Error('x'), bytes: Number.NaN, durationMs: 0 },
       { status: 404, aborted: false, error: undefined, bytes: 1_234_567, durationMs: 12.3 },
       { status: 200, aborted: false, error: undefined, bytes: 0, durationMs: 1000.0004 },
+      { status: 201, aborted: false, error: undefined, bytes: 1023, durationMs: 0.0005 },
+      { status: 0, aborted: true, error: undefined, bytes: 1024, durationMs: 1023.9995 },
+      { status: 200, aborted: false, error: undefined, bytes: 7, durationMs: 1024.025 },
+      { status: 200, aborted: false, error: undefined, bytes: 7, durationMs: 0.1 + 0.2 },
+      { status: 200, aborted: false, error: undefined, bytes: 7, durationMs: 98_765_432.1009 },
     ];
     for (const c of contexts) {
       const ctx = {
@@ -63,20 +69,27 @@ describe('accessLog options', () => {
       .split('\n')
       .filter((line) => line !== '')
       .map((line) => line.replace(/"time":\d+/, '"time":0'));
-    expect(written).toHaveLength(16);
+    expect(written).toHaveLength(contexts.length * outcomes.length * 2);
     for (let i = 0; i < written.length; i += 2) expect(written[i]).toBe(written[i + 1]);
-    expect(logs.lines.map((line) => line.level)).toEqual([
-      30, 30, 50, 50, 30, 30, 30, 30, 30, 30, 50, 50, 30, 30, 30, 30,
-    ]);
-    expect(logs.lines.map((line) => line.duration_ms).slice(0, 8)).toEqual([
-      1.235, 1.235, 0, 0, 12.3, 12.3, 1000, 1000,
-    ]);
+    expect(logs.lines.map((line) => line.level)).toEqual(
+      contexts.flatMap(() =>
+        outcomes.flatMap(({ status }) => (status >= 500 ? [50, 50] : [30, 30])),
+      ),
+    );
+    expect(logs.lines.map((line) => line.duration_ms).slice(0, 18)).toEqual(
+      [1.235, 0, 12.3, 1000, 0.001, 1024, 1024.025, 0.3, 98_765_432.101].flatMap((d) => [d, d]),
+    );
     expect(logs.lines[0]).toMatchObject({
       service: 'users',
       request_id: 'r"1\u2028',
       msg: 'done "ok"',
     });
-    expect(logs.lines[10]).toMatchObject({ method: 'PO"ST', route: 'unmatched', bytes: null });
+    // The second context's second outcome (NaN bytes).
+    expect(logs.lines[(outcomes.length + 1) * 2]).toMatchObject({
+      method: 'PO"ST',
+      route: 'unmatched',
+      bytes: null,
+    });
   });
 
   it('writes nothing below the logger level, also on the direct path', () => {

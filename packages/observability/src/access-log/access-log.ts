@@ -49,20 +49,44 @@ export interface AccessLine {
   span_id?: string;
 }
 
-/** A JSON string. */
-const json = JSON.stringify;
+/** Characters a JSON string must escape, and lone surrogates (escaped by JSON.stringify). */
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
+
+/**
+ * A JSON string. Most values here (method, route, IP, ids) need no escaping, and
+ * quoting them costs a third of `JSON.stringify`'s fixed price (about 50 ns a call).
+ */
+const json = (text: string): string =>
+  NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+
+/** The decimal text of 0 to 1023, made once: statuses, small byte counts, whole milliseconds. */
+const SMALL_INTEGERS: readonly string[] = Array.from({ length: 1024 }, (_, n) => n.toFixed(0));
+
+/** The decimals of 0 to 999 thousandths, trailing zeros dropped: '' for 0, '.5' for 500, '.025' for 25. */
+const THOUSANDTHS: readonly string[] = Array.from({ length: 1000 }, (_, n) =>
+  n === 0 ? '' : `.${n.toFixed(0).padStart(3, '0').replace(/0+$/, '')}`,
+);
 
 /**
  * A JSON integer (pino writes a non-finite number as null), past V8's number-to-string
  * cache: `${n}` keeps each new string in that cache, so a value that differs on every
  * request stays alive through young-generation collections and under load V8 grows the
  * young generation (see the rate-limit headers in @org/security for the measurement).
+ * Small values come from a table (`toFixed` costs about 50 ns).
  */
-const integer = (n: number): string => (Number.isFinite(n) ? n.toFixed(0) : 'null');
+function integer(n: number): string {
+  if (n >= 0 && n < 1024 && Number.isInteger(n)) return SMALL_INTEGERS[n] as string;
+  return Number.isFinite(n) ? n.toFixed(0) : 'null';
+}
 
 /** A JSON number with at most three decimals, written as `${n}` would write it, past the cache. */
 function decimal3(n: number): string {
   if (!Number.isFinite(n)) return 'null';
+  const thousandths = Math.round(n * 1000);
+  if (thousandths >= 0 && thousandths < 1024 * 1000) {
+    const whole = Math.trunc(thousandths / 1000);
+    return (SMALL_INTEGERS[whole] as string) + THOUSANDTHS[thousandths - whole * 1000];
+  }
   const text = n.toFixed(3);
   let end = text.length;
   while (text.charCodeAt(end - 1) === 48 /* 0 */) end--;

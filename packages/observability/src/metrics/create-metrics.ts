@@ -11,10 +11,11 @@ import {
   type ResponseInfo,
   rateLimitDecisionChannel,
 } from '@org/core';
-import { Counter, collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
 import { positiveInteger } from '../internal/options.js';
 import { BoundedValues, methodLabel } from './bounded-labels.js';
 import { DurationHistogram } from './duration-histogram.js';
+import { EventCounter } from './event-counter.js';
 import { createMetricsHandler, type MetricsAuthorization } from './metrics-endpoint.js';
 
 /** Options of {@link createMetrics}. */
@@ -108,8 +109,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   let duration: DurationHistogram;
   let inFlight: Gauge;
-  let authOutcomes: Counter<'outcome'>;
-  let rateLimitDecisions: Counter<'policy' | 'decision'>;
+  let authOutcomes: EventCounter;
+  let rateLimitDecisions: EventCounter;
   try {
     const registers = [registry];
     duration = new DurationHistogram(
@@ -125,18 +126,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       help: 'HTTP requests being handled now.',
       registers,
     });
-    authOutcomes = new Counter({
-      name: `${prefix}auth_outcomes_total`,
-      help: 'Authentication attempts by outcome (success or the failure code).',
-      labelNames: ['outcome'],
-      registers,
-    });
-    rateLimitDecisions = new Counter({
-      name: `${prefix}rate_limit_decisions_total`,
-      help: 'Rate-limit decisions by policy and decision (allowed, limited, store_error).',
-      labelNames: ['policy', 'decision'],
-      registers,
-    });
+    authOutcomes = new EventCounter(
+      `${prefix}auth_outcomes_total`,
+      'Authentication attempts by outcome (success or the failure code).',
+      ['outcome'],
+    );
+    registry.registerMetric(authOutcomes as unknown as Metric);
+    rateLimitDecisions = new EventCounter(
+      `${prefix}rate_limit_decisions_total`,
+      'Rate-limit decisions by policy and decision (allowed, limited, store_error).',
+      ['policy', 'decision'],
+    );
+    registry.registerMetric(rateLimitDecisions as unknown as Metric);
   } catch (error) {
     throw new ConfigurationError(
       `createMetrics: the registry already holds these metrics (${(error as Error).message}); pass a new Registry or create the metrics once.`,
@@ -147,14 +148,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const outcomes = new BoundedValues(64);
   const policies = new BoundedValues(64);
   const onAuth = (message: unknown): void => {
-    authOutcomes.inc({ outcome: outcomes.label((message as AuthOutcomeEvent).outcome) });
+    authOutcomes.inc(outcomes.label((message as AuthOutcomeEvent).outcome));
   };
   const onRateLimit = (message: unknown): void => {
     const event = message as RateLimitDecisionEvent;
-    rateLimitDecisions.inc({
-      policy: policies.label(event.policy),
-      decision: DECISIONS.has(event.decision) ? event.decision : 'other',
-    });
+    rateLimitDecisions.inc(
+      policies.label(event.policy),
+      DECISIONS.has(event.decision) ? event.decision : 'other',
+    );
   };
   subscribe(authOutcomeChannel.name, onAuth);
   subscribe(rateLimitDecisionChannel.name, onRateLimit);
