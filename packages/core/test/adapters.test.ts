@@ -203,6 +203,7 @@ describe.each(adapters)('$name adapter', (fixture) => {
             forwardedValues: ctx.request.headerValues('x-forwarded-for'),
             missing: ctx.request.header('x-missing') ?? null,
             missingValues: ctx.request.headerValues('X-Missing'),
+            single: ctx.request.header('x-single') ?? null,
           },
         }),
       },
@@ -219,6 +220,7 @@ describe.each(adapters)('$name adapter', (fixture) => {
       req.setHeader('authorization', ['Bearer first', 'Bearer second']);
       // Sent with this case: names match whatever case they arrive in.
       req.setHeader('X-Forwarded-For', ['192.0.2.1', '198.51.100.2']);
+      req.setHeader('X-SINGLE', 'once');
       req.end();
     });
     // Node's rules: a single-value header keeps its first value, a list header joins.
@@ -229,6 +231,7 @@ describe.each(adapters)('$name adapter', (fixture) => {
       forwardedValues: ['192.0.2.1', '198.51.100.2'],
       missing: null,
       missingValues: [],
+      single: 'once',
     });
   });
 

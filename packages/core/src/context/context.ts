@@ -175,9 +175,10 @@ export abstract class Context {
       memo.set(dependency, RESOLVING);
       try {
         const values = this.#collect(entries);
-        result = isPromiseLike(values)
-          ? values.then((v) => effective.resolve(this, v))
-          : effective.resolve(this, values);
+        result =
+          values instanceof Promise
+            ? values.then((v) => effective.resolve(this, v))
+            : effective.resolve(this, values);
       } catch (error) {
         memo.delete(dependency);
         throw error;
@@ -213,7 +214,8 @@ export abstract class Context {
   ): Record<string, unknown> | Promise<Record<string, unknown>> {
     const values: Record<string, unknown> = {};
     let pending: Promise<unknown>[] | undefined;
-    for (const [name, dependency] of entries) {
+    for (let i = 0; i < entries.length; i++) {
+      const [name, dependency] = entries[i] as readonly [string, AnyDependency];
       let value: unknown;
       try {
         value = this.#resolve(dependency);

@@ -123,6 +123,28 @@ export class NodeRequestView implements RequestView {
   }
 }
 
+/**
+ * The node adapter's request view. Nothing else in a node:http app reads `req.headers`,
+ * which Node builds on first read by lower-casing and storing every header of the
+ * request; one pass over `rawHeaders` answers a header sent once or not at all, and a
+ * repeated one is combined by Node's own rules.
+ */
+export class RawHeadersRequestView extends NodeRequestView {
+  override header(name: string): string | undefined {
+    const raw = this.raw.rawHeaders;
+    const key = name.toLowerCase();
+    let found: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      const field = raw[i] as string;
+      if (field.length === key.length && field.toLowerCase() === key) {
+        if (found !== undefined) return headerValue(this.raw.headers[key]);
+        found = raw[i + 1] as string;
+      }
+    }
+    return found;
+  }
+}
+
 /** {@link Context} bound to Node's `ServerResponse`. */
 export class NodeContext extends Context {
   override readonly request: NodeRequestView;

@@ -19,7 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
-import { BufferedNodeContext, NodeRequestView } from '../../internal/node-request.js';
+import { BufferedNodeContext, RawHeadersRequestView } from '../../internal/node-request.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import type { PreparedRoute, Toolkit } from '../../toolkit/toolkit.js';
 import { Router } from './router.js';
@@ -129,7 +129,7 @@ export function createNodeAdapter(toolkit: Toolkit): NodeApp {
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    const ctx = new BufferedNodeContext(new NodeRequestView(req, toolkit), res, toolkit);
+    const ctx = new BufferedNodeContext(new RawHeadersRequestView(req, toolkit), res, toolkit);
     ctx.finishOnClose();
     const fail = (error: unknown): void => {
       ctx.failure = error;
