@@ -18,6 +18,9 @@ interface Teardown {
 
 const NO_VALUES: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
+/** What {@link Context.finish} returns when nothing is left to wait for. */
+const DONE: Promise<void> = Promise.resolve();
+
 /** The memo's mark of a dependency whose injections are being resolved. */
 const RESOLVING: unique symbol = Symbol('resolving');
 
@@ -250,31 +253,45 @@ export abstract class Context {
    * `onResponse`. Adapters call it when the response finished or the client left.
    * Failures in teardowns go to the toolkit's error hook, never to the client.
    */
-  async finish(outcome: Omit<RequestOutcome, 'failed'> & { bytes?: number }): Promise<void> {
-    if (this.#finished) return;
+  finish(outcome: Omit<RequestOutcome, 'failed'> & { bytes?: number }): Promise<void> {
+    if (this.#finished) return DONE;
     this.#finished = true;
+    if (outcome.aborted) this.#controller?.abort();
+    const teardowns = this.#teardowns;
+    // Most requests have no teardown: no async frame, no promise of their own.
+    if (teardowns === undefined) {
+      this.#notifyResponse(outcome);
+      return DONE;
+    }
+    return this.#tearDown(teardowns, outcome);
+  }
+
+  async #tearDown(
+    teardowns: readonly Teardown[],
+    outcome: Omit<RequestOutcome, 'failed'> & { bytes?: number },
+  ): Promise<void> {
     const full: RequestOutcome = {
       status: outcome.status,
       aborted: outcome.aborted,
       error: outcome.error,
       failed: outcome.aborted || outcome.error !== undefined || outcome.status >= 400,
     };
-    if (outcome.aborted) this.#controller?.abort();
-    const teardowns = this.#teardowns;
-    if (teardowns !== undefined) {
-      for (let i = teardowns.length - 1; i >= 0; i--) {
-        const { dependency, value } = teardowns[i] as Teardown;
-        try {
-          await dependency.teardown?.(value, full, this);
-        } catch (error) {
-          this.toolkit.reportError(error, this);
-        }
+    for (let i = teardowns.length - 1; i >= 0; i--) {
+      const { dependency, value } = teardowns[i] as Teardown;
+      try {
+        await dependency.teardown?.(value, full, this);
+      } catch (error) {
+        this.toolkit.reportError(error, this);
       }
     }
+    this.#notifyResponse(outcome);
+  }
+
+  #notifyResponse(outcome: Omit<RequestOutcome, 'failed'> & { bytes?: number }): void {
     this.toolkit.notifyResponse(this, {
-      status: full.status,
-      aborted: full.aborted,
-      error: full.error,
+      status: outcome.status,
+      aborted: outcome.aborted,
+      error: outcome.error,
       bytes: outcome.bytes ?? 0,
       durationMs: performance.now() - this.startTime,
     });
