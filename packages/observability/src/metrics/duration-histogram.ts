@@ -1,3 +1,5 @@
+import { metricData } from './metric-data.js';
+
 /** The route label of requests past the series limit. Templates start with `/`, so it cannot collide. */
 export const OVERFLOW_ROUTE = 'other';
 
@@ -129,13 +131,7 @@ export class DurationHistogram {
         }
       }
     }
-    return Promise.resolve({
-      name: this.name,
-      help: this.help,
-      type: this.type,
-      values,
-      aggregator: this.aggregator,
-    });
+    return metricData(this, values);
   }
 
   /** The samples with all labels on each (`registry.getMetricsAsJSON()`). */

@@ -1,3 +1,5 @@
+import { metricData } from './metric-data.js';
+
 interface Series {
   readonly labels: Readonly<Record<string, string>>;
   value: number;
@@ -58,13 +60,7 @@ export class EventCounter {
     for (const bySecond of this.#series.values()) {
       for (const { labels, value } of bySecond.values()) values.push({ labels, value });
     }
-    return Promise.resolve({
-      name: this.name,
-      help: this.help,
-      type: this.type,
-      values,
-      aggregator: this.aggregator,
-    });
+    return metricData(this, values);
   }
 
   reset(): void {
