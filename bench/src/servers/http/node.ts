@@ -28,6 +28,11 @@ export const stacks: StackFactories = {
     const { LAYERS } = await import('./ours.ts');
     await serve(setup, port, ['auth', ...LAYERS]);
   },
+  // The same work written by hand for this route: the floor under `ours` (not in the tables).
+  async floor(setup, port) {
+    const { floor } = await import('./floor.ts');
+    floor(setup, port);
+  },
   // Only the layers BENCH_LAYERS names (comma-separated), for `pnpm --dir bench bench:layers`.
   layers: (setup, port) =>
     serve(
