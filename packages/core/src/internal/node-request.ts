@@ -131,17 +131,8 @@ export class NodeRequestView implements RequestView {
  */
 export class RawHeadersRequestView extends NodeRequestView {
   override header(name: string): string | undefined {
-    const raw = this.raw.rawHeaders;
-    const key = name.toLowerCase();
-    let found: string | undefined;
-    for (let i = 0; i < raw.length; i += 2) {
-      const field = raw[i] as string;
-      if (field.length === key.length && field.toLowerCase() === key) {
-        if (found !== undefined) return headerValue(this.raw.headers[key]);
-        found = raw[i + 1] as string;
-      }
-    }
-    return found;
+    const values = rawHeaderValues(this.raw.rawHeaders, name);
+    return values.length > 1 ? headerValue(this.raw.headers[name.toLowerCase()]) : values[0];
   }
 }
 
