@@ -1,12 +1,15 @@
 // Profiles one HTTP benchmark server under load: `pnpm --dir bench bench:profile <framework> <stack>
-// [HS256|ES256] [memory|redis] [seconds]` (the stack `adapter` is bench:core's adapter
-// server). Starts the server pinned to CPU 1 with --cpu-prof, drives it with wrk from
-// CPU 0, stops it, and prints the functions and files with the most self time. The .cpuprofile is kept for a flame graph (Chrome
-// DevTools, speedscope). With --measure it only measures (no profiler, no overhead): the
-// quick A/B of one change, as req/s and server CPU µs per request.
+// [HS256|ES256] [memory|redis] [seconds] [--measure] [--autocannon]` (the stacks `hook` and
+// `adapter` are bench:core's servers). Starts the server pinned to CPU 1 with --cpu-prof,
+// drives it with wrk from CPU 0, stops it, and prints the functions and files with the
+// most self time. The .cpuprofile is kept for a flame graph (Chrome DevTools, speedscope).
+// With --measure it only measures (no profiler, no overhead): the quick A/B of one change,
+// as req/s and server CPU µs per request. --autocannon drives the load with autocannon
+// instead of wrk: the cross-check that a ratio does not come from the load generator.
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runAutocannon } from './runner/autocannon.ts';
 import { compileServers } from './runner/compile.ts';
 import { createRunKey } from './runner/keys.ts';
 import { startRedis } from './runner/redis.ts';
@@ -16,8 +19,9 @@ import type { Alg, ServerSetup, StoreKind } from './servers/http/setup.ts';
 import { LOAD_CPU, loadSettings, SERVER_CPU } from './suites/common.ts';
 
 const measureOnly = process.argv.includes('--measure');
+const runLoad = process.argv.includes('--autocannon') ? runAutocannon : runWrk;
 const [framework = 'node', stack = 'ours', alg = 'HS256', store = 'memory', secondsText = '8'] =
-  process.argv.slice(2).filter((arg) => arg !== '--measure');
+  process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const scratch = await mkdtemp(join(tmpdir(), 'bench-profile-'));
 const serversDir = await compileServers();
 const runKey = await createRunKey(alg as Alg);
@@ -29,7 +33,7 @@ const setup: ServerSetup = {
   logFile: join(scratch, 'access.log'),
   statsFile: join(scratch, 'stats.json'),
 };
-const script = stack === 'adapter' ? 'core.mjs' : 'http.mjs';
+const script = stack === 'adapter' || stack === 'hook' ? 'core.mjs' : 'http.mjs';
 const server = await startServer(join(serversDir, script), [framework, stack], SERVER_CPU, {
   BENCH_SETUP: JSON.stringify(setup),
   ...(measureOnly ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${scratch}` }),
@@ -41,9 +45,9 @@ const load = {
   headers: { authorization: `Bearer ${runKey.token}` },
 };
 const idleRssMb = await server.peakRssMb();
-await runWrk({ ...load, seconds: 2 });
+await runLoad({ ...load, seconds: 2 });
 const cpuBefore = await server.cpuSeconds();
-const result = await runWrk({ ...load, seconds: Number(secondsText) });
+const result = await runLoad({ ...load, seconds: Number(secondsText) });
 const cpuUs = ((await server.cpuSeconds()) - cpuBefore) * 1e6;
 const peakRssMb = await server.peakRssMb();
 await server.stop();
