@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
-import type { LoadResult, WrkOptions } from './wrk.ts';
+import type { LoadOptions, LoadResult } from './wrk.ts';
 
 const run = promisify(execFile);
 const cli = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
@@ -20,7 +20,7 @@ interface AutocannonReport {
  * load generator, for checking that a ratio is the servers' and not wrk's. Same
  * options and result as {@link runWrk}.
  */
-export async function runAutocannon(options: WrkOptions): Promise<LoadResult> {
+export async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
   const args = [
     '-c',
     String(options.cpu),

@@ -15,8 +15,8 @@ export interface LoadResult {
   non2xx: number;
 }
 
-/** Options of {@link runWrk}. */
-export interface WrkOptions {
+/** Options of one timed round of load ({@link runWrk}, `runAutocannon`). */
+export interface LoadOptions {
   url: string;
   seconds: number;
   connections: number;
@@ -42,7 +42,7 @@ function toMs(value: string): number {
 }
 
 /** Runs `wrk --latency` pinned to one CPU and parses its report. */
-export async function runWrk(options: WrkOptions): Promise<LoadResult> {
+export async function runWrk(options: LoadOptions): Promise<LoadResult> {
   const args = [
     '-c',
     String(options.cpu),
