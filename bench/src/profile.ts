@@ -4,8 +4,10 @@
 // drives it with wrk from CPU 0, stops it, and prints the functions and files with the
 // most self time. The .cpuprofile is kept for a flame graph (Chrome DevTools, speedscope).
 // With --measure it only measures (no profiler, no overhead): the quick A/B of one change,
-// as req/s and server CPU µs per request. --autocannon drives the load with autocannon
-// instead of wrk: the cross-check that a ratio does not come from the load generator.
+// as req/s and server CPU µs per request, split into user and system time (the system
+// part grows when a slower server has to wake the load generator more often).
+// --autocannon drives the load with autocannon instead of wrk: the cross-check that a
+// ratio does not come from the load generator.
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,15 +48,20 @@ const load = {
 };
 const idleRssMb = await server.peakRssMb();
 await runLoad({ ...load, seconds: 2 });
-const cpuBefore = await server.cpuSeconds();
+const cpuBefore = await server.cpuTimes();
 const result = await runLoad({ ...load, seconds: Number(secondsText) });
-const cpuUs = ((await server.cpuSeconds()) - cpuBefore) * 1e6;
+const cpuAfter = await server.cpuTimes();
+/** µs per request of one kind of CPU time, to one decimal. */
+const perRequest = (seconds: number) => ((seconds * 1e6) / result.requests).toFixed(1);
+const userUs = perRequest(cpuAfter.user - cpuBefore.user);
+const systemUs = perRequest(cpuAfter.system - cpuBefore.system);
+const totalUs = perRequest(cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system);
 const peakRssMb = await server.peakRssMb();
 await server.stop();
 await redis?.stop();
 console.log(
   `${framework} ${stack} ${alg} ${store}: ${Math.round(result.rps)} req/s, ` +
-    `${(cpuUs / result.requests).toFixed(1)} CPU µs/req, ${result.failures} failures, ` +
+    `${totalUs} CPU µs/req (user ${userUs}, system ${systemUs}), ${result.failures} failures, ` +
     `peak RSS ${Math.round(peakRssMb)} MiB (${Math.round(idleRssMb)} MiB before load)`,
 );
 if (measureOnly) process.exit(0);

@@ -5,6 +5,12 @@ import { createServer } from 'node:net';
 /** USER_HZ: the unit of /proc/<pid>/stat times (100 on every Linux this runs on). */
 const CLOCK_TICKS = 100;
 
+/** CPU time a process has used, in seconds. */
+export interface CpuTimes {
+  user: number;
+  system: number;
+}
+
 /** A benchmark server process pinned to one CPU. */
 export interface BenchServer {
   readonly url: string;
@@ -14,6 +20,8 @@ export interface BenchServer {
   peakRssMb(): Promise<number>;
   /** CPU time (user + system) the server has used so far, in seconds. */
   cpuSeconds(): Promise<number>;
+  /** The same, split into user and system (kernel) time, in seconds. */
+  cpuTimes(): Promise<CpuTimes>;
   stop(): Promise<void>;
 }
 
@@ -70,6 +78,12 @@ export async function startServer(
       env: { ...process.env, NODE_ENV: 'production', ...env },
     },
   );
+  const cpuTimes = async (): Promise<CpuTimes> => {
+    // /proc/<pid>/stat fields 14 and 15 (utime, stime), after the parenthesized name.
+    const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
+  };
   await waitForOutput(child, 'ready', `${script} ${args.join(' ')}`, 20_000);
   return {
     url: `http://127.0.0.1:${port}`,
@@ -80,11 +94,10 @@ export async function startServer(
       const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
       return kb / 1024;
     },
+    cpuTimes,
     async cpuSeconds() {
-      // /proc/<pid>/stat fields 14 and 15 (utime, stime), after the parenthesized name.
-      const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+      const { user, system } = await cpuTimes();
+      return user + system;
     },
     stop: () =>
       new Promise<void>((resolve) => {
