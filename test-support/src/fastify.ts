@@ -7,8 +7,8 @@ export const fastifyFixture: AdapterFixture = {
   name: 'fastify',
   async start(toolkit, routes) {
     // Real HTTP on a loopback port, not inject: the abort and streaming cases need a socket.
-    const app = Fastify({ forceCloseConnections: true });
     const kit = createFastifyAdapter(toolkit);
+    const app = Fastify({ ...kit.serverOptions, forceCloseConnections: true });
     await app.register(kit.plugin);
     for (const spec of routes) {
       const dependencies = spec.dependencies ?? {};

@@ -4,7 +4,7 @@
  * `req.admin`), and the 404 and error handlers go last.
  */
 import { createServer } from 'node:http';
-import type { Reply } from '@org/core';
+import { clientErrorHandler, type Reply } from '@org/core';
 import { createExpressAdapter } from '@org/core/express';
 import { startExample } from '@org/example-domain';
 import express, { type Request, type Response } from 'express';
@@ -40,5 +40,6 @@ await startExample('express', (api) => {
     );
   }
   app.use(kit.notFound, kit.errorHandler); // last: RFC 9457 problems for 404s and errors
-  return createServer(app);
+  // Requests Node's HTTP parser rejects are answered as problems too.
+  return createServer(app).on('clientError', clientErrorHandler);
 });

@@ -8,8 +8,9 @@ import { startExample } from '@org/example-domain';
 import Fastify from 'fastify';
 
 await startExample('fastify', async (api) => {
-  const app = Fastify({ logger: false });
   const kit = createFastifyAdapter(api.toolkit);
+  // Problems also for what fastify answers before any plugin: parser errors, bad URLs.
+  const app = Fastify({ ...kit.serverOptions, logger: false });
   await app.register(kit.plugin);
   for (const route of api.routes) {
     const names = Object.keys(route.dependencies);

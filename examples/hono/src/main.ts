@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
+import { clientErrorHandler } from '@org/core';
 import { createHonoAdapter } from '@org/core/hono';
 import { startExample } from '@org/example-domain';
 import { Hono } from 'hono';
@@ -24,5 +25,9 @@ await startExample('hono', (api) => {
     );
   }
   // A plain HTTP/1.1 node:http server, so the shared runner can listen and drain it.
-  return createAdaptorServer({ fetch: app.fetch }) as Server;
+  // Requests Node's HTTP parser rejects are answered as problems too.
+  return (createAdaptorServer({ fetch: app.fetch }) as Server).on(
+    'clientError',
+    clientErrorHandler,
+  );
 });

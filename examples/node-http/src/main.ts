@@ -3,6 +3,7 @@
  * routes as they are, since its handlers already are `(ctx, values) => reply`.
  */
 import { createServer } from 'node:http';
+import { clientErrorHandler } from '@org/core';
 import { createNodeAdapter } from '@org/core/node';
 import { startExample } from '@org/example-domain';
 
@@ -11,5 +12,6 @@ await startExample('node:http', (api) => {
   for (const route of api.routes) {
     app.route(route.method, route.path, route.dependencies, route.handler);
   }
-  return createServer(app.handler);
+  // Requests Node's HTTP parser rejects are answered as problems too.
+  return createServer(app.handler).on('clientError', clientErrorHandler);
 });

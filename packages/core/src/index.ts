@@ -43,6 +43,7 @@ export {
   type ResolvedValues,
 } from './dependency/dependency.js';
 export { DependencyOverrides, type Override } from './dependency/overrides.js';
+export { clientErrorHandler } from './errors/client-error.js';
 export {
   BadRequestError,
   ConflictError,

@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
@@ -560,6 +561,37 @@ describe.each(adapters)('$name adapter', (fixture) => {
     expect(JSON.parse(text)).toMatchObject({ status: 404, code: 'ERR_NOT_FOUND' });
   });
 
+  it("answers what Node's HTTP parser rejects with a problem, then closes", async () => {
+    const url = await start([{ method: 'GET', path: '/known', handler: () => ({ body: 'ok' }) }]);
+    const tooLarge = await fetch(`${url}/known`, { headers: { 'x-big': 'a'.repeat(20_000) } });
+    expect(tooLarge.status).toBe(431);
+    expect(tooLarge.headers.get('content-type')).toBe(PROBLEM);
+    expect(tooLarge.headers.get('connection')).toBe('close');
+    expect(await tooLarge.json()).toEqual({
+      type: 'about:blank',
+      title: 'Request Header Fields Too Large',
+      status: 431,
+      code: 'ERR_HEADERS_TOO_LARGE',
+      detail: 'The request header fields are too large.',
+    });
+
+    const unknownMethod = await rawExchange(url, 'FOO /known HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(unknownMethod).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(unknownMethod).toContain(`content-type: ${PROBLEM}\r\n`);
+    const body = JSON.parse(unknownMethod.slice(unknownMethod.indexOf('\r\n\r\n') + 4));
+    expect(body).toMatchObject({ status: 400, code: 'ERR_BAD_REQUEST' });
+    expect(JSON.stringify(body)).not.toMatch(/FOO|HPE_/);
+  });
+
+  it('answers a malformed URL with a problem that never echoes it', async () => {
+    const url = await start([{ method: 'GET', path: '/known', handler: () => ({ body: 'ok' }) }]);
+    const res = await fetch(`${url}/%E0%A4%A<b>`);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.headers.get('content-type')).toBe(PROBLEM);
+    expect(await res.text()).not.toMatch(/%E0|<b>|%3Cb/i);
+  });
+
   it('lets the first declared failure win and leaves no rejection unhandled', async () => {
     const guard = defineDependency({
       name: 'guard',
@@ -762,3 +794,18 @@ describe.each(adapters)('$name adapter', (fixture) => {
     expect(await ok.json()).toEqual({ ok: true });
   });
 });
+
+/** Sends `text` on a raw connection to `url` and collects everything until the server closes it. */
+function rawExchange(url: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const socket = connect(Number(port), hostname, () => socket.write(text));
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(received));
+  });
+}

@@ -266,6 +266,26 @@ describe('fastify adapter', () => {
     expect(early.headers['access-control-allow-origin']).toBe('*');
   });
 
+  it('answers fastify’s routing errors as problems through kit.serverOptions', async () => {
+    const kit = createFastifyAdapter(createToolkit());
+    app = Fastify({ ...kit.serverOptions });
+    await app.register(kit.plugin);
+    app.get(
+      '/users/:id',
+      kit.endpoint((ctx) => ({ body: ctx.request.params })),
+    );
+    const longId = 'x'.repeat(200); // over fastify's default maxParamLength of 100
+    const tooLong = await app.inject(`/users/${longId}`);
+    expect(tooLong.statusCode).toBe(414);
+    expect(tooLong.headers['content-type']).toBe('application/problem+json');
+    expect(tooLong.json()).toMatchObject({ status: 414, title: 'URI Too Long' });
+    expect(tooLong.body).not.toContain(longId);
+    const badUrl = await app.inject('/users/%E0%A4%A');
+    expect(badUrl.statusCode).toBe(400);
+    expect(badUrl.json()).toMatchObject({ status: 400, code: 'ERR_BAD_REQUEST' });
+    expect(badUrl.body).not.toContain('%E0');
+  });
+
   it('refuses dependency names that would overwrite fastify’s request', () => {
     const kit = createFastifyAdapter(createToolkit());
     const body = defineDependency({ name: 'body', resolve: () => 1 });

@@ -10,8 +10,8 @@
  * import { createToolkit } from '@org/core';
  * import { createFastifyAdapter } from '@org/core/fastify';
  *
- * const app = Fastify();
  * const kit = createFastifyAdapter(createToolkit());
+ * const app = Fastify({ ...kit.serverOptions }); // parser and routing errors as problems too
  * await app.register(kit.plugin);
  * app.get('/users/:id', kit.route({ user: currentUser }, async (request) => request.user));
  * app.get('/jwks', kit.endpoint(() => ({ body: keys.jwks() })));
@@ -26,6 +26,7 @@ import type {
   FastifyPluginCallback,
   FastifyReply,
   FastifyRequest,
+  FastifyServerOptions,
   RawReplyDefaultExpression,
   RawRequestDefaultExpression,
   RawServerDefault,
@@ -34,6 +35,7 @@ import type {
 } from 'fastify';
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
+import { clientErrorHandler } from '../../errors/client-error.js';
 import { NotFoundError } from '../../errors/http-error.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
@@ -89,6 +91,21 @@ export interface FastifyAdapter {
   endpoint(handler: (ctx: Context) => Reply | Promise<Reply>): FastifyRouteHandler;
   /** The toolkit context of a request; throws a {@link ConfigurationError} when the plugin is not registered. */
   context(request: FastifyRequest): Context;
+  /**
+   * Options for the fastify factory, for the errors fastify answers before any plugin
+   * runs, which the plugin cannot reach: `clientErrorHandler` (requests Node's HTTP parser
+   * rejects, see {@link clientErrorHandler}) and `frameworkErrors` (a malformed URL, a
+   * path parameter over `maxParamLength`; fastify's own answers quote the path). With
+   * them these are RFC 9457 problems too.
+   *
+   * @example
+   * ```ts
+   * const kit = createFastifyAdapter(toolkit);
+   * const app = Fastify({ ...kit.serverOptions, logger: true });
+   * await app.register(kit.plugin);
+   * ```
+   */
+  readonly serverOptions: Pick<FastifyServerOptions, 'clientErrorHandler' | 'frameworkErrors'>;
 }
 
 // Properties of fastify's request that a dependency must not overwrite.
@@ -178,6 +195,13 @@ export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
 
   return {
     plugin,
+    serverOptions: {
+      clientErrorHandler,
+      // No toolkit context exists yet (routing failed before onRequest): a problem by the
+      // error's status, without the path fastify would quote.
+      frameworkErrors: (error, _request, reply) =>
+        sendProblem(reply, toolkit.renderError(error, undefined)),
+    },
     route<M extends DependencyMap, G extends RouteGenericInterface>(
       dependencies: M,
       handler: FastifyDependentHandler<M, G>,

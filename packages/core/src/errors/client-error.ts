@@ -1,0 +1,79 @@
+import type { Duplex } from 'node:stream';
+import { BadRequestError, HttpError, PayloadTooLargeError } from './http-error.js';
+import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
+
+/**
+ * What Node's HTTP server says about a request it could not parse: the error's `code`
+ * (an llhttp `HPE_*` code or a Node timeout) and the problem it becomes. Everything not
+ * listed is malformed HTTP, a 400.
+ */
+const ERRORS_BY_CODE: Readonly<Record<string, HttpError>> = {
+  HPE_HEADER_OVERFLOW: new HttpError(431, {
+    code: 'ERR_HEADERS_TOO_LARGE',
+    detail: 'The request header fields are too large.',
+  }),
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: new PayloadTooLargeError({
+    detail: 'The chunk extensions of the request body are too large.',
+  }),
+  ERR_HTTP_REQUEST_TIMEOUT: new HttpError(408, {
+    code: 'ERR_REQUEST_TIMEOUT',
+    detail: 'The request did not arrive in time.',
+  }),
+};
+const MALFORMED = new BadRequestError({ detail: 'The request is not valid HTTP/1.1.' });
+
+/** A whole HTTP response for `error`, written straight to the socket: there is no response object. */
+function rawAnswer(error: HttpError): string {
+  const body = JSON.stringify(toProblem(error).body);
+  return (
+    `HTTP/1.1 ${error.status} ${error.title}\r\n` +
+    `content-type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\n` +
+    'x-content-type-options: nosniff\r\n' +
+    `connection: close\r\n\r\n${body}`
+  );
+}
+
+// Rendered once: the answers never carry anything from the request.
+const ANSWERS = new Map<string, string>(
+  Object.entries(ERRORS_BY_CODE).map(([code, error]) => [code, rawAnswer(error)]),
+);
+const MALFORMED_ANSWER = rawAnswer(MALFORMED);
+
+/**
+ * Answers the requests Node's HTTP parser rejects before any framework sees them (an
+ * unknown method, a malformed request line, header or chunk, a header block over
+ * `maxHeaderSize`) with an RFC 9457 problem, as every other error is answered, instead of
+ * Node's bodiless reply or a framework's own JSON. Then it closes the connection, as Node
+ * does: after a parse error the rest of the stream cannot be trusted.
+ *
+ * Statuses: 431 `ERR_HEADERS_TOO_LARGE` for a header block over `maxHeaderSize`, 413
+ * `ERR_BODY_TOO_LARGE` for oversized chunk extensions, 408 `ERR_REQUEST_TIMEOUT` for
+ * `headersTimeout` / `requestTimeout`, and 400 `ERR_BAD_REQUEST` for anything else. The
+ * body never quotes the request or the parser's message. A reset connection, or one whose
+ * current response has already started, is only closed.
+ *
+ * Its signature is that of Node's `clientError` event and of fastify's
+ * `clientErrorHandler` option, so it plugs into either.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { clientErrorHandler } from '@org/core';
+ *
+ * const server = createServer(app); // express, koa's app.callback(), hono's serve(), node
+ * server.on('clientError', clientErrorHandler);
+ *
+ * // fastify: a server option
+ * const app = Fastify({ clientErrorHandler });
+ * ```
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+  // Node's own handler checks the same: a response already on the wire cannot be
+  // followed by another one (`_httpMessage` is the socket's current ServerResponse).
+  const current = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code !== 'ECONNRESET' && socket.writable && current?.headersSent !== true) {
+    socket.write(ANSWERS.get(error.code ?? '') ?? MALFORMED_ANSWER);
+  }
+  socket.destroy();
+}
