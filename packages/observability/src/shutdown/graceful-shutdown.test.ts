@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { Agent, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError } from '@org/core';
@@ -126,6 +128,22 @@ describe('gracefulShutdown in a child process', () => {
     slowAgent.destroy();
   });
 
+  it('closes connections that have sent nothing (a preconnect) and exits 0 without waiting', async () => {
+    const service = startService({ DELAY_MS: '0', TIMEOUT_MS: '5000' });
+    running = service.child;
+    const { port } = (await service.waitFor((l) => l.event === 'listening')) as { port: number };
+    const preconnect = connect(port, '127.0.0.1');
+    await once(preconnect, 'connect');
+    expect((await get(port, '/fast')).status).toBe(200); // the preconnect is accepted by now
+    const closed = once(preconnect, 'close');
+    const signalledAt = performance.now();
+    service.child.kill('SIGTERM');
+    await closed;
+    const { code, at } = await service.exited;
+    expect(code).toBe(0);
+    expect(at - signalledAt).toBeLessThan(2000); // not the 5 s deadline
+  });
+
   it('cuts requests still running at the deadline and exits 1', async () => {
     const service = startService({ DELAY_MS: '0', TIMEOUT_MS: '300', HANG: '1' });
     running = service.child;
@@ -165,6 +183,7 @@ describe('gracefulShutdown options', () => {
       closeIdleConnections() {},
       closeAllConnections() {},
       prependListener() {},
+      on() {},
     };
     expect(() => gracefulShutdown({ server, delayMs: -1 })).toThrow(/delayMs/);
     expect(() => gracefulShutdown({ server, timeoutMs: 0 })).toThrow(/timeoutMs/);

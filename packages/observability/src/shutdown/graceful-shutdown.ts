@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { ConfigurationError } from '@org/core';
 import {
   nonNegativeInteger,
@@ -25,6 +26,8 @@ export interface DrainableServer {
     event: 'request',
     listener: (req: IncomingMessage, res: ServerResponse) => void,
   ): unknown;
+  /** Accepted connections (`secureConnection` on a TLS server), to close at the drain those that sent nothing. */
+  on(event: 'connection' | 'secureConnection', listener: (socket: Socket) => void): unknown;
 }
 
 /** Options of {@link gracefulShutdown}. */
@@ -74,10 +77,9 @@ const GIVE_UP_MS = 1000;
 
 /**
  * Drains a server on SIGTERM/SIGINT: readiness fails at once; after `delayMs` the
- * listener closes (new connections are refused); in-flight requests get `timeoutMs`
- * to finish while idle keep-alive sockets are closed; then `hooks` run in reverse
- * order and the process exits 0. Requests cut at the deadline, failed hooks or a
- * second signal exit 1.
+ * listener closes (new connections are refused); in-flight requests get `timeoutMs` to
+ * finish while idle keep-alive sockets, and connections that have sent nothing yet
+ * (preconnects), are closed; then `hooks` run in reverse order and the process exits 0. Requests cut at the deadline, failed hooks or a second signal exit 1.
  *
  * @example
  * ```ts
@@ -108,6 +110,21 @@ export function gracefulShutdown(options: GracefulShutdownOptions): GracefulShut
     throw new ConfigurationError(`${where}: readiness must come from createHealthChecks().`);
   }
 
+  // Open connections, to close at the drain those that have sent nothing yet (a
+  // browser's preconnect): Node's closeIdleConnections() skips them, and close() then
+  // waits for them until the deadline. Nothing read means no request to cut. On a TLS
+  // server, the TLS socket.
+  const open = new Set<Socket>();
+  const tls = typeof (server as { setSecureContext?: unknown }).setSecureContext === 'function';
+  server.on(tls ? 'secureConnection' : 'connection', (socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+  const closeUnused = (): void => {
+    server.closeIdleConnections();
+    for (const socket of open) if (socket.bytesRead === 0) socket.destroy();
+  };
+
   let running: Promise<number> | undefined;
 
   const drain = async (): Promise<boolean> => {
@@ -121,8 +138,8 @@ export function gracefulShutdown(options: GracefulShutdownOptions): GracefulShut
     logger?.info({ timeout_ms: timeoutMs }, 'listener closed; draining in-flight requests');
     // close() drops the sockets idle now; responses still in flight leave theirs
     // kept alive, so keep sweeping until the server reports closed.
-    server.closeIdleConnections();
-    const sweep = setInterval(() => server.closeIdleConnections(), SWEEP_MS);
+    closeUnused();
+    const sweep = setInterval(closeUnused, SWEEP_MS);
     let deadline: NodeJS.Timeout | undefined;
     let giveUp: NodeJS.Timeout | undefined;
     const abandoned = new Promise<void>((resolve) => {
