@@ -2,26 +2,6 @@ import type { Duplex } from 'node:stream';
 import { BadRequestError, HttpError, PayloadTooLargeError } from './http-error.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 
-/**
- * What Node's HTTP server says about a request it could not parse: the error's `code`
- * (an llhttp `HPE_*` code or a Node timeout) and the problem it becomes. Everything not
- * listed is malformed HTTP, a 400.
- */
-const ERRORS_BY_CODE: Readonly<Record<string, HttpError>> = {
-  HPE_HEADER_OVERFLOW: new HttpError(431, {
-    code: 'ERR_HEADERS_TOO_LARGE',
-    detail: 'The request header fields are too large.',
-  }),
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: new PayloadTooLargeError({
-    detail: 'The chunk extensions of the request body are too large.',
-  }),
-  ERR_HTTP_REQUEST_TIMEOUT: new HttpError(408, {
-    code: 'ERR_REQUEST_TIMEOUT',
-    detail: 'The request did not arrive in time.',
-  }),
-};
-const MALFORMED = new BadRequestError({ detail: 'The request is not valid HTTP/1.1.' });
-
 /** A whole HTTP response for `error`, written straight to the socket: there is no response object. */
 function rawAnswer(error: HttpError): string {
   const body = JSON.stringify(toProblem(error).body);
@@ -34,11 +14,39 @@ function rawAnswer(error: HttpError): string {
   );
 }
 
-// Rendered once: the answers never carry anything from the request.
-const ANSWERS = new Map<string, string>(
-  Object.entries(ERRORS_BY_CODE).map(([code, error]) => [code, rawAnswer(error)]),
-);
-const MALFORMED_ANSWER = rawAnswer(MALFORMED);
+/**
+ * The answers by the error's `code` (an llhttp `HPE_*` code or a Node timeout), rendered
+ * once: they never carry anything from the request. Any other code is malformed HTTP.
+ */
+const ANSWERS = new Map<string | undefined, string>([
+  [
+    'HPE_HEADER_OVERFLOW',
+    rawAnswer(
+      new HttpError(431, {
+        code: 'ERR_HEADERS_TOO_LARGE',
+        detail: 'The request header fields are too large.',
+      }),
+    ),
+  ],
+  [
+    'HPE_CHUNK_EXTENSIONS_OVERFLOW',
+    rawAnswer(
+      new PayloadTooLargeError({
+        detail: 'The chunk extensions of the request body are too large.',
+      }),
+    ),
+  ],
+  [
+    'ERR_HTTP_REQUEST_TIMEOUT',
+    rawAnswer(
+      new HttpError(408, {
+        code: 'ERR_REQUEST_TIMEOUT',
+        detail: 'The request did not arrive in time.',
+      }),
+    ),
+  ],
+]);
+const MALFORMED = rawAnswer(new BadRequestError({ detail: 'The request is not valid HTTP/1.1.' }));
 
 /**
  * Answers the requests Node's HTTP parser rejects before any framework sees them (an
@@ -73,7 +81,7 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Dup
   // followed by another one (`_httpMessage` is the socket's current ServerResponse).
   const current = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (error.code !== 'ECONNRESET' && socket.writable && current?.headersSent !== true) {
-    socket.write(ANSWERS.get(error.code ?? '') ?? MALFORMED_ANSWER);
+    socket.write(ANSWERS.get(error.code) ?? MALFORMED);
   }
   socket.destroy();
 }
