@@ -89,7 +89,23 @@ export async function startExample(
   name: ExampleName,
   options: StartOptions = {},
 ): Promise<RunningExample> {
-  const port = Number(options.env?.PORT ?? (await freePort()));
+  if (options.env?.PORT !== undefined) return launch(name, Number(options.env.PORT), options);
+  // A free port can be taken between freePort() and the child's listen(), by another
+  // test's outgoing connection among others (same ephemeral range): then try another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(name, await freePort(), options);
+    } catch (error) {
+      if (attempt === 3 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function launch(
+  name: ExampleName,
+  port: number,
+  options: StartOptions,
+): Promise<RunningExample> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !EXAMPLE_VARIABLES.includes(key) && !key.startsWith('VITEST')) {
