@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { type IncomingHttpHeaders, request } from 'node:http';
+import { connect } from 'node:net';
 import { expect, it } from 'vitest';
 import { expectProblem, expectRateLimitHeaders, expectStandardHeaders } from './assertions.ts';
 import type { ContractContext } from './suite.ts';
@@ -28,6 +30,21 @@ function announceBody(
     });
     req.flushHeaders();
   });
+}
+
+/** Writes `text` on a raw connection to `url` and collects the answer until the server closes. */
+async function rawExchange(url: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  await once(socket, 'connect');
+  socket.setEncoding('utf8');
+  let received = '';
+  socket.on('data', (chunk: string) => {
+    received += chunk;
+  });
+  socket.write(text);
+  await once(socket, 'close');
+  return received;
 }
 
 /** JWKS, probes, metrics, problems for every error, request ids, CORS and the API reference. */
@@ -176,6 +193,28 @@ export function platformContract(get: () => ContractContext): void {
     expect(doc.paths['/api/v1/users']?.get?.parameters).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: 'limit', in: 'query' })]),
     );
+  });
+
+  it("what Node's HTTP parser rejects is a problem too, and the connection closes", async () => {
+    const { example } = get();
+    const huge = await rawExchange(
+      example.url,
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+    expect(huge).toContain('content-type: application/problem+json');
+    expect(huge).toContain('"code":"ERR_HEADERS_TOO_LARGE"');
+    const unknown = await rawExchange(example.url, 'FOO /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(unknown).toMatch(/^HTTP\/1\.1 400 /);
+    expect(unknown).toContain('"code":"ERR_BAD_REQUEST"');
+    expect(unknown).not.toContain('FOO');
+  });
+
+  it('a connection that sends nothing (a preconnect) does not hold the graceful shutdown', async () => {
+    // Left open on purpose: the group's SIGTERM must still exit 0 at once (see suite.ts).
+    const preconnect = connect(get().example.port, '127.0.0.1');
+    preconnect.on('error', () => {});
+    await once(preconnect, 'connect');
   });
 
   it('GET /docs: the interactive reference, served from this server only', async () => {
