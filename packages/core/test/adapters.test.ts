@@ -1,5 +1,4 @@
 import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
@@ -24,7 +23,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '@org/core';
-import { adapters, type RouteSpec, type RunningApp } from '@org/test-support';
+import { adapters, type RouteSpec, type RunningApp, rawExchange } from '@org/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 
@@ -794,18 +793,3 @@ describe.each(adapters)('$name adapter', (fixture) => {
     expect(await ok.json()).toEqual({ ok: true });
   });
 });
-
-/** Sends `text` on a raw connection to `url` and collects everything until the server closes it. */
-function rawExchange(url: string, text: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    let received = '';
-    const socket = connect(Number(port), hostname, () => socket.write(text));
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-    });
-    socket.on('error', reject);
-    socket.on('close', () => resolve(received));
-  });
-}

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { type IncomingHttpHeaders, request } from 'node:http';
 import { connect } from 'node:net';
+import { rawExchange } from '@org/test-support';
 import { expect, it } from 'vitest';
 import { expectProblem, expectRateLimitHeaders, expectStandardHeaders } from './assertions.ts';
 import type { ContractContext } from './suite.ts';
@@ -30,21 +31,6 @@ function announceBody(
     });
     req.flushHeaders();
   });
-}
-
-/** Writes `text` on a raw connection to `url` and collects the answer until the server closes. */
-async function rawExchange(url: string, text: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  const socket = connect(Number(port), hostname);
-  await once(socket, 'connect');
-  socket.setEncoding('utf8');
-  let received = '';
-  socket.on('data', (chunk: string) => {
-    received += chunk;
-  });
-  socket.write(text);
-  await once(socket, 'close');
-  return received;
 }
 
 /** JWKS, probes, metrics, problems for every error, request ids, CORS and the API reference. */
