@@ -451,6 +451,38 @@ describe.each(adapters)('$name adapter', (fixture) => {
       },
     ];
 
+    it('answers a body that stops arriving with 408 and closes the connection', async () => {
+      // /own-body/: on express, read by the adapter rather than express.json().
+      const echo = { ...(routes[0] as RouteSpec), path: '/own-body/echo' };
+      const url = await start([echo], createToolkit({ bodyTimeoutMs: 200 }));
+      const answer = await rawExchange(
+        url,
+        'POST /own-body/echo HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n' +
+          'content-length: 100\r\n\r\n{"name":',
+      );
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(answer.toLowerCase()).toContain('connection: close');
+      expect(answer.toLowerCase()).toContain(`content-type: ${PROBLEM}`);
+      expect(answer).toContain('"code":"ERR_BODY_TIMEOUT"');
+      // A body that keeps arriving, however slowly, is read whole.
+      const slow = await fetch(`${url}/own-body/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: new ReadableStream({
+          async start(controller) {
+            for (const part of ['{"a":', '1,"b"', ':2}']) {
+              controller.enqueue(new TextEncoder().encode(part));
+              await new Promise((resolve) => setTimeout(resolve, 120));
+            }
+            controller.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit);
+      expect(slow.status).toBe(200);
+      expect(await slow.json()).toMatchObject({ keys: ['a', 'b'] });
+    });
+
     it('answers malformed JSON with a fixed 400, never the parser text', async () => {
       const url = await start(routes);
       const res = await fetch(`${url}/echo`, {

@@ -1,6 +1,8 @@
 import type { EventEmitter } from 'node:events';
 import {
   BadRequestError,
+  HttpError,
+  isHttpError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
 } from '../errors/http-error.js';
@@ -106,20 +108,47 @@ export interface NodeBodyStream extends EventEmitter {
 }
 
 /**
- * Reads a Node stream up to `limit` bytes. Past the limit it stops listening and
- * rejects with 413 at once, without buffering the rest.
+ * 408 for a body that stopped arriving. The rest of it will never be read, so the
+ * connection cannot carry another request: `Connection: close` (RFC 9110 section 15.5.9).
  */
-export function readNodeStream(stream: NodeBodyStream, limit: number): Promise<Buffer> {
+export function bodyTimeoutError(timeoutMs: number): HttpError {
+  return new HttpError(408, {
+    code: 'ERR_BODY_TIMEOUT',
+    detail: `The request body stopped arriving for ${timeoutMs} ms.`,
+    headers: { connection: 'close' },
+  });
+}
+
+/**
+ * Reads a Node stream up to `limit` bytes. Past the limit it stops listening and
+ * rejects with 413 at once, without buffering the rest. With `timeoutMs`, a pause of
+ * that long between chunks rejects with 408 `ERR_BODY_TIMEOUT`.
+ */
+export function readNodeStream(
+  stream: NodeBodyStream,
+  limit: number,
+  timeoutMs?: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            cleanup();
+            stream.pause();
+            reject(bodyTimeoutError(timeoutMs));
+          }, timeoutMs);
     const cleanup = () => {
+      clearTimeout(timer);
       stream.off('data', onData);
       stream.off('end', onEnd);
       stream.off('error', onError);
       stream.off('aborted', onError);
     };
     const onData = (chunk: Buffer) => {
+      timer?.refresh();
       size += chunk.length;
       if (size > limit) {
         cleanup();
@@ -150,18 +179,33 @@ export function readNodeStream(stream: NodeBodyStream, limit: number): Promise<B
   });
 }
 
-/** Reads a web `ReadableStream` up to `limit` bytes, cancelling it past the limit. */
+/**
+ * Reads a web `ReadableStream` up to `limit` bytes, cancelling it past the limit, and
+ * with `timeoutMs` after a pause of that long between chunks (408).
+ */
 export async function readWebStream(
   stream: ReadableStream<Uint8Array>,
   limit: number,
+  timeoutMs?: number,
 ): Promise<Uint8Array> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  let timedOut = false;
+  // Cancelling ends the pending read as if the body were complete: `timedOut` tells apart.
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          void reader.cancel().catch(() => {});
+        }, timeoutMs);
   try {
     for (;;) {
       const { done, value } = await reader.read();
+      if (timedOut) throw bodyTimeoutError(timeoutMs as number);
       if (done) break;
+      timer?.refresh();
       size += value.byteLength;
       if (size > limit) {
         void reader.cancel().catch(() => {});
@@ -170,11 +214,13 @@ export async function readWebStream(
       chunks.push(value);
     }
   } catch (error) {
-    if (error instanceof PayloadTooLargeError) throw error;
+    if (isHttpError(error)) throw error;
     throw new BadRequestError({
       code: 'ERR_BODY_READ',
       detail: 'The request body could not be read.',
     });
+  } finally {
+    clearTimeout(timer);
   }
   return Buffer.concat(chunks, size);
 }

@@ -119,7 +119,8 @@ export class NodeRequestView implements RequestView {
     if (!hasBody(headers) || this.raw.readableEnded) return undefined;
     const limits = { limit: this.#toolkit.bodyLimit, maxJsonDepth: this.#toolkit.maxJsonDepth };
     const kind = checkBodyHeaders(headers, limits);
-    return parseBody(await readNodeStream(this.raw, limits.limit), kind, limits);
+    const bytes = await readNodeStream(this.raw, limits.limit, this.#toolkit.bodyTimeoutMs);
+    return parseBody(bytes, kind, limits);
   }
 }
 

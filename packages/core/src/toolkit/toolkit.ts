@@ -26,6 +26,14 @@ export interface ToolkitOptions {
   bodyLimit?: number;
   /** Deepest accepted JSON nesting; deeper is 400. @default 64 */
   maxJsonDepth?: number;
+  /**
+   * Longest pause, in milliseconds, while a request body arrives: a body that stops
+   * arriving for longer is answered 408 `ERR_BODY_TIMEOUT` and its connection closed, so
+   * a client that announces a body and stalls cannot hold the request (OWASP API4:2023).
+   * Node's `requestTimeout` (300 s; 0, never, on fastify) bounds only the whole request.
+   * @default 30000
+   */
+  bodyTimeoutMs?: number;
   /** Receives every error that produced a 5xx, and teardown failures. */
   onError?: (error: unknown, ctx: Context | undefined) => void;
 }
@@ -44,6 +52,8 @@ export interface Toolkit {
   readonly bodyLimit: number;
   /** JSON depth limit. */
   readonly maxJsonDepth: number;
+  /** Longest pause in a request body, in milliseconds. */
+  readonly bodyTimeoutMs: number;
   /** The plugins, in order. */
   readonly plugins: readonly Plugin[];
   /** App-wide dependency overrides (FastAPI's `dependency_overrides`). */
@@ -130,6 +140,7 @@ export function createToolkit(options: ToolkitOptions = {}): Toolkit {
     development,
     bodyLimit: positiveInteger('bodyLimit', options.bodyLimit, 1024 * 1024),
     maxJsonDepth: positiveInteger('maxJsonDepth', options.maxJsonDepth, 64),
+    bodyTimeoutMs: positiveInteger('bodyTimeoutMs', options.bodyTimeoutMs, 30_000),
     plugins,
     overrides,
     runPlugins: (ctx: Context) => runPluginsFrom(ctx, 0),

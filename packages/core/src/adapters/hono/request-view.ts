@@ -116,7 +116,8 @@ export class HonoRequestView implements RequestView {
         ? new Blob([await this.c.req.arrayBuffer()]).stream()
         : raw.body;
     if (stream === null) return undefined;
-    return parseBody(await readWebStream(stream, limits.limit), kind, limits);
+    const bytes = await readWebStream(stream, limits.limit, this.#toolkit.bodyTimeoutMs);
+    return parseBody(bytes, kind, limits);
   }
 }
 
