@@ -26,8 +26,8 @@ function send(res: Response, reply: Reply | undefined): void {
 /**
  * An idiomatic express app: `kit.middleware` first, express's own body parsers with the
  * toolkit's limit (so their errors must map onto the same problems) except under
- * `/own-body/`, each route
- * through `kit.route` with its values read back from `req`, then the 404 and error handlers.
+ * `/own-body/`, each route through `kit.route` with its values read back from `req`,
+ * then the 404 and error handlers.
  */
 export const expressFixture: AdapterFixture = {
   name: 'express',

@@ -135,11 +135,7 @@ export function readNodeStream(
     const timer =
       timeoutMs === undefined
         ? undefined
-        : setTimeout(() => {
-            cleanup();
-            stream.pause();
-            reject(bodyTimeoutError(timeoutMs));
-          }, timeoutMs);
+        : setTimeout(() => stop(bodyTimeoutError(timeoutMs)), timeoutMs);
     const cleanup = () => {
       clearTimeout(timer);
       stream.off('data', onData);
@@ -147,13 +143,17 @@ export function readNodeStream(
       stream.off('error', onError);
       stream.off('aborted', onError);
     };
+    /** Stops reading with `error`, leaving the rest of the body unread. */
+    const stop = (error: HttpError) => {
+      cleanup();
+      stream.pause();
+      reject(error);
+    };
     const onData = (chunk: Buffer) => {
       timer?.refresh();
       size += chunk.length;
       if (size > limit) {
-        cleanup();
-        stream.pause();
-        reject(bodyTooLargeError(limit));
+        stop(bodyTooLargeError(limit));
         return;
       }
       chunks.push(chunk);
@@ -191,19 +191,19 @@ export async function readWebStream(
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  let timedOut = false;
   // Cancelling ends the pending read as if the body were complete: `timedOut` tells apart.
+  let timedOut: HttpError | undefined;
   const timer =
     timeoutMs === undefined
       ? undefined
       : setTimeout(() => {
-          timedOut = true;
+          timedOut = bodyTimeoutError(timeoutMs);
           void reader.cancel().catch(() => {});
         }, timeoutMs);
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (timedOut) throw bodyTimeoutError(timeoutMs as number);
+      if (timedOut !== undefined) throw timedOut;
       if (done) break;
       timer?.refresh();
       size += value.byteLength;

@@ -79,7 +79,8 @@ const GIVE_UP_MS = 1000;
  * Drains a server on SIGTERM/SIGINT: readiness fails at once; after `delayMs` the
  * listener closes (new connections are refused); in-flight requests get `timeoutMs` to
  * finish while idle keep-alive sockets, and connections that have sent nothing yet
- * (preconnects), are closed; then `hooks` run in reverse order and the process exits 0. Requests cut at the deadline, failed hooks or a second signal exit 1.
+ * (preconnects), are closed; then `hooks` run in reverse order and the process exits 0.
+ * Requests cut at the deadline, failed hooks or a second signal exit 1.
  *
  * @example
  * ```ts
