@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
@@ -24,7 +26,7 @@ import {
   ValidationError,
 } from '@org/core';
 import { adapters, type RouteSpec, type RunningApp, rawExchange } from '@org/test-support';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 
 const PROBLEM = 'application/problem+json';
@@ -612,6 +614,32 @@ describe.each(adapters)('$name adapter', (fixture) => {
     const body = JSON.parse(unknownMethod.slice(unknownMethod.indexOf('\r\n\r\n') + 4));
     expect(body).toMatchObject({ status: 400, code: 'ERR_BAD_REQUEST' });
     expect(JSON.stringify(body)).not.toMatch(/FOO|HPE_/);
+  });
+
+  it('answers pipelined requests in order and whole, then a parser error on the same connection', async () => {
+    // A connection's responses of one turn wait to go out together (coalesceWrites);
+    // the parser error's problem is written and its connection destroyed in one turn.
+    const url = await start([
+      { method: 'GET', path: '/a', handler: () => ({ body: 'first' }) },
+      { method: 'GET', path: '/b', handler: async () => ({ body: { second: true } }) },
+    ]);
+    const { hostname, port } = new URL(url);
+    const socket = connect(Number(port), hostname);
+    socket.setEncoding('utf8');
+    let received = '';
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    const request = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
+    socket.write(request('/a') + request('/b') + request('/a'));
+    await vi.waitFor(() => expect(received.match(/HTTP\/1\.1 200 /g)).toHaveLength(3));
+    expect(received.indexOf('first')).toBeLessThan(received.indexOf('{"second":true}'));
+    expect(received.lastIndexOf('first')).toBeGreaterThan(received.indexOf('{"second":true}'));
+    received = '';
+    socket.write(request('/a', `x-big: ${'a'.repeat(20_000)}\r\n`));
+    await once(socket, 'close');
+    expect(received).toMatch(/^HTTP\/1\.1 431 /);
+    expect(received.endsWith('"detail":"The request header fields are too large."}')).toBe(true);
   });
 
   it('answers a malformed URL with a problem that never echoes it', async () => {

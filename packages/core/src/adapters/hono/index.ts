@@ -31,6 +31,7 @@ import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { NotFoundError } from '../../errors/http-error.js';
 import { PROBLEM_CONTENT_TYPE } from '../../errors/problem.js';
+import { coalesceWrites } from '../../internal/coalesce-writes.js';
 import { serializeBody } from '../../internal/node-request.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
@@ -196,6 +197,7 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
     const ctx = new HonoContext(request, toolkit, bindings);
     (request as Carrier)[contextKey] = ctx;
     const outgoing = bindings?.outgoing;
+    if (toolkit.coalesceWrites && bindings !== undefined) coalesceWrites(bindings.incoming.socket);
     // On node-server, teardowns run once the response was really sent, or the client left.
     outgoing?.on('close', () => {
       const aborted = !outgoing.writableFinished;
