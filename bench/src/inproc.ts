@@ -42,7 +42,7 @@ interface Result {
 }
 
 function run(stack: string): Promise<Result> {
-  const core = stack === 'adapter' || stack === 'hook';
+  const core = stack === 'adapter' || stack === 'hook' || stack === 'adapter-direct';
   const script = join(serversDir, core ? 'core.mjs' : 'http.mjs');
   return new Promise((resolve, reject) => {
     const child = spawn(

@@ -35,7 +35,8 @@ const setup: ServerSetup = {
   logFile: join(scratch, 'access.log'),
   statsFile: join(scratch, 'stats.json'),
 };
-const script = stack === 'adapter' || stack === 'hook' ? 'core.mjs' : 'http.mjs';
+const script =
+  stack === 'adapter' || stack === 'hook' || stack === 'adapter-direct' ? 'core.mjs' : 'http.mjs';
 const server = await startServer(join(serversDir, script), [framework, stack], SERVER_CPU, {
   BENCH_SETUP: JSON.stringify(setup),
   ...(measureOnly ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${scratch}` }),

@@ -1,6 +1,7 @@
 // Issue 3 benchmark servers: each framework bare, bare with one pass-through hook, and
 // the same route through the toolkit adapter with one dependency.
-// Usage: node core.ts <framework> <bare|hook|adapter> <port>
+// Usage: node core.ts <framework> <bare|hook|adapter|adapter-direct> <port> (adapter-direct: the adapter
+// with coalesceWrites off, every response write reaching the socket at once)
 // (or `node work:<µs>`: bare node:http plus that much CPU work per request, the calibration).
 // The bare servers are the HTTP suite's (servers/http/bare.ts), so both suites
 // measure against the same baseline, and they load nothing of the toolkit.
@@ -14,7 +15,7 @@ const payload = { id: 'u1', name: 'Ada Lovelace', roles: ['user'] };
 
 async function adapter(): Promise<void> {
   const { createToolkit, defineDependency } = await import('@org/core');
-  const toolkit = createToolkit();
+  const toolkit = createToolkit({ coalesceWrites: variant !== 'adapter-direct' });
   const user = defineDependency({ name: 'user', resolve: () => payload });
   switch (framework) {
     case 'node': {
@@ -122,6 +123,8 @@ if (variant.startsWith('work:')) {
   }
   const { bare } = await import('./http/bare.ts');
   await bare[framework]?.(port, { hook: variant === 'hook' });
-} else {
+} else if (variant === 'adapter' || variant === 'adapter-direct') {
   await adapter();
+} else {
+  throw new Error(`unknown variant ${variant}`);
 }

@@ -54,7 +54,7 @@ export async function oursToolkit(
     plugins.push(accessLog({ logger }));
   }
   if (wanted.has('metrics')) plugins.push(createMetrics().plugin);
-  return createToolkit({ plugins });
+  return createToolkit({ plugins, coalesceWrites: setup.coalesceWrites ?? true });
 }
 
 async function oursLimiter(setup: ServerSetup) {
