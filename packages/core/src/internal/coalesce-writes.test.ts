@@ -1,6 +1,10 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server, Socket } from 'node:net';
+import { createInterface } from 'node:readline';
 import { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { rawExchange } from '@org/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createToolkit } from '../toolkit/toolkit.js';
 import { coalesceWrites } from './coalesce-writes.js';
@@ -161,5 +165,31 @@ describe('coalesceWrites', () => {
     expect(() => createToolkit({ coalesceWrites: 'yes' as unknown as boolean })).toThrow(
       /coalesceWrites must be true or false; received yes/,
     );
+  });
+});
+
+describe('coalesceWrites and process.exit()', () => {
+  it('sends a response held in the turn the process exits', async () => {
+    const hooks = fileURLToPath(
+      new URL('../../../../test-support/source-hooks.mjs', import.meta.url),
+    );
+    const fixture = fileURLToPath(
+      new URL('../../test/fixtures/exit-after-reply.ts', import.meta.url),
+    );
+    const child = spawn(
+      process.execPath,
+      ['--disable-warning=ExperimentalWarning', '--import', hooks, fixture],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+    const port = Number(line.replace('listening ', ''));
+    const exited = once(child, 'exit');
+    const answer = await rawExchange(
+      `http://127.0.0.1:${port}`,
+      'GET /bye HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(answer.endsWith('\r\n\r\n{"bye":true}')).toBe(true);
+    expect(await exited).toEqual([0, null]);
   });
 });

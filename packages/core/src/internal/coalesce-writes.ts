@@ -40,6 +40,7 @@ const { _write: write, _writev: writev, _final: final, _destroy: destroy } = bas
 const BURST = 16;
 let waiting: CoalescedSocket[] = [];
 let scheduled = false;
+let exitHooked = false;
 
 function release(socket: CoalescedSocket, held: Held): void {
   const { chunk, encoding } = held;
@@ -54,7 +55,14 @@ function release(socket: CoalescedSocket, held: Held): void {
 function flush(): void {
   const sockets = waiting;
   waiting = [];
-  for (const socket of sockets) release(socket, socket[kHeld] as Held);
+  for (const socket of sockets) {
+    try {
+      release(socket, socket[kHeld] as Held);
+    } catch (error) {
+      // One connection's failure must not strand the others' responses.
+      socket.destroy(error as Error);
+    }
+  }
 }
 
 function flushTurn(): void {
@@ -119,13 +127,19 @@ function heldDestroy(this: CoalescedSocket, error: Error | null, callback: Write
  * write is as good as done), so `finish` and `close` keep their timing and nothing of a
  * request outlives its turn but the bytes. Backpressure is kept: once the kernel does
  * not take a released write whole, the connection's writes go straight through until it
- * has. `end()` and `destroy()` release the held write first. A socket whose stream
+ * has. `end()`, `destroy()` and `process.exit()` release held writes first. A socket whose stream
  * methods are not Node's own (TLS sockets share them; an HTTP/2 proxy or a test double
  * does not) is left alone. Idempotent: adapters call it on every request.
  */
 export function coalesceWrites(socket: Socket): void {
   const target = socket as CoalescedSocket;
   if (target[kHeld] !== undefined) return;
+  if (!exitHooked) {
+    // process.exit() in the turn of a response: the held bytes still go out (a write
+    // the kernel takes at once is done before the process ends).
+    exitHooked = true;
+    process.on('exit', flush);
+  }
   const own =
     target._write === write &&
     target._writev === writev &&

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from './create-logger.js';
 import { fileDestination } from './file-destination.js';
 
-const hooks = fileURLToPath(new URL('../../test/fixtures/source-hooks.mjs', import.meta.url));
+const hooks = fileURLToPath(new URL('../../../../test-support/source-hooks.mjs', import.meta.url));
 const fixture = fileURLToPath(new URL('../../test/fixtures/log-then-exit.ts', import.meta.url));
 
 /** One event-loop turn: the destination writes its buffer in a setImmediate. */

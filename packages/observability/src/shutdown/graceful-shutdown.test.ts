@@ -8,7 +8,7 @@ import { ConfigurationError } from '@org/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gracefulShutdown } from './graceful-shutdown.js';
 
-const hooks = fileURLToPath(new URL('../../test/fixtures/source-hooks.mjs', import.meta.url));
+const hooks = fileURLToPath(new URL('../../../../test-support/source-hooks.mjs', import.meta.url));
 const fixture = fileURLToPath(new URL('../../test/fixtures/shutdown-server.ts', import.meta.url));
 
 type Line = Record<string, unknown>;
