@@ -123,23 +123,17 @@ function heldDestroy(this: CoalescedSocket, error: Error | null, callback: Write
  * over a turn wake it once each, while a burst finds it still awake. Under load on this
  * project's benchmark machine that wake-up was a third of the server's CPU per request.
  *
- * The stream is told a held write is done at once (a regular file's or a fast socket's
- * write is as good as done), so `finish` and `close` keep their timing and nothing of a
- * request outlives its turn but the bytes. Backpressure is kept: once the kernel does
- * not take a released write whole, the connection's writes go straight through until it
- * has. `end()`, `destroy()` and `process.exit()` release held writes first. A socket whose stream
- * methods are not Node's own (TLS sockets share them; an HTTP/2 proxy or a test double
- * does not) is left alone. Idempotent: adapters call it on every request.
+ * The stream is told a held write is done at once, so `finish` and `close` keep their
+ * timing and nothing of a request outlives its turn but the bytes. Backpressure is kept:
+ * once the kernel does not take a released write whole, the connection's writes go
+ * straight through until it has. `end()`, `destroy()` and `process.exit()` release held
+ * writes first. A socket whose stream methods are not Node's own (TLS sockets share
+ * them; an HTTP/2 proxy or a test double does not) is left alone. Idempotent: adapters
+ * call it on every request.
  */
 export function coalesceWrites(socket: Socket): void {
   const target = socket as CoalescedSocket;
   if (target[kHeld] !== undefined) return;
-  if (!exitHooked) {
-    // process.exit() in the turn of a response: the held bytes still go out (a write
-    // the kernel takes at once is done before the process ends).
-    exitHooked = true;
-    process.on('exit', flush);
-  }
   const own =
     target._write === write &&
     target._writev === writev &&
@@ -148,6 +142,12 @@ export function coalesceWrites(socket: Socket): void {
   if (!own) {
     target[kHeld] = false;
     return;
+  }
+  if (!exitHooked) {
+    // process.exit() in the turn of a response: the held bytes still go out (a write
+    // the kernel takes at once is done before the process ends).
+    exitHooked = true;
+    process.on('exit', flush);
   }
   const held: Held = {
     chunk: undefined,
