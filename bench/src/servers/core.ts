@@ -1,7 +1,7 @@
 // Issue 3 benchmark servers: each framework bare, bare with one pass-through hook, and
-// the same route through the toolkit adapter with one dependency.
-// Usage: node core.ts <framework> <bare|hook|adapter|adapter-direct> <port> (adapter-direct: the adapter
-// with coalesceWrites off, every response write reaching the socket at once)
+// the same route through the toolkit adapter with one dependency (adapter-direct: the
+// same with coalesceWrites off, every response written to its socket at once).
+// Usage: node core.ts <framework> <bare|hook|adapter|adapter-direct> <port>
 // (or `node work:<µs>`: bare node:http plus that much CPU work per request, the calibration).
 // The bare servers are the HTTP suite's (servers/http/bare.ts), so both suites
 // measure against the same baseline, and they load nothing of the toolkit.
