@@ -121,7 +121,8 @@ function heldDestroy(this: CoalescedSocket, error: Error | null, callback: Write
  * {@link BURST} connections, and go out together. Each write to a loopback or same-host
  * peer (a proxy, a balancer, a load generator) wakes the reading process; writes spread
  * over a turn wake it once each, while a burst finds it still awake. Under load on this
- * project's benchmark machine that wake-up was a third of the server's CPU per request.
+ * project's benchmark machine that wake-up was a fifth to a third of the server's CPU per
+ * request.
  *
  * The stream is told a held write is done at once, so `finish` and `close` keep their
  * timing and nothing of a request outlives its turn but the bytes. Backpressure is kept:

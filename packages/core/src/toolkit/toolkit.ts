@@ -37,14 +37,14 @@ export interface ToolkitOptions {
   /**
    * On node:http (every adapter; hono when it runs on `@hono/node-server`): the
    * response writes of one event-loop turn wait for its end, or for 16 connections'
-   * worth, and go out together. Each write to a peer on the same host (a sidecar
-   * proxy, a local balancer, a load generator) wakes that process; a burst wakes it
-   * once. The stream is told a held write is done at once, so `finish` and `close`
-   * keep their timing; backpressure holds, and `end()`, `destroy()` and
-   * `process.exit()` send the held bytes first. An idle server answers as soon as
-   * before: the turn ends right after the request. On the project's benchmark VM it
-   * took a third off the server's CPU per request under load (the root README's
-   * Performance section). `false` writes every response at once.
+   * worth, and go out together. Each write to a peer on the same host (a sidecar proxy,
+   * a local balancer, a load generator) wakes that process; a burst wakes it once. The
+   * stream is told a held write is done at once, so `finish` and `close` keep their
+   * timing; backpressure holds, and `end()`, `destroy()` and `process.exit()` send the
+   * held bytes first. An idle server answers as soon as before: the turn ends right
+   * after the request. On the project's benchmark VM it took a fifth to a third off the
+   * server's CPU per request under load (the root README's Performance section).
+   * `false` writes every response at once.
    * @default true
    */
   coalesceWrites?: boolean;
