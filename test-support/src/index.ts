@@ -1,6 +1,6 @@
 export type { AdapterFixture, AdapterName, RouteSpec, RunningApp } from './fixture.js';
 export { listen } from './listen.js';
-export { rawExchange } from './raw-exchange.js';
+export { type RawConnection, rawConnection, rawExchange } from './raw-exchange.js';
 
 import { expressFixture } from './express.js';
 import { fastifyFixture } from './fastify.js';

@@ -1,6 +1,4 @@
-import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
@@ -25,7 +23,13 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '@org/core';
-import { adapters, type RouteSpec, type RunningApp, rawExchange } from '@org/test-support';
+import {
+  adapters,
+  type RouteSpec,
+  type RunningApp,
+  rawConnection,
+  rawExchange,
+} from '@org/test-support';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 
@@ -623,21 +627,16 @@ describe.each(adapters)('$name adapter', (fixture) => {
       { method: 'GET', path: '/a', handler: () => ({ body: 'first' }) },
       { method: 'GET', path: '/b', handler: async () => ({ body: { second: true } }) },
     ]);
-    const { hostname, port } = new URL(url);
-    const socket = connect(Number(port), hostname);
-    socket.setEncoding('utf8');
-    let received = '';
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-    });
+    const connection = await rawConnection(url);
     const request = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
-    socket.write(request('/a') + request('/b') + request('/a'));
-    await vi.waitFor(() => expect(received.match(/HTTP\/1\.1 200 /g)).toHaveLength(3));
-    expect(received.indexOf('first')).toBeLessThan(received.indexOf('{"second":true}'));
-    expect(received.lastIndexOf('first')).toBeGreaterThan(received.indexOf('{"second":true}'));
-    received = '';
-    socket.write(request('/a', `x-big: ${'a'.repeat(20_000)}\r\n`));
-    await once(socket, 'close');
+    connection.socket.write(request('/a') + request('/b') + request('/a'));
+    await vi.waitFor(() => expect(connection.received.match(/HTTP\/1\.1 200 /g)).toHaveLength(3));
+    const answers = connection.received;
+    expect(answers.indexOf('first')).toBeLessThan(answers.indexOf('{"second":true}'));
+    expect(answers.lastIndexOf('first')).toBeGreaterThan(answers.indexOf('{"second":true}'));
+    connection.socket.write(request('/a', `x-big: ${'a'.repeat(20_000)}\r\n`));
+    await connection.closed;
+    const received = connection.received.slice(answers.length);
     expect(received).toMatch(/^HTTP\/1\.1 431 /);
     expect(received.endsWith('"detail":"The request header fields are too large."}')).toBe(true);
   });
