@@ -119,6 +119,35 @@ describe.each(adapters)('$name adapter', (fixture) => {
     expect(outcomes[1]).toMatchObject({ failed: true, aborted: false, status: 409 });
   });
 
+  it('tracks the current context only when asked: asyncContext, or a plugin that needs it', async () => {
+    const seen = async (toolkit: Toolkit): Promise<unknown> => {
+      const url = await start(
+        [
+          {
+            method: 'GET',
+            path: '/seen',
+            dependencies: {},
+            handler: async (ctx) => {
+              await Promise.resolve();
+              return { body: { same: getCurrentContext() === ctx } };
+            },
+          },
+        ],
+        toolkit,
+      );
+      const response = await fetch(`${url}/seen`);
+      expect(response.status).toBe(200);
+      await app?.close();
+      app = undefined;
+      return ((await response.json()) as { same: boolean }).same;
+    };
+    const needsIt = { name: 'needs-context', asyncContext: true };
+    expect(await seen(createToolkit())).toBe(false);
+    expect(await seen(createToolkit({ asyncContext: true }))).toBe(true);
+    expect(await seen(createToolkit({ plugins: [needsIt] }))).toBe(true);
+    expect(await seen(createToolkit({ plugins: [needsIt], asyncContext: false }))).toBe(false);
+  });
+
   it('forgets a finished request: its async context empties and an idle keep-alive connection does not hold it', async () => {
     // Node arms the idle timer of a keep-alive socket inside the async context of the
     // request that just ended; that timer must not keep the request alive.
@@ -137,19 +166,22 @@ describe.each(adapters)('$name adapter', (fixture) => {
       },
       teardown: () => tornDown.resolve(),
     });
-    const url = await start([
-      {
-        method: 'GET',
-        path: '/ctx',
-        dependencies: { capture },
-        handler: () => {
-          void gate.promise.then(() => {
-            seenAfterwards = getCurrentContext();
-          });
-          return { body: { seen: getCurrentContext() !== undefined } };
+    const url = await start(
+      [
+        {
+          method: 'GET',
+          path: '/ctx',
+          dependencies: { capture },
+          handler: () => {
+            void gate.promise.then(() => {
+              seenAfterwards = getCurrentContext();
+            });
+            return { body: { seen: getCurrentContext() !== undefined } };
+          },
         },
-      },
-    ]);
+      ],
+      createToolkit({ asyncContext: true }),
+    );
     // fetch keeps the connection open (keep-alive) after the response.
     const response = await fetch(`${url}/ctx`);
     expect(response.status).toBe(200);
@@ -194,6 +226,30 @@ describe.each(adapters)('$name adapter', (fixture) => {
     req.destroy();
     const outcome = await done.promise;
     expect(outcome).toMatchObject({ aborted: true, failed: true });
+  });
+
+  it('aborts ctx.signal when the client goes away, with no teardown or plugin watching', async () => {
+    const aborted = deferred<void>();
+    const handlerStarted = deferred<void>();
+    const url = await start([
+      {
+        method: 'GET',
+        path: '/wait',
+        handler: async (ctx) => {
+          const { signal } = ctx;
+          handlerStarted.resolve();
+          await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+          aborted.resolve();
+          return { body: 'late' };
+        },
+      },
+    ]);
+    const req = httpRequest(`${url}/wait`);
+    req.on('error', () => {});
+    req.end();
+    await handlerStarted.promise;
+    req.destroy();
+    await aborted.promise;
   });
 
   it('reads repeated request headers the same way on every adapter', async () => {

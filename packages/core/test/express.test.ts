@@ -240,16 +240,19 @@ describe('express adapter specifics', () => {
 
   it('keeps the request context current in handlers, after express.json() and async dependencies', async () => {
     const slow = defineDependency({ name: 'slow', resolve: async () => 'v' });
-    const url = await start((app, kit) => {
-      app.use(express.json());
-      app.post(
-        '/ctx',
-        kit.route({ slow }, async (req, res) => {
-          await Promise.resolve();
-          res.json({ same: getCurrentContext() === kit.context(req), slow: req.slow });
-        }),
-      );
-    });
+    const url = await start(
+      (app, kit) => {
+        app.use(express.json());
+        app.post(
+          '/ctx',
+          kit.route({ slow }, async (req, res) => {
+            await Promise.resolve();
+            res.json({ same: getCurrentContext() === kit.context(req), slow: req.slow });
+          }),
+        );
+      },
+      createToolkit({ asyncContext: true }),
+    );
     const res = await postJson(`${url}/ctx`, '{"a":1}');
     expect(await res.json()).toEqual({ same: true, slow: 'v' });
   });

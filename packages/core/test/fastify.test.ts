@@ -194,7 +194,7 @@ describe('fastify adapter', () => {
 
   it('runs handlers, hooks and body reads inside the request’s context', async () => {
     const { app, kit } = await build([
-      { name: 'async', onRequest: () => Promise.resolve(undefined) },
+      { name: 'async', asyncContext: true, onRequest: () => Promise.resolve(undefined) },
     ]);
     const same = (request: { toolkitContext: Context }) =>
       getCurrentContext() === request.toolkitContext;

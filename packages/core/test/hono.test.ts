@@ -22,6 +22,35 @@ const routeInfo = defineDependency({
 });
 
 describe('hono adapter specifics (in-process, app.request)', () => {
+  it('keeps the route kit.route bound: onResponse reads its template and params after later handlers ran', async () => {
+    const seen: { route: string | undefined; params: Readonly<Record<string, string>> }[] = [];
+    const kit = createHonoAdapter(
+      createToolkit({
+        plugins: [
+          {
+            name: 'route-label',
+            onResponse: (ctx) =>
+              seen.push({ route: ctx.request.route, params: ctx.request.params }),
+          },
+        ],
+      }),
+    );
+    const app = kit.install(new Hono());
+    app.use('/teams/:team/*', async (_c, next) => next());
+    app.get('/teams/:team/users/:id', kit.route({}), async (_c, next) => next());
+    // Matched last, so hono's current route when the response ends is this one.
+    app.get('/teams/*', (c) => c.text('handled'));
+
+    const response = await app.request('/teams/a%20b/users/7');
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('handled');
+    await expect.poll(() => seen.length).toBe(1);
+    expect(seen[0]).toEqual({
+      route: '/teams/:team/users/:id',
+      params: { team: 'a b', id: '7' },
+    });
+  });
+
   it('resolves dependencies, exposes them in c.get and finishes without a node server', async () => {
     const outcomes: RequestOutcome[] = [];
     const tx = defineDependency({

@@ -18,6 +18,16 @@ interface Teardown {
 
 const NO_VALUES: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
+/**
+ * The outcome an adapter passes to {@link Context.finish} when nothing reads it
+ * ({@link Context.outcomeObserved} is false).
+ */
+export const UNOBSERVED: Omit<RequestOutcome, 'failed'> = Object.freeze({
+  status: 0,
+  aborted: false,
+  error: undefined,
+});
+
 /** What {@link Context.finish} returns when nothing is left to wait for. */
 const DONE: Promise<void> = Promise.resolve();
 
@@ -59,8 +69,14 @@ let slotOf: (ctx: Context) => ContextSlot;
  * response has been sent and its teardowns and `onResponse` hooks have run; work it
  * leaves running after that sees undefined.
  *
+ * Requests are tracked only under a toolkit with `asyncContext` on: set it in
+ * `createToolkit({ asyncContext: true })`, or install a plugin that asks for it (the
+ * observability `requestId()` does). Otherwise this is always undefined.
+ *
  * @example
  * ```ts
+ * const toolkit = createToolkit({ asyncContext: true });
+ *
  * function audit(action: string): void {
  *   const ctx = getCurrentContext(); // no ctx parameter threaded through the calls
  *   auditLog.info({ action, request_id: ctx?.requestId, client_ip: ctx?.clientIp }, 'audit');
@@ -141,13 +157,32 @@ export abstract class Context {
 
   /** Aborted when the client goes away before the response is complete. */
   get signal(): AbortSignal {
-    this.#controller ??= new AbortController();
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      this.watchEnd();
+    }
     return this.#controller.signal;
   }
 
-  /** Whether {@link Context.finish} has run. */
+  /**
+   * Whether {@link Context.finish} has run. Adapters call it only when something reads
+   * the end of the request (see {@link Context.outcomeObserved}, {@link Toolkit.asyncContext}).
+   */
   get finished(): boolean {
     return this.#finished;
+  }
+
+  /**
+   * Whether anything reads the outcome given to {@link Context.finish}: a teardown, an
+   * `onResponse` plugin, or the {@link Context.signal}. When nothing does, an adapter
+   * need not work the outcome out.
+   */
+  get outcomeObserved(): boolean {
+    return (
+      this.#teardowns !== undefined ||
+      this.#controller !== undefined ||
+      this.toolkit.observesResponses
+    );
   }
 
   /**
@@ -202,8 +237,20 @@ export abstract class Context {
   }
 
   #registerTeardown(dependency: AnyDependency, value: unknown): void {
-    if (dependency.teardown !== undefined) (this.#teardowns ??= []).push({ dependency, value });
+    if (dependency.teardown === undefined) return;
+    if (this.#teardowns === undefined) {
+      this.#teardowns = [];
+      this.watchEnd();
+    }
+    this.#teardowns.push({ dependency, value });
   }
+
+  /**
+   * Called the first time something will read how the request ends (a teardown was
+   * registered, the signal taken). An adapter that watches the response only when
+   * something reads its end starts watching here; a second call does nothing.
+   */
+  protected watchEnd(): void {}
 
   /** Resolves a record of dependencies, awaiting only when one of them is async. */
   resolveAll(
@@ -288,13 +335,15 @@ export abstract class Context {
   }
 
   #notifyResponse(outcome: Omit<RequestOutcome, 'failed'> & { bytes?: number }): void {
-    this.toolkit.notifyResponse(this, {
-      status: outcome.status,
-      aborted: outcome.aborted,
-      error: outcome.error,
-      bytes: outcome.bytes ?? 0,
-      durationMs: performance.now() - this.startTime,
-    });
+    if (this.toolkit.observesResponses) {
+      this.toolkit.notifyResponse(this, {
+        status: outcome.status,
+        aborted: outcome.aborted,
+        error: outcome.error,
+        bytes: outcome.bytes ?? 0,
+        durationMs: performance.now() - this.startTime,
+      });
+    }
     if (this.#slot !== undefined) this.#slot.context = undefined;
   }
 }

@@ -12,8 +12,9 @@ import {
   parseBody,
   readNodeStream,
 } from '../body/read-body.js';
-import { Context } from '../context/context.js';
+import { Context, UNOBSERVED } from '../context/context.js';
 import { parseCookieHeader, type RequestView } from '../context/request-view.js';
+import type { RequestOutcome } from '../dependency/dependency.js';
 import type { ProblemResponse } from '../errors/problem.js';
 import { PROBLEM_CONTENT_TYPE } from '../errors/problem.js';
 import type { Reply } from '../toolkit/plugin.js';
@@ -138,6 +139,21 @@ export class RawHeadersRequestView extends NodeRequestView {
   }
 }
 
+/** How a node:http response ended, for {@link Context.finish}: aborted when it closed unfinished. */
+export function responseOutcome(
+  response: ServerResponse,
+  error: unknown,
+  bytes: number,
+): Omit<RequestOutcome, 'failed'> & { bytes: number } {
+  const aborted = !response.writableFinished;
+  return {
+    status: aborted && !response.headersSent ? 0 : response.statusCode,
+    aborted,
+    error,
+    bytes,
+  };
+}
+
 /** {@link Context} bound to Node's `ServerResponse`. */
 export class NodeContext extends Context {
   override readonly request: NodeRequestView;
@@ -176,23 +192,31 @@ export class NodeContext extends Context {
   /** The error that escaped the route, for teardowns and `onResponse`. */
   failure: unknown = undefined;
 
+  #watching = false;
+
   /**
    * Calls {@link Context.finish} once the response is complete, or the connection
    * closed first (an abort), so teardowns and access logs run exactly once. Adapters
-   * call it when the request arrives.
+   * call it when the request arrives. The response is watched from the start when an
+   * `onResponse` plugin or the async context needs its end, else from the moment a
+   * teardown is registered or the signal taken: a request nothing waits for adds no
+   * listener.
    */
   finishOnClose(): void {
+    if (this.toolkit.observesResponses || this.toolkit.asyncContext) this.watchEnd();
+  }
+
+  protected override watchEnd(): void {
+    if (this.#watching) return;
+    this.#watching = true;
     // `on`, not `once`: a response closes once, and once's wrapper costs a bound
     // function and a listener removal per request.
     this.response.on('close', () => {
-      const { response } = this;
-      const aborted = !response.writableFinished;
-      void this.finish({
-        status: aborted && !response.headersSent ? 0 : response.statusCode,
-        aborted,
-        error: this.failure,
-        bytes: this.bodyBytes(),
-      });
+      void this.finish(
+        this.outcomeObserved
+          ? responseOutcome(this.response, this.failure, this.bodyBytes())
+          : UNOBSERVED,
+      );
     });
   }
 
@@ -310,14 +334,13 @@ export class BufferedNodeContext extends NodeContext {
   }
 }
 
-/** Serializes a {@link Reply} body: strings and bytes as they are, anything else as JSON. */
-export function serializeBody(body: unknown): {
-  payload: string | Uint8Array | undefined;
-  json: boolean;
-} {
-  if (body === undefined) return { payload: undefined, json: false };
-  if (typeof body === 'string' || body instanceof Uint8Array) return { payload: body, json: false };
-  return { payload: JSON.stringify(body), json: true };
+/**
+ * Serializes a {@link Reply} body: strings and bytes as they are, anything else as JSON.
+ * The payload is JSON exactly when it is not `body` itself.
+ */
+export function serializeBody(body: unknown): string | Uint8Array | undefined {
+  if (body === undefined || typeof body === 'string' || body instanceof Uint8Array) return body;
+  return JSON.stringify(body);
 }
 
 /** Response headers by lower-case name, as `writeHead` takes them. */
@@ -332,7 +355,8 @@ export function writeReply(response: ServerResponse, reply: Reply, pending?: Hea
     response.end();
     return 0;
   }
-  const { payload, json } = serializeBody(reply.body);
+  const payload = serializeBody(reply.body);
+  const json = payload !== reply.body;
   // One header object for writeHead: Node takes it as it is when nothing was set before,
   // instead of a setHeader call (validation and a map entry) per header.
   let headers: HeaderRecord;

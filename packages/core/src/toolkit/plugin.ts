@@ -1,4 +1,4 @@
-import type { Context } from '../context/context.js';
+import type { Context, getCurrentContext } from '../context/context.js';
 
 /** A response any feature can produce without knowing the framework. */
 export interface Reply {
@@ -36,6 +36,13 @@ export interface ResponseInfo {
 export interface Plugin {
   /** Name shown in errors and debugging. */
   readonly name: string;
+  /**
+   * Whether what this plugin serves reads {@link getCurrentContext} (the request id a
+   * logger adds to each line): the toolkit then tracks each request through its async
+   * calls, unless `createToolkit({ asyncContext: false })` says otherwise.
+   * @default false
+   */
+  readonly asyncContext?: boolean;
   /**
    * Runs first, before routing. May set headers or store values, throw an
    * `HttpError`, or return a {@link Reply} to answer at once (a CORS preflight).

@@ -47,7 +47,8 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
  * A plugin that gives every request an id: a valid incoming `X-Request-Id`, else a
  * new UUID. The id is stored on the context (`ctx.requestId`, so problem bodies carry
  * it as `request_id`), echoed on the response, and added to every log line written
- * while the request runs. Put it first in the toolkit's plugins.
+ * while the request runs: the plugin turns on the toolkit's `asyncContext`, through
+ * which the logger finds the request. Put it first in the toolkit's plugins.
  *
  * @example
  * ```ts
@@ -68,6 +69,8 @@ export function requestId(options: RequestIdOptions = {}): Plugin {
 
   return {
     name: 'request-id',
+    // The logger finds the id of the request it logs for through getCurrentContext().
+    asyncContext: true,
     onRequest(ctx: Context): void {
       const incoming = trustIncoming ? ctx.request.header(header) : undefined;
       const id = incoming !== undefined && SAFE_REQUEST_ID.test(incoming) ? incoming : generate();

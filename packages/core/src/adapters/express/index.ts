@@ -156,7 +156,8 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
       return (req, res, next) => {
         const ctx = enter(req);
         // Some middleware (session stores, pools) lose the async context; restore it.
-        if (getCurrentContext() === ctx) return handle(ctx, req, res, next);
+        if (!toolkit.asyncContext || getCurrentContext() === ctx)
+          return handle(ctx, req, res, next);
         toolkit.runInContext(ctx, () => handle(ctx, req, res, next));
       };
     },
@@ -165,7 +166,7 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
       return (req, _res, next) => {
         const ctx = enter(req);
         const out =
-          getCurrentContext() === ctx
+          !toolkit.asyncContext || getCurrentContext() === ctx
             ? handler(ctx)
             : toolkit.runInContext(ctx, () => handler(ctx));
         if (!(out instanceof Promise)) return ctx.send(out);

@@ -68,7 +68,8 @@ export function contextOf(request: FastifyRequest): FastifyContext {
 
 /** Sends a framework-neutral {@link Reply} through fastify (hooks and `onSend` still run). */
 export function sendReply(reply: FastifyReply, out: Reply): FastifyReply {
-  const { payload, json } = serializeBody(out.body);
+  const payload = serializeBody(out.body);
+  const json = payload !== out.body;
   reply.code(out.status ?? 200);
   if (out.headers !== undefined) reply.headers(out.headers);
   if (json && !reply.hasHeader('content-type')) reply.type('application/json; charset=utf-8');

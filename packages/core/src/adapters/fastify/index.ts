@@ -143,20 +143,32 @@ export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
     }
     request.toolkitContext = ctx;
     ctx.finishOnClose();
-    const proceed = (early: Reply | undefined): void => {
-      if (early === undefined) done();
-      else sendReply(reply, early);
-    };
     // done() inside the store: the rest of fastify's lifecycle runs in this request's context.
-    toolkit.runInContext(ctx, () => {
-      try {
-        const early = toolkit.runPlugins(ctx);
-        if (early instanceof Promise) early.then((value) => proceed(value ?? undefined), done);
-        else proceed(early ?? undefined);
-      } catch (error) {
-        done(error as FastifyError);
-      }
-    });
+    if (toolkit.asyncContext) toolkit.runInContext(ctx, () => runPlugins(ctx, reply, done));
+    else runPlugins(ctx, reply, done);
+  }
+
+  function runPlugins(
+    ctx: FastifyContext,
+    reply: FastifyReply,
+    done: (error?: FastifyError) => void,
+  ): void {
+    try {
+      const early = toolkit.runPlugins(ctx);
+      if (early instanceof Promise) early.then((value) => proceed(reply, done, value), done);
+      else proceed(reply, done, early);
+    } catch (error) {
+      done(error as FastifyError);
+    }
+  }
+
+  function proceed(
+    reply: FastifyReply,
+    done: (error?: FastifyError) => void,
+    early: Reply | void,
+  ): void {
+    if (early === undefined) done();
+    else sendReply(reply, early);
   }
 
   function onError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {

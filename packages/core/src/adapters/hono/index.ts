@@ -24,7 +24,6 @@ import type {
   NotFoundHandler,
   Schema,
 } from 'hono';
-import { routePath } from 'hono/route';
 import type { HandlerResponse } from 'hono/types';
 import type { StatusCode } from 'hono/utils/http-status';
 import type { Context } from '../../context/context.js';
@@ -105,7 +104,8 @@ const INSTALLED = Symbol('@org/core/hono installed');
  */
 function toResponse(ctx: HonoContext, reply: Reply): Response {
   const status = reply.status ?? 200;
-  const { payload, json } = serializeBody(reply.body);
+  const payload = serializeBody(reply.body);
+  const json = payload !== reply.body;
   // The Reply's own content-type, in any case, is set last and wins.
   const headers = json
     ? { 'content-type': 'application/json; charset=utf-8', ...reply.headers }
@@ -161,11 +161,6 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
     );
   };
 
-  const bindRoute = (ctx: HonoContext, c: FrameworkContext): void => {
-    ctx.request.route = routePath(c);
-    ctx.request.params = c.req.param();
-  };
-
   const problemResponse = (ctx: HonoContext | undefined, error: unknown): Response => {
     const problem = toolkit.renderError(error, ctx);
     const c = ctx?.request.c;
@@ -199,20 +194,7 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
     const outgoing = bindings?.outgoing;
     if (toolkit.coalesceWrites && bindings !== undefined) coalesceWrites(bindings.incoming.socket);
     // On node-server, teardowns run once the response was really sent, or the client left.
-    outgoing?.on('close', () => {
-      const aborted = !outgoing.writableFinished;
-      // node-server passes the Response's headers straight to writeHead, which keeps the
-      // length only in _contentLength.
-      const length =
-        outgoing.getHeader('content-length') ??
-        (outgoing as { _contentLength?: number | null })._contentLength;
-      void ctx.finish({
-        status: aborted && !outgoing.headersSent ? 0 : outgoing.statusCode,
-        aborted,
-        error: ctx.failure,
-        bytes: Number(length) || 0,
-      });
-    });
+    ctx.finishOnClose();
     const response = toolkit.runInContext(ctx, () => {
       try {
         const early = toolkit.runPlugins(ctx);
@@ -277,7 +259,7 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
       const names = Object.keys(dependencies);
       const resolve = (c: FrameworkContext): void | Promise<void> => {
         const ctx = contextOf(c);
-        bindRoute(ctx, c);
+        ctx.request.bindRoute(c);
         const resolved = ctx.resolveAll(entries);
         if (resolved instanceof Promise)
           return resolved.then((values) => {
@@ -302,7 +284,7 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
       return async (c) => {
         const ctx = contextOf(c);
         // Without kit.route in front, the route becomes known here.
-        if (ctx.request.route === undefined) bindRoute(ctx, c);
+        if (ctx.request.route === undefined) ctx.request.bindRoute(c);
         const result = handler(ctx, c);
         const reply = result instanceof Promise ? await result : result;
         return toResponse(ctx, reply ?? { status: 204 });

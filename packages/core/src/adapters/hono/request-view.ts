@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context as FrameworkContext } from 'hono';
+import { routePath } from 'hono/route';
 import {
   type BodyHeaders,
   checkBodyHeaders,
@@ -7,9 +8,9 @@ import {
   parseBody,
   readWebStream,
 } from '../../body/read-body.js';
-import { Context } from '../../context/context.js';
+import { Context, UNOBSERVED } from '../../context/context.js';
 import { parseCookieHeader, type RequestView } from '../../context/request-view.js';
-import { headerValue, rawHeaderValues } from '../../internal/node-request.js';
+import { headerValue, rawHeaderValues, responseOutcome } from '../../internal/node-request.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
 
 /** The bindings `@hono/node-server` passes as `env`; absent in `app.request()` and on other runtimes. */
@@ -33,10 +34,13 @@ const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
  * parsed until read.
  */
 export class HonoRequestView implements RequestView {
-  route: string | undefined = undefined;
-  params: Readonly<Record<string, string>> = NO_PARAMS;
   /** Hono's context, once the request reached a handler of the adapter (see {@link HonoContext.bind}). */
   c: FrameworkContext | undefined = undefined;
+  /** The hono context and handler index of the matched route, read on first use. */
+  #routeOf: FrameworkContext | undefined;
+  #routeIndex = 0;
+  #route: string | undefined;
+  #params: Readonly<Record<string, string>> | undefined;
   readonly #raw: Request;
   readonly #toolkit: Toolkit;
   readonly #incoming: IncomingMessage | undefined;
@@ -48,6 +52,40 @@ export class HonoRequestView implements RequestView {
     this.#raw = raw;
     this.#toolkit = toolkit;
     this.#incoming = incoming;
+  }
+
+  /**
+   * Binds the route hono matched for the handler now running. Its template and
+   * parameters are worked out when first read: most requests never read them.
+   */
+  bindRoute(c: FrameworkContext): void {
+    this.#routeOf = c;
+    this.#routeIndex = c.req.routeIndex;
+    this.#route = undefined;
+    this.#params = undefined;
+  }
+
+  get route(): string | undefined {
+    if (this.#route === undefined && this.#routeOf !== undefined)
+      this.#route = routePath(this.#routeOf, this.#routeIndex);
+    return this.#route;
+  }
+
+  get params(): Readonly<Record<string, string>> {
+    const c = this.#routeOf;
+    if (c === undefined) return NO_PARAMS;
+    if (this.#params === undefined) {
+      // Hono reads the parameters of its current handler: the bound one's, for this read.
+      const { req } = c;
+      const current = req.routeIndex;
+      req.routeIndex = this.#routeIndex;
+      try {
+        this.#params = req.param();
+      } finally {
+        req.routeIndex = current;
+      }
+    }
+    return this.#params;
   }
 
   get method(): string {
@@ -150,6 +188,36 @@ export class HonoContext extends Context {
     super(request, toolkit);
     this.request = request;
     this.#outgoing = bindings?.outgoing;
+  }
+
+  #watching = false;
+
+  /**
+   * On node-server, calls {@link Context.finish} once the response was really sent, or the
+   * client left first. As with the other adapters, the response is watched from the start
+   * when an `onResponse` plugin or the async context needs its end, else from the moment
+   * a teardown is registered or the signal taken.
+   */
+  finishOnClose(): void {
+    if (this.toolkit.observesResponses || this.toolkit.asyncContext) this.watchEnd();
+  }
+
+  protected override watchEnd(): void {
+    const outgoing = this.#outgoing;
+    if (outgoing === undefined || this.#watching) return;
+    this.#watching = true;
+    outgoing.on('close', () => {
+      if (!this.outcomeObserved) {
+        void this.finish(UNOBSERVED);
+        return;
+      }
+      // node-server passes the Response's headers straight to writeHead, which keeps the
+      // length only in _contentLength.
+      const length =
+        outgoing.getHeader('content-length') ??
+        (outgoing as { _contentLength?: number | null })._contentLength;
+      void this.finish(responseOutcome(outgoing, this.failure, Number(length) || 0));
+    });
   }
 
   /** Attaches hono's context of the request and hands it the headers set so far. Idempotent. */

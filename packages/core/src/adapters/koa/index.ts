@@ -82,7 +82,8 @@ type RouterFields = {
 /** Writes a reply the koa way; a string without a content type is never sniffed as HTML. */
 function writeReply(ctx: AnyKoaContext, reply: Reply): void {
   if (reply.headers) ctx.set(reply.headers);
-  const { payload, json } = serializeBody(reply.body);
+  const payload = serializeBody(reply.body);
+  const json = payload !== reply.body;
   if (payload !== undefined && !ctx.res.hasHeader('content-type')) {
     ctx.type = json ? 'json' : typeof payload === 'string' ? 'text' : 'bin';
   }

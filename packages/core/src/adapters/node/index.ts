@@ -128,20 +128,24 @@ export function createNodeAdapter(toolkit: Toolkit): NodeApp {
       : ctx.send(result ?? NO_CONTENT);
   }
 
+  function fail(ctx: BufferedNodeContext, error: unknown): void {
+    ctx.failure = error;
+    ctx.sendProblem(toolkit.renderError(error, ctx));
+  }
+
+  function start(ctx: BufferedNodeContext): void {
+    try {
+      dispatch(ctx)?.catch((error: unknown) => fail(ctx, error));
+    } catch (error) {
+      fail(ctx, error);
+    }
+  }
+
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = new BufferedNodeContext(new RawHeadersRequestView(req, toolkit), res, toolkit);
     ctx.finishOnClose();
-    const fail = (error: unknown): void => {
-      ctx.failure = error;
-      ctx.sendProblem(toolkit.renderError(error, ctx));
-    };
-    toolkit.runInContext(ctx, () => {
-      try {
-        dispatch(ctx)?.catch(fail);
-      } catch (error) {
-        fail(error);
-      }
-    });
+    if (toolkit.asyncContext) toolkit.runInContext(ctx, () => start(ctx));
+    else start(ctx);
   };
 
   const app: NodeApp = {
