@@ -1,6 +1,7 @@
 // The server's JavaScript cost per request, without the kernel or a load generator:
 //   pnpm --dir bench bench:inproc <framework> <stack> [<stack> ...] [--rounds=5] [--seconds=3] [--alg=HS256]
-// Stacks are the HTTP suite's (bare, peer, ours) and the core suite's adapter and hook.
+// Stacks are the HTTP suite's (bare, peer, ours) and the core suite's (CORE_STACKS: hook
+// and the adapter variants).
 // Each server runs in its own process with servers/in-process.ts preloaded, pinned to
 // one core; rounds interleave the stacks. Prints the median CPU µs per request and the
 // spread: the quick A/B for a change to a hot path (swap a package's dist between runs),
@@ -11,7 +12,7 @@ import { compileServers } from './runner/compile.ts';
 import { createRunKey } from './runner/keys.ts';
 import { median } from './runner/measure.ts';
 import type { Alg } from './servers/http/setup.ts';
-import { SERVER_CPU, table } from './suites/common.ts';
+import { CORE_STACKS, SERVER_CPU, table } from './suites/common.ts';
 
 const options = new Map(
   process.argv
@@ -42,8 +43,7 @@ interface Result {
 }
 
 function run(stack: string): Promise<Result> {
-  const core = stack === 'adapter' || stack === 'hook' || stack === 'adapter-direct';
-  const script = join(serversDir, core ? 'core.mjs' : 'http.mjs');
+  const script = join(serversDir, CORE_STACKS.has(stack) ? 'core.mjs' : 'http.mjs');
   return new Promise((resolve, reject) => {
     const child = spawn(
       'taskset',

@@ -1,6 +1,6 @@
 // Profiles one HTTP benchmark server under load: `pnpm --dir bench bench:profile <framework> <stack>
-// [HS256|ES256] [memory|redis] [seconds] [--measure] [--autocannon]` (the stacks `hook` and
-// `adapter` are bench:core's servers). Starts the server pinned to CPU 1 with --cpu-prof,
+// [HS256|ES256] [memory|redis] [seconds] [--measure] [--autocannon]` (the stacks in
+// CORE_STACKS, `hook` and the `adapter` variants, are bench:core's servers). Starts the server pinned to CPU 1 with --cpu-prof,
 // drives it with wrk from CPU 0, stops it, and prints the functions and files with the
 // most self time. The .cpuprofile is kept for a flame graph (Chrome DevTools, speedscope).
 // With --measure it only measures (no profiler, no overhead): the quick A/B of one change,
@@ -18,7 +18,7 @@ import { startRedis } from './runner/redis.ts';
 import { startServer } from './runner/server.ts';
 import { runWrk } from './runner/wrk.ts';
 import type { Alg, ServerSetup, StoreKind } from './servers/http/setup.ts';
-import { LOAD_CPU, loadSettings, SERVER_CPU } from './suites/common.ts';
+import { CORE_STACKS, LOAD_CPU, loadSettings, SERVER_CPU } from './suites/common.ts';
 
 const measureOnly = process.argv.includes('--measure');
 const runLoad = process.argv.includes('--autocannon') ? runAutocannon : runWrk;
@@ -35,8 +35,7 @@ const setup: ServerSetup = {
   logFile: join(scratch, 'access.log'),
   statsFile: join(scratch, 'stats.json'),
 };
-const script =
-  stack === 'adapter' || stack === 'hook' || stack === 'adapter-direct' ? 'core.mjs' : 'http.mjs';
+const script = CORE_STACKS.has(stack) ? 'core.mjs' : 'http.mjs';
 const server = await startServer(join(serversDir, script), [framework, stack], SERVER_CPU, {
   BENCH_SETUP: JSON.stringify(setup),
   ...(measureOnly ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${scratch}` }),

@@ -1,7 +1,8 @@
 // Issue 3 benchmark servers: each framework bare, bare with one pass-through hook, and
 // the same route through the toolkit adapter with one dependency (adapter-direct: the
-// same with coalesceWrites off, every response written to its socket at once).
-// Usage: node core.ts <framework> <bare|hook|adapter|adapter-direct> <port>
+// same with coalesceWrites off, every response written to its socket at once;
+// adapter-tracked: with asyncContext on, what getCurrentContext() costs).
+// Usage: node core.ts <framework> <bare|hook|adapter|adapter-direct|adapter-tracked> <port>
 // (or `node work:<µs>`: bare node:http plus that much CPU work per request, the calibration).
 // The bare servers are the HTTP suite's (servers/http/bare.ts), so both suites
 // measure against the same baseline, and they load nothing of the toolkit.
@@ -15,7 +16,10 @@ const payload = { id: 'u1', name: 'Ada Lovelace', roles: ['user'] };
 
 async function adapter(): Promise<void> {
   const { createToolkit, defineDependency } = await import('@org/core');
-  const toolkit = createToolkit({ coalesceWrites: variant !== 'adapter-direct' });
+  const toolkit = createToolkit({
+    coalesceWrites: variant !== 'adapter-direct',
+    asyncContext: variant === 'adapter-tracked',
+  });
   const user = defineDependency({ name: 'user', resolve: () => payload });
   switch (framework) {
     case 'node': {
@@ -123,7 +127,7 @@ if (variant.startsWith('work:')) {
   }
   const { bare } = await import('./http/bare.ts');
   await bare[framework]?.(port, { hook: variant === 'hook' });
-} else if (variant === 'adapter' || variant === 'adapter-direct') {
+} else if (['adapter', 'adapter-direct', 'adapter-tracked'].includes(variant)) {
   await adapter();
 } else {
   throw new Error(`unknown variant ${variant}`);

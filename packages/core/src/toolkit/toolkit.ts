@@ -51,7 +51,7 @@ export interface ToolkitOptions {
   /**
    * Tracks each request through its async calls (an `AsyncLocalStorage` frame), so
    * {@link getCurrentContext} finds it from anywhere: a logger, a repository, a hook of
-   * another library. It costs about 0.2 µs a request, so it is on only when something
+   * another library. It costs 0.3-0.5 µs a request, so it is on only when something
    * reads it: by default when a plugin asks for it ({@link Plugin.asyncContext}, as the
    * observability `requestId()` plugin does, for the request id of every log line).
    * Set `true` when your own code calls `getCurrentContext()`.
