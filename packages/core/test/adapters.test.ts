@@ -43,6 +43,20 @@ function deferred<T>() {
   return { promise, resolve };
 }
 
+/** Resolves when `signal` aborts. */
+function abortOf(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve()));
+}
+
+/** Sends a GET to `url` and goes away once `started` resolves (the handler is running). */
+async function abandon(url: string, started: Promise<void>): Promise<void> {
+  const req = httpRequest(url);
+  req.on('error', () => {});
+  req.end();
+  await started;
+  req.destroy();
+}
+
 describe.each(adapters)('$name adapter', (fixture) => {
   let app: RunningApp | undefined;
   const start = async (routes: RouteSpec[], toolkit: Toolkit = createToolkit()) => {
@@ -212,18 +226,12 @@ describe.each(adapters)('$name adapter', (fixture) => {
         dependencies: { tx },
         handler: async (ctx) => {
           handlerStarted.resolve();
-          await new Promise<void>((resolve) =>
-            ctx.signal.addEventListener('abort', () => resolve()),
-          );
+          await abortOf(ctx.signal);
           return { body: 'late' };
         },
       },
     ]);
-    const req = httpRequest(`${url}/slow`);
-    req.on('error', () => {});
-    req.end();
-    await handlerStarted.promise;
-    req.destroy();
+    await abandon(`${url}/slow`, handlerStarted.promise);
     const outcome = await done.promise;
     expect(outcome).toMatchObject({ aborted: true, failed: true });
   });
@@ -238,17 +246,13 @@ describe.each(adapters)('$name adapter', (fixture) => {
         handler: async (ctx) => {
           const { signal } = ctx;
           handlerStarted.resolve();
-          await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+          await abortOf(signal);
           aborted.resolve();
           return { body: 'late' };
         },
       },
     ]);
-    const req = httpRequest(`${url}/wait`);
-    req.on('error', () => {});
-    req.end();
-    await handlerStarted.promise;
-    req.destroy();
+    await abandon(`${url}/wait`, handlerStarted.promise);
     await aborted.promise;
   });
 

@@ -246,9 +246,20 @@ export abstract class Context {
   }
 
   /**
-   * Called the first time something will read how the request ends (a teardown was
-   * registered, the signal taken). An adapter that watches the response only when
-   * something reads its end starts watching here; a second call does nothing.
+   * Arranges for {@link Context.finish} to run once the response is complete, or the
+   * connection closed first (an abort), so teardowns and access logs run exactly once.
+   * Adapters call it when the request arrives. The end is watched from the start when an
+   * `onResponse` plugin or the async context needs it, else from the moment a teardown
+   * is registered or the signal taken: a request nothing waits for adds no listener.
+   */
+  finishOnClose(): void {
+    if (this.toolkit.observesResponses || this.toolkit.asyncContext) this.watchEnd();
+  }
+
+  /**
+   * Starts watching for the end of the request ({@link Context.finishOnClose}); called
+   * again when something reads the end (a teardown registered, the signal taken), where
+   * a second call does nothing. Adapters that can see the response implement it.
    */
   protected watchEnd(): void {}
 

@@ -194,18 +194,7 @@ export class NodeContext extends Context {
 
   #watching = false;
 
-  /**
-   * Calls {@link Context.finish} once the response is complete, or the connection
-   * closed first (an abort), so teardowns and access logs run exactly once. Adapters
-   * call it when the request arrives. The response is watched from the start when an
-   * `onResponse` plugin or the async context needs its end, else from the moment a
-   * teardown is registered or the signal taken: a request nothing waits for adds no
-   * listener.
-   */
-  finishOnClose(): void {
-    if (this.toolkit.observesResponses || this.toolkit.asyncContext) this.watchEnd();
-  }
-
+  /** Finishes the context when the response closes (see {@link Context.finishOnClose}). */
   protected override watchEnd(): void {
     if (this.#watching) return;
     this.#watching = true;

@@ -193,15 +193,10 @@ export class HonoContext extends Context {
   #watching = false;
 
   /**
-   * On node-server, calls {@link Context.finish} once the response was really sent, or the
-   * client left first. As with the other adapters, the response is watched from the start
-   * when an `onResponse` plugin or the async context needs its end, else from the moment
-   * a teardown is registered or the signal taken.
+   * On node-server, finishes the context once the response was really sent, or the client
+   * left first (see {@link Context.finishOnClose}). In-process, the adapter finishes it
+   * when the Response is built.
    */
-  finishOnClose(): void {
-    if (this.toolkit.observesResponses || this.toolkit.asyncContext) this.watchEnd();
-  }
-
   protected override watchEnd(): void {
     const outgoing = this.#outgoing;
     if (outgoing === undefined || this.#watching) return;
