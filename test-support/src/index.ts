@@ -1,6 +1,12 @@
+export { deferred } from './deferred.js';
 export type { AdapterFixture, AdapterName, RouteSpec, RunningApp } from './fixture.js';
 export { listen } from './listen.js';
-export { type RawConnection, rawConnection, rawExchange } from './raw-exchange.js';
+export {
+  abandonRequest,
+  type RawConnection,
+  rawConnection,
+  rawExchange,
+} from './raw-exchange.js';
 
 import { expressFixture } from './express.js';
 import { fastifyFixture } from './fastify.js';

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
 /** A raw TCP connection opened by {@link rawConnection}. */
@@ -35,4 +36,16 @@ export async function rawExchange(url: string, text: string): Promise<string> {
   connection.socket.write(text);
   await connection.closed;
   return connection.received;
+}
+
+/**
+ * Sends a GET to `url` and goes away (destroys the connection) once `started` resolves:
+ * a client that leaves while its handler runs.
+ */
+export async function abandonRequest(url: string, started: Promise<void>): Promise<void> {
+  const request = httpRequest(url);
+  request.on('error', () => {});
+  request.end();
+  await started;
+  request.destroy();
 }

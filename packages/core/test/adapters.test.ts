@@ -24,7 +24,9 @@ import {
   ValidationError,
 } from '@org/core';
 import {
+  abandonRequest,
   adapters,
+  deferred,
   type RouteSpec,
   type RunningApp,
   rawConnection,
@@ -35,26 +37,9 @@ import * as z from 'zod';
 
 const PROBLEM = 'application/problem+json';
 
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
-
 /** Resolves when `signal` aborts. */
 function abortOf(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve()));
-}
-
-/** Sends a GET to `url` and goes away once `started` resolves (the handler is running). */
-async function abandon(url: string, started: Promise<void>): Promise<void> {
-  const req = httpRequest(url);
-  req.on('error', () => {});
-  req.end();
-  await started;
-  req.destroy();
 }
 
 describe.each(adapters)('$name adapter', (fixture) => {
@@ -231,7 +216,7 @@ describe.each(adapters)('$name adapter', (fixture) => {
         },
       },
     ]);
-    await abandon(`${url}/slow`, handlerStarted.promise);
+    await abandonRequest(`${url}/slow`, handlerStarted.promise);
     const outcome = await done.promise;
     expect(outcome).toMatchObject({ aborted: true, failed: true });
   });
@@ -252,8 +237,40 @@ describe.each(adapters)('$name adapter', (fixture) => {
         },
       },
     ]);
-    await abandon(`${url}/wait`, handlerStarted.promise);
+    await abandonRequest(`${url}/wait`, handlerStarted.promise);
     await aborted.promise;
+  });
+
+  it('tears down a dependency that resolves after the client left, and its late signal is aborted', async () => {
+    const ended = deferred<void>();
+    const handlerStarted = deferred<void>();
+    const tornDown = deferred<RequestOutcome>();
+    let lateSignal: AbortSignal | undefined;
+    const late = defineDependency({
+      name: 'late',
+      resolve: () => 'connection',
+      teardown: (_value, outcome) => tornDown.resolve(outcome),
+    });
+    const url = await start(
+      [
+        {
+          method: 'GET',
+          path: '/late',
+          handler: async (ctx) => {
+            handlerStarted.resolve();
+            await ended.promise;
+            // The request has ended: what resolves now must still be released.
+            await ctx.resolve(late);
+            lateSignal = ctx.signal;
+            return { body: 'nobody is listening' };
+          },
+        },
+      ],
+      createToolkit({ plugins: [{ name: 'ended', onResponse: () => ended.resolve() }] }),
+    );
+    await abandonRequest(`${url}/late`, handlerStarted.promise);
+    expect(await tornDown.promise).toMatchObject({ status: 0, aborted: true, failed: true });
+    await expect.poll(() => lateSignal?.aborted).toBe(true);
   });
 
   it('reads repeated request headers the same way on every adapter', async () => {

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import {
   ConfigurationError,
@@ -9,7 +9,7 @@ import {
   requestBody,
 } from '@org/core';
 import { createHonoAdapter } from '@org/core/hono';
-import { listen } from '@org/test-support';
+import { abandonRequest, deferred, listen } from '@org/test-support';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
@@ -306,6 +306,34 @@ describe('hono adapter headers on @hono/node-server (real HTTP)', () => {
       expect(failed.headers.get('x-plugin')).toBe('on');
       expect(failed.headers.get('vary')).toBe('Origin');
       expect(await failed.json()).toMatchObject({ status: 403, code: 'ERR_FORBIDDEN' });
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('tears down a dependency that resolves after the client left, with nothing watching the response', async () => {
+    const closed = deferred<void>();
+    const started = deferred<void>();
+    const tornDown = deferred<RequestOutcome>();
+    const late = defineDependency({
+      name: 'late',
+      resolve: () => 'connection',
+      teardown: (_value, outcome) => tornDown.resolve(outcome),
+    });
+    const kit = createHonoAdapter(createToolkit());
+    const app = kit.install(new Hono<{ Bindings: { outgoing: ServerResponse } }>());
+    app.get('/late', async (c) => {
+      // The test's own watch: the toolkit adds none for this request.
+      c.env.outgoing.on('close', () => closed.resolve());
+      started.resolve();
+      await closed.promise;
+      await kit.context(c).resolve(late);
+      return c.text('nobody is listening');
+    });
+    const running = await listen(createAdaptorServer({ fetch: app.fetch }) as Server);
+    try {
+      await abandonRequest(`${running.url}/late`, started.promise);
+      expect(await tornDown.promise).toMatchObject({ status: 0, aborted: true, failed: true });
     } finally {
       await running.close();
     }

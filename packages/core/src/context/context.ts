@@ -18,16 +18,6 @@ interface Teardown {
 
 const NO_VALUES: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
-/**
- * The outcome an adapter passes to {@link Context.finish} when nothing reads it
- * ({@link Context.outcomeObserved} is false).
- */
-export const UNOBSERVED: Omit<RequestOutcome, 'failed'> = Object.freeze({
-  status: 0,
-  aborted: false,
-  error: undefined,
-});
-
 /** What {@link Context.finish} returns when nothing is left to wait for. */
 const DONE: Promise<void> = Promise.resolve();
 
@@ -109,7 +99,8 @@ export abstract class Context {
   #memo: Map<AnyDependency, unknown> | undefined;
   #teardowns: Teardown[] | undefined;
   #controller: AbortController | undefined;
-  #finished = false;
+  /** The outcome {@link Context.finish} ran with. */
+  #ended: Omit<RequestOutcome, 'failed'> | undefined;
   #slot: ContextSlot | undefined;
 
   static {
@@ -159,30 +150,20 @@ export abstract class Context {
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
-      this.watchEnd();
+      // Taken after the client left: aborted already.
+      if (this.#ended !== undefined) {
+        if (this.#ended.aborted) this.#controller.abort();
+      } else this.watchEnd();
     }
     return this.#controller.signal;
   }
 
   /**
    * Whether {@link Context.finish} has run. Adapters call it only when something reads
-   * the end of the request (see {@link Context.outcomeObserved}, {@link Toolkit.asyncContext}).
+   * the end of the request (see {@link Context.finishOnClose}).
    */
   get finished(): boolean {
-    return this.#finished;
-  }
-
-  /**
-   * Whether anything reads the outcome given to {@link Context.finish}: a teardown, an
-   * `onResponse` plugin, or the {@link Context.signal}. When nothing does, an adapter
-   * need not work the outcome out.
-   */
-  get outcomeObserved(): boolean {
-    return (
-      this.#teardowns !== undefined ||
-      this.#controller !== undefined ||
-      this.toolkit.observesResponses
-    );
+    return this.#ended !== undefined;
   }
 
   /**
@@ -238,11 +219,15 @@ export abstract class Context {
 
   #registerTeardown(dependency: AnyDependency, value: unknown): void {
     if (dependency.teardown === undefined) return;
-    if (this.#teardowns === undefined) {
-      this.#teardowns = [];
+    const teardown: Teardown = { dependency, value };
+    if (this.#ended !== undefined) {
+      // The request ended before this dependency resolved (the client left, or work
+      // outlived the response): tear it down now, with the outcome the request ended with.
+      void this.#tearDown([teardown], this.#ended, false);
+    } else if (this.#teardowns === undefined) {
+      this.#teardowns = [teardown];
       this.watchEnd();
-    }
-    this.#teardowns.push({ dependency, value });
+    } else this.#teardowns.push(teardown);
   }
 
   /**
@@ -309,11 +294,13 @@ export abstract class Context {
   /**
    * Ends the request: runs teardowns once, newest first, then the plugins'
    * `onResponse`. Adapters call it when the response finished or the client left.
-   * Failures in teardowns go to the toolkit's error hook, never to the client.
+   * Failures in teardowns go to the toolkit's error hook, never to the client. A
+   * dependency that resolves later is torn down at once with this outcome, and a
+   * {@link Context.signal} taken later is aborted when the client left.
    */
   finish(outcome: Omit<RequestOutcome, 'failed'> & { bytes?: number }): Promise<void> {
-    if (this.#finished) return DONE;
-    this.#finished = true;
+    if (this.#ended !== undefined) return DONE;
+    this.#ended = outcome;
     if (outcome.aborted) this.#controller?.abort();
     const teardowns = this.#teardowns;
     // Most requests have no teardown: no async frame, no promise of their own.
@@ -321,12 +308,14 @@ export abstract class Context {
       this.#notifyResponse(outcome);
       return DONE;
     }
-    return this.#tearDown(teardowns, outcome);
+    return this.#tearDown(teardowns, outcome, true);
   }
 
+  /** Runs `teardowns` newest first, then (`notify`) the plugins' `onResponse`. */
   async #tearDown(
     teardowns: readonly Teardown[],
     outcome: Omit<RequestOutcome, 'failed'> & { bytes?: number },
+    notify: boolean,
   ): Promise<void> {
     const full: RequestOutcome = {
       status: outcome.status,
@@ -342,7 +331,7 @@ export abstract class Context {
         this.toolkit.reportError(error, this);
       }
     }
-    this.#notifyResponse(outcome);
+    if (notify) this.#notifyResponse(outcome);
   }
 
   #notifyResponse(outcome: Omit<RequestOutcome, 'failed'> & { bytes?: number }): void {

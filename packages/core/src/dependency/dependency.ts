@@ -37,7 +37,10 @@ export interface Dependency<T> {
   readonly injectEntries: readonly (readonly [string, AnyDependency])[];
   /** Produces the value for one request. */
   readonly resolve: (ctx: Context, injected: Record<string, unknown>) => T | Promise<T>;
-  /** Runs once after the response was sent (or the client went away). */
+  /**
+   * Runs once after the response was sent (or the client went away); for a value that
+   * resolved after that, as soon as it resolved.
+   */
   readonly teardown:
     | ((value: T, outcome: RequestOutcome, ctx: Context) => void | Promise<void>)
     | undefined;
@@ -53,7 +56,9 @@ export interface DependencyOptions<T, M extends DependencyMap> {
   resolve: (ctx: Context, injected: ResolvedValues<M>) => T | Promise<T>;
   /**
    * Cleans up after the response has been sent, told whether the request failed
-   * (commit or roll back a transaction). Runs once, also when the client aborts.
+   * (commit or roll back a transaction). Runs once, also when the client aborts, and at
+   * once for a value that resolved after the request ended (the client left while it
+   * was being acquired), so a connection acquired late is released too.
    */
   teardown?: (value: T, outcome: RequestOutcome, ctx: Context) => void | Promise<void>;
 }

@@ -12,7 +12,7 @@ import {
   parseBody,
   readNodeStream,
 } from '../body/read-body.js';
-import { Context, UNOBSERVED } from '../context/context.js';
+import { Context } from '../context/context.js';
 import { parseCookieHeader, type RequestView } from '../context/request-view.js';
 import type { RequestOutcome } from '../dependency/dependency.js';
 import type { ProblemResponse } from '../errors/problem.js';
@@ -198,15 +198,16 @@ export class NodeContext extends Context {
   protected override watchEnd(): void {
     if (this.#watching) return;
     this.#watching = true;
+    const { response } = this;
+    const onClose = (): void => {
+      void this.finish(responseOutcome(response, this.failure, this.bodyBytes()));
+    };
+    // Closed already: the client left before something read the end (a dependency that
+    // resolved late); finish once the caller has registered it.
+    if (response.closed) queueMicrotask(onClose);
     // `on`, not `once`: a response closes once, and once's wrapper costs a bound
     // function and a listener removal per request.
-    this.response.on('close', () => {
-      void this.finish(
-        this.outcomeObserved
-          ? responseOutcome(this.response, this.failure, this.bodyBytes())
-          : UNOBSERVED,
-      );
-    });
+    else response.on('close', onClose);
   }
 
   /** The response body's length in bytes, when it was declared; else 0. */

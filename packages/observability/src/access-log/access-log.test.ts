@@ -7,9 +7,8 @@ import {
   type Plugin,
   principalIdKey,
 } from '@org/core';
-import { adapters, type RunningApp } from '@org/test-support';
+import { adapters, deferred, type RunningApp } from '@org/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deferred } from '../../test/deferred.js';
 import { captureLogs, type LogCapture } from '../../test/log-capture.js';
 import { createLogger } from '../logging/create-logger.js';
 import { requestId } from '../request-id/request-id.js';

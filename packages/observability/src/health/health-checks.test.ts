@@ -1,7 +1,6 @@
 import { ConfigurationError, createToolkit } from '@org/core';
-import { adapters, type RunningApp } from '@org/test-support';
+import { adapters, deferred, type RunningApp } from '@org/test-support';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { deferred } from '../../test/deferred.js';
 import { captureLogs } from '../../test/log-capture.js';
 import { createLogger } from '../logging/create-logger.js';
 import { createHealthChecks, HEALTH_CONTENT_TYPE } from './health-checks.js';

@@ -1,9 +1,8 @@
 import { channel } from 'node:diagnostics_channel';
 import { ConfigurationError, createToolkit } from '@org/core';
-import { adapters, type RunningApp } from '@org/test-support';
+import { adapters, deferred, type RunningApp } from '@org/test-support';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deferred } from '../../test/deferred.js';
 import { requestId } from '../request-id/request-id.js';
 import { createMetrics, type Metrics, type MetricsOptions } from './create-metrics.js';
 

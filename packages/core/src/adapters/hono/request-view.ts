@@ -8,7 +8,7 @@ import {
   parseBody,
   readWebStream,
 } from '../../body/read-body.js';
-import { Context, UNOBSERVED } from '../../context/context.js';
+import { Context } from '../../context/context.js';
 import { parseCookieHeader, type RequestView } from '../../context/request-view.js';
 import { headerValue, rawHeaderValues, responseOutcome } from '../../internal/node-request.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
@@ -201,18 +201,17 @@ export class HonoContext extends Context {
     const outgoing = this.#outgoing;
     if (outgoing === undefined || this.#watching) return;
     this.#watching = true;
-    outgoing.on('close', () => {
-      if (!this.outcomeObserved) {
-        void this.finish(UNOBSERVED);
-        return;
-      }
+    const onClose = (): void => {
       // node-server passes the Response's headers straight to writeHead, which keeps the
       // length only in _contentLength.
       const length =
         outgoing.getHeader('content-length') ??
         (outgoing as { _contentLength?: number | null })._contentLength;
       void this.finish(responseOutcome(outgoing, this.failure, Number(length) || 0));
-    });
+    };
+    // Closed already: the client left before a dependency that resolved late.
+    if (outgoing.closed) queueMicrotask(onClose);
+    else outgoing.on('close', onClose);
   }
 
   /** Attaches hono's context of the request and hands it the headers set so far. Idempotent. */
