@@ -34,6 +34,7 @@ import {
 } from '@org/test-support';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
+import { teardownProbe } from './teardown-probe.js';
 
 const PROBLEM = 'application/problem+json';
 
@@ -197,18 +198,13 @@ describe.each(adapters)('$name adapter', (fixture) => {
   });
 
   it('runs the teardown with aborted=true when the client goes away', async () => {
-    const done = deferred<RequestOutcome>();
     const handlerStarted = deferred<void>();
-    const tx = defineDependency({
-      name: 'tx',
-      resolve: () => 'tx',
-      teardown: (_value, outcome) => done.resolve(outcome),
-    });
+    const tx = teardownProbe('tx');
     const url = await start([
       {
         method: 'GET',
         path: '/slow',
-        dependencies: { tx },
+        dependencies: { tx: tx.dependency },
         handler: async (ctx) => {
           handlerStarted.resolve();
           await abortOf(ctx.signal);
@@ -217,7 +213,7 @@ describe.each(adapters)('$name adapter', (fixture) => {
       },
     ]);
     await abandonRequest(`${url}/slow`, handlerStarted.promise);
-    const outcome = await done.promise;
+    const outcome = await tx.tornDown;
     expect(outcome).toMatchObject({ aborted: true, failed: true });
   });
 
@@ -244,13 +240,8 @@ describe.each(adapters)('$name adapter', (fixture) => {
   it('tears down a dependency that resolves after the client left, and its late signal is aborted', async () => {
     const ended = deferred<void>();
     const handlerStarted = deferred<void>();
-    const tornDown = deferred<RequestOutcome>();
     let lateSignal: AbortSignal | undefined;
-    const late = defineDependency({
-      name: 'late',
-      resolve: () => 'connection',
-      teardown: (_value, outcome) => tornDown.resolve(outcome),
-    });
+    const late = teardownProbe();
     const url = await start(
       [
         {
@@ -260,7 +251,7 @@ describe.each(adapters)('$name adapter', (fixture) => {
             handlerStarted.resolve();
             await ended.promise;
             // The request has ended: what resolves now must still be released.
-            await ctx.resolve(late);
+            await ctx.resolve(late.dependency);
             lateSignal = ctx.signal;
             return { body: 'nobody is listening' };
           },
@@ -269,7 +260,7 @@ describe.each(adapters)('$name adapter', (fixture) => {
       createToolkit({ plugins: [{ name: 'ended', onResponse: () => ended.resolve() }] }),
     );
     await abandonRequest(`${url}/late`, handlerStarted.promise);
-    expect(await tornDown.promise).toMatchObject({ status: 0, aborted: true, failed: true });
+    expect(await late.tornDown).toMatchObject({ status: 0, aborted: true, failed: true });
     await expect.poll(() => lateSignal?.aborted).toBe(true);
   });
 

@@ -6,7 +6,6 @@ import {
   defineDependency,
   ForbiddenError,
   getCurrentContext,
-  type RequestOutcome,
   type ResponseInfo,
   type Toolkit,
   TooManyRequestsError,
@@ -15,6 +14,7 @@ import { createExpressAdapter, type ExpressAdapter } from '@org/core/express';
 import { abandonRequest, deferred, listen, type RunningApp } from '@org/test-support';
 import express, { type Express } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
+import { teardownProbe } from './teardown-probe.js';
 
 const PROBLEM = 'application/problem+json';
 
@@ -106,23 +106,18 @@ describe('express adapter specifics', () => {
   it('tears down a dependency that resolves after the client left, with nothing watching the response', async () => {
     const closed = deferred<void>();
     const started = deferred<void>();
-    const tornDown = deferred<RequestOutcome>();
-    const late = defineDependency({
-      name: 'late',
-      resolve: () => 'connection',
-      teardown: (_value, outcome) => tornDown.resolve(outcome),
-    });
+    const late = teardownProbe();
     const url = await start((app, kit) => {
       app.get('/late', async (req, res) => {
         // The test's own watch: the toolkit adds none for this request.
         res.on('close', () => closed.resolve());
         started.resolve();
         await closed.promise;
-        await kit.context(req).resolve(late);
+        await kit.context(req).resolve(late.dependency);
       });
     });
     await abandonRequest(`${url}/late`, started.promise);
-    expect(await tornDown.promise).toMatchObject({ status: 0, aborted: true, failed: true });
+    expect(await late.tornDown).toMatchObject({ status: 0, aborted: true, failed: true });
   });
 
   it('reports the full template of a route in nested routers or under app.use, with its params', async () => {

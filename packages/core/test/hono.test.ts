@@ -13,6 +13,7 @@ import { abandonRequest, deferred, listen } from '@org/test-support';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { teardownProbe } from './teardown-probe.js';
 
 const PROBLEM = 'application/problem+json';
 
@@ -314,12 +315,7 @@ describe('hono adapter headers on @hono/node-server (real HTTP)', () => {
   it('tears down a dependency that resolves after the client left, with nothing watching the response', async () => {
     const closed = deferred<void>();
     const started = deferred<void>();
-    const tornDown = deferred<RequestOutcome>();
-    const late = defineDependency({
-      name: 'late',
-      resolve: () => 'connection',
-      teardown: (_value, outcome) => tornDown.resolve(outcome),
-    });
+    const late = teardownProbe();
     const kit = createHonoAdapter(createToolkit());
     const app = kit.install(new Hono<{ Bindings: { outgoing: ServerResponse } }>());
     app.get('/late', async (c) => {
@@ -327,13 +323,13 @@ describe('hono adapter headers on @hono/node-server (real HTTP)', () => {
       c.env.outgoing.on('close', () => closed.resolve());
       started.resolve();
       await closed.promise;
-      await kit.context(c).resolve(late);
+      await kit.context(c).resolve(late.dependency);
       return c.text('nobody is listening');
     });
     const running = await listen(createAdaptorServer({ fetch: app.fetch }) as Server);
     try {
       await abandonRequest(`${running.url}/late`, started.promise);
-      expect(await tornDown.promise).toMatchObject({ status: 0, aborted: true, failed: true });
+      expect(await late.tornDown).toMatchObject({ status: 0, aborted: true, failed: true });
     } finally {
       await running.close();
     }
