@@ -99,6 +99,8 @@ export abstract class Context {
   #memo: Map<AnyDependency, unknown> | undefined;
   #teardowns: Teardown[] | undefined;
   #controller: AbortController | undefined;
+  /** Whether {@link Context.watchEnd} has run. */
+  #watching = false;
   /** The outcome {@link Context.finish} ran with. */
   #ended: Omit<RequestOutcome, 'failed'> | undefined;
   #slot: ContextSlot | undefined;
@@ -153,7 +155,7 @@ export abstract class Context {
       // Taken after the client left: aborted already.
       if (this.#ended !== undefined) {
         if (this.#ended.aborted) this.#controller.abort();
-      } else this.watchEnd();
+      } else this.#watchOnce();
     }
     return this.#controller.signal;
   }
@@ -226,7 +228,7 @@ export abstract class Context {
       void this.#tearDown([teardown], this.#ended, false);
     } else if (this.#teardowns === undefined) {
       this.#teardowns = [teardown];
-      this.watchEnd();
+      this.#watchOnce();
     } else this.#teardowns.push(teardown);
   }
 
@@ -238,13 +240,19 @@ export abstract class Context {
    * is registered or the signal taken: a request nothing waits for adds no listener.
    */
   finishOnClose(): void {
-    if (this.toolkit.observesResponses || this.toolkit.asyncContext) this.watchEnd();
+    if (this.toolkit.observesResponses || this.toolkit.asyncContext) this.#watchOnce();
+  }
+
+  #watchOnce(): void {
+    if (this.#watching) return;
+    this.#watching = true;
+    this.watchEnd();
   }
 
   /**
-   * Starts watching for the end of the request ({@link Context.finishOnClose}); called
-   * again when something reads the end (a teardown registered, the signal taken), where
-   * a second call does nothing. Adapters that can see the response implement it.
+   * Starts watching for the end of the request, once ({@link Context.finishOnClose}): at
+   * arrival, or when something first reads the end (a teardown registered, the signal
+   * taken). Adapters that can see the response implement it.
    */
   protected watchEnd(): void {}
 

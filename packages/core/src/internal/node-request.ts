@@ -139,6 +139,18 @@ export class RawHeadersRequestView extends NodeRequestView {
   }
 }
 
+/**
+ * Runs `onClose` once `response` has closed: on its `close` event, or on the next
+ * microtask when it closed already (the end was first read after the client left: a
+ * dependency that resolved late), so the caller can register what it reads first.
+ */
+export function whenClosed(response: ServerResponse, onClose: () => void): void {
+  if (response.closed) queueMicrotask(onClose);
+  // `on`, not `once`: a response closes once, and once's wrapper costs a bound
+  // function and a listener removal per request.
+  else response.on('close', onClose);
+}
+
 /** How a node:http response ended, for {@link Context.finish}: aborted when it closed unfinished. */
 export function responseOutcome(
   response: ServerResponse,
@@ -192,22 +204,11 @@ export class NodeContext extends Context {
   /** The error that escaped the route, for teardowns and `onResponse`. */
   failure: unknown = undefined;
 
-  #watching = false;
-
   /** Finishes the context when the response closes (see {@link Context.finishOnClose}). */
   protected override watchEnd(): void {
-    if (this.#watching) return;
-    this.#watching = true;
-    const { response } = this;
-    const onClose = (): void => {
-      void this.finish(responseOutcome(response, this.failure, this.bodyBytes()));
-    };
-    // Closed already: the client left before something read the end (a dependency that
-    // resolved late); finish once the caller has registered it.
-    if (response.closed) queueMicrotask(onClose);
-    // `on`, not `once`: a response closes once, and once's wrapper costs a bound
-    // function and a listener removal per request.
-    else response.on('close', onClose);
+    whenClosed(this.response, () => {
+      void this.finish(responseOutcome(this.response, this.failure, this.bodyBytes()));
+    });
   }
 
   /** The response body's length in bytes, when it was declared; else 0. */

@@ -10,7 +10,12 @@ import {
 } from '../../body/read-body.js';
 import { Context } from '../../context/context.js';
 import { parseCookieHeader, type RequestView } from '../../context/request-view.js';
-import { headerValue, rawHeaderValues, responseOutcome } from '../../internal/node-request.js';
+import {
+  headerValue,
+  rawHeaderValues,
+  responseOutcome,
+  whenClosed,
+} from '../../internal/node-request.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
 
 /** The bindings `@hono/node-server` passes as `env`; absent in `app.request()` and on other runtimes. */
@@ -190,8 +195,6 @@ export class HonoContext extends Context {
     this.#outgoing = bindings?.outgoing;
   }
 
-  #watching = false;
-
   /**
    * On node-server, finishes the context once the response was really sent, or the client
    * left first (see {@link Context.finishOnClose}). In-process, the adapter finishes it
@@ -199,19 +202,15 @@ export class HonoContext extends Context {
    */
   protected override watchEnd(): void {
     const outgoing = this.#outgoing;
-    if (outgoing === undefined || this.#watching) return;
-    this.#watching = true;
-    const onClose = (): void => {
+    if (outgoing === undefined) return;
+    whenClosed(outgoing, () => {
       // node-server passes the Response's headers straight to writeHead, which keeps the
       // length only in _contentLength.
       const length =
         outgoing.getHeader('content-length') ??
         (outgoing as { _contentLength?: number | null })._contentLength;
       void this.finish(responseOutcome(outgoing, this.failure, Number(length) || 0));
-    };
-    // Closed already: the client left before a dependency that resolved late.
-    if (outgoing.closed) queueMicrotask(onClose);
-    else outgoing.on('close', onClose);
+    });
   }
 
   /** Attaches hono's context of the request and hands it the headers set so far. Idempotent. */
