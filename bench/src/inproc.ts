@@ -1,7 +1,7 @@
 // The server's JavaScript cost per request, without the kernel or a load generator:
 //   pnpm --dir bench bench:inproc <framework> <stack> [<stack> ...] [--rounds=5] [--seconds=3] [--alg=HS256]
-// Stacks are the HTTP suite's (bare, peer, ours) and the core suite's (CORE_STACKS: hook
-// and the adapter variants).
+// Stacks are the HTTP suite's (bare, peer, ours) and the core suite's (hook and the
+// adapter variants, in servers/core-stacks.ts).
 // Each server runs in its own process with servers/in-process.ts preloaded, pinned to
 // one core; rounds interleave the stacks. Prints the median CPU µs per request and the
 // spread: the quick A/B for a change to a hot path (swap a package's dist between runs),
@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { compileServers } from './runner/compile.ts';
 import { createRunKey } from './runner/keys.ts';
 import { median } from './runner/measure.ts';
+import { CORE_STACKS } from './servers/core-stacks.ts';
 import type { Alg } from './servers/http/setup.ts';
-import { CORE_STACKS, SERVER_CPU, table } from './suites/common.ts';
+import { SERVER_CPU, table } from './suites/common.ts';
 
 const options = new Map(
   process.argv

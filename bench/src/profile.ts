@@ -1,7 +1,7 @@
 // Profiles one HTTP benchmark server under load: `pnpm --dir bench bench:profile <framework> <stack>
 // [HS256|ES256] [memory|redis] [seconds] [--measure] [--autocannon]` (the stacks in
-// CORE_STACKS, `hook` and the `adapter` variants, are bench:core's servers). Starts the server pinned to CPU 1 with --cpu-prof,
-// drives it with wrk from CPU 0, stops it, and prints the functions and files with the
+// servers/core-stacks.ts, `hook` and the `adapter` variants, are bench:core's servers).
+// Starts the server pinned to CPU 1 with --cpu-prof, drives it with wrk from CPU 0, stops it, and prints the functions and files with the
 // most self time. The .cpuprofile is kept for a flame graph (Chrome DevTools, speedscope).
 // With --measure it only measures (no profiler, no overhead): the quick A/B of one change,
 // as req/s and server CPU µs per request, split into user and system time (the system
@@ -17,8 +17,9 @@ import { createRunKey } from './runner/keys.ts';
 import { startRedis } from './runner/redis.ts';
 import { startServer } from './runner/server.ts';
 import { runWrk } from './runner/wrk.ts';
+import { CORE_STACKS } from './servers/core-stacks.ts';
 import type { Alg, ServerSetup, StoreKind } from './servers/http/setup.ts';
-import { CORE_STACKS, LOAD_CPU, loadSettings, SERVER_CPU } from './suites/common.ts';
+import { LOAD_CPU, loadSettings, SERVER_CPU } from './suites/common.ts';
 
 const measureOnly = process.argv.includes('--measure');
 const runLoad = process.argv.includes('--autocannon') ? runAutocannon : runWrk;

@@ -7,6 +7,7 @@
 // The bare servers are the HTTP suite's (servers/http/bare.ts), so both suites
 // measure against the same baseline, and they load nothing of the toolkit.
 import { createServer } from 'node:http';
+import { ADAPTER_VARIANTS } from './core-stacks.ts';
 
 const [framework = 'node', variant = 'bare', portText = '3000'] = process.argv.slice(2);
 const port = Number(portText);
@@ -127,7 +128,7 @@ if (variant.startsWith('work:')) {
   }
   const { bare } = await import('./http/bare.ts');
   await bare[framework]?.(port, { hook: variant === 'hook' });
-} else if (['adapter', 'adapter-direct', 'adapter-tracked'].includes(variant)) {
+} else if (ADAPTER_VARIANTS.includes(variant)) {
   await adapter();
 } else {
   throw new Error(`unknown variant ${variant}`);

@@ -12,16 +12,6 @@ export type FrameworkName = (typeof FRAMEWORKS)[number];
 /** The server under test runs on this CPU; wrk (and redis-server) on the other. */
 export const SERVER_CPU = 1;
 
-/**
- * The stacks served by servers/core.ts (bench:core's variants, and adapter-tracked: the
- * adapter with `asyncContext: true`); every other stack is servers/http.ts's.
- */
-export const CORE_STACKS: ReadonlySet<string> = new Set([
-  'hook',
-  'adapter',
-  'adapter-direct',
-  'adapter-tracked',
-]);
 export const LOAD_CPU = 0;
 
 export const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
