@@ -30,6 +30,7 @@ export {
   type TokenExtractor,
   type TokenExtractorOptions,
 } from './extract/token-extractor.js';
+export { importJwks, type JsonWebKeySetInput } from './keys/import-jwks.js';
 export {
   type ImportSigningKeyOptions,
   importSigningKey,

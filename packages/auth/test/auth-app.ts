@@ -32,6 +32,11 @@ export const verifier = fakeVerifier({
   'user-token': { sub: 'u-user', scope: 'users:read' },
   // The token claims admin, but the loaded user is a plain user: the user wins.
   'claims-admin-token': { sub: 'u-user', roles: ['admin'], scope: 'users:read users:write' },
+  // Issuers that put scopes in `scp`: Microsoft Entra ID as a string, Okta as an array.
+  'entra-token': { sub: 'u-user', scp: 'users:read users:write' },
+  'okta-token': { sub: 'u-user', scp: ['users:read', 42, null, 'users:write'] },
+  'okta-partial-token': { sub: 'u-user', scp: ['users:read', { name: 'users:write' }] },
+  'split-scopes-token': { sub: 'u-user', scope: 'users:read', scp: ['users:write'] },
   'ghost-token': { sub: 'u-ghost' },
   'suspended-token': { sub: 'u-suspended' },
   'expired-token': new TokenError('ERR_TOKEN_EXPIRED', 'The access token expired.'),

@@ -38,6 +38,18 @@ describe.each(adapters)('guards on $name', (fixture) => {
     expect((await get('/scoped', 'Bearer admin-token')).status).toBe(200);
   });
 
+  it('grants the scopes of an scp claim, as a string (Entra ID) or an array (Okta)', async () => {
+    for (const token of ['entra-token', 'okta-token', 'split-scopes-token']) {
+      const response = await get('/scoped', `Bearer ${token}`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ user: { id: 'u-user' } });
+    }
+    // Entries that are not strings grant nothing.
+    const partial = await get('/scoped', 'Bearer okta-partial-token');
+    await expectProblem(partial, 403, 'ERR_INSUFFICIENT_SCOPE');
+    expect(partial.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+  });
+
   it('ownership: owner passes, others get 403, an override role passes, unknown is 404', async () => {
     expect((await get('/docs/d1', 'Bearer user-token')).status).toBe(200);
     await expectProblem(await get('/docs/d2', 'Bearer user-token'), 403, 'ERR_FORBIDDEN');

@@ -36,6 +36,12 @@ describe.each(adapters)('createAuth with the real access-token verifier on $name
         dependencies: { admin: auth.requireRoles('admin') },
         handler: () => ({ body: { ok: true } }),
       },
+      {
+        method: 'GET',
+        path: '/posts',
+        dependencies: { writer: auth.requireScopes('posts:read', 'posts:write') },
+        handler: () => ({ body: { ok: true } }),
+      },
     ]);
   });
   afterAll(() => app.close());
@@ -75,6 +81,34 @@ describe.each(adapters)('createAuth with the real access-token verifier on $name
     } finally {
       clock.advance(-16 * 60 * 1000);
     }
+  });
+
+  it('answers a token with a non-canonical signature (pad bits set) with 401 invalid_token', async () => {
+    const { token } = await signer.sign({ subject: 'u1', roles: ['admin'] });
+    expect((await get('/admin', token)).status).toBe(200);
+    // ES256: 86 characters, so the last one carries 4 pad bits that a lenient decoder ignores.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(token.at(-1) as string);
+    const altered = `${token.slice(0, -1)}${alphabet[last | 0x01]}`;
+    expect(altered).not.toBe(token);
+    const response = await get('/admin', altered);
+    await expectProblem(response, 401, 'ERR_TOKEN_INVALID');
+    expect(response.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="api", error="invalid_token"/,
+    );
+  });
+
+  it('grants the scopes of scp as Entra ID (string) and Okta (array) send it', async () => {
+    for (const scp of ['posts:read posts:write', ['posts:read', 7, 'posts:write']]) {
+      const { token } = await signer.sign({ subject: 'u1', claims: { scp } });
+      const response = await get('/posts', token);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ ok: true });
+    }
+    const { token } = await signer.sign({ subject: 'u1', claims: { scp: 'posts:read' } });
+    const refused = await get('/posts', token);
+    await expectProblem(refused, 403, 'ERR_INSUFFICIENT_SCOPE');
+    expect(refused.headers.get('www-authenticate')).toContain('scope="posts:read posts:write"');
   });
 });
 

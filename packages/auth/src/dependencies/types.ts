@@ -13,7 +13,7 @@ export interface Principal<U> {
   readonly roles: ReadonlySet<string>;
   /** Permissions granted by the effective roles. */
   readonly permissions: ReadonlySet<string>;
-  /** OAuth2 scopes of the token (RFC 6749 section 3.3). */
+  /** OAuth2 scopes of the token (RFC 6749 section 3.3): its `scope` and `scp` claims, string or array. */
   readonly scopes: ReadonlySet<string>;
 }
 

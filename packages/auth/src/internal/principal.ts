@@ -4,14 +4,26 @@ import type { RoleGraph } from './role-graph.js';
 
 const NO_SCOPES: ReadonlySet<string> = new Set();
 
-/** RFC 6749 section 3.3 `scope` (space-delimited), or an `scp` array as some issuers send. */
+/** RFC 6749 3.3: scope tokens are separated by spaces; empty pieces name nothing. */
+function addSpaceSeparated(into: Set<string>, value: string): void {
+  for (const scope of value.split(' ')) if (scope !== '') into.add(scope);
+}
+
+/**
+ * The scopes a token grants: `scope`, space-separated (RFC 8693 4.2, RFC 9068 2.2.3),
+ * and `scp`, space-separated (Microsoft Entra ID) or an array (Okta) whose entries
+ * that are not strings grant nothing.
+ */
 function scopesOf(claims: AccessTokenClaims): ReadonlySet<string> {
-  if (typeof claims.scope === 'string') {
-    return claims.scope === '' ? NO_SCOPES : new Set(claims.scope.split(' ').filter(Boolean));
+  const { scope, scp } = claims;
+  if (scope === undefined && scp === undefined) return NO_SCOPES;
+  const scopes = new Set<string>();
+  if (typeof scope === 'string') addSpaceSeparated(scopes, scope);
+  if (typeof scp === 'string') addSpaceSeparated(scopes, scp);
+  else if (Array.isArray(scp)) {
+    for (const item of scp) if (typeof item === 'string' && item !== '') scopes.add(item);
   }
-  const scp = claims.scp;
-  if (Array.isArray(scp)) return new Set(scp.filter((s): s is string => typeof s === 'string'));
-  return NO_SCOPES;
+  return scopes;
 }
 
 /** Where roles and permissions come from: never the request, only the token or the user. */

@@ -1,7 +1,9 @@
 /**
  * The keys of one remote issuer, fetched from its JWKS URL: kept for `cacheMaxAge`,
  * refetched at most once per `cooldown` when a token names an unknown `kid`, each
- * fetch bounded by `timeout` and a size cap, concurrent fetches coalesced.
+ * fetch bounded by `timeout` and a size cap, concurrent fetches share one request. While
+ * refreshes fail the last keys stay in use, for at most `maxStaleness` after the
+ * last successful fetch.
  *
  * Written here rather than with jose's `createRemoteJWKSet` so every time read goes
  * through the toolkit's Clock (tests drive it without sleeping) and so the owner
@@ -10,6 +12,7 @@
 
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { Clock } from '@org/core';
+import { privateMembersOf, purposeProblem } from './jwk-rules.js';
 
 /** Public members by key type: nothing else of a fetched JWK is kept. */
 const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = {
@@ -32,25 +35,38 @@ export interface RemoteKeyStoreOptions {
   readonly cacheMaxAge: number;
   readonly cooldown: number;
   readonly timeout: number;
+  /** Longest time (ms) since the last successful fetch that its keys may still verify. */
+  readonly maxStaleness: number;
   readonly clock: Clock;
   readonly fetch: typeof globalThis.fetch;
   /** Called after a refresh dropped or replaced a key that was known before. */
   readonly onKeyRemoved: () => void;
 }
 
+type JwkEntry = Readonly<Record<string, unknown>> & { readonly kid: string };
+
 /**
- * Keeps the public signing keys of a JWKS, keyed by kid. Keys without a kid, and
- * malformed keys (unusable, like missing ones), are ignored.
+ * Keeps the public signing keys of a JWKS, keyed by kid. Entries without a kid, and
+ * malformed or refused ones (unusable, like missing ones), are skipped.
  */
 function parseJwks(document: unknown): Map<string, RemoteKey> {
   const keys = (document as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys)) throw new Error('the JWKS has no "keys" array');
+  const entries = keys.filter(
+    (raw): raw is JwkEntry =>
+      typeof raw === 'object' && raw !== null && typeof (raw as JwkEntry).kid === 'string',
+  );
+  // RFC 7517 4.5: a kid names one key; with two entries we cannot know which one signs, so neither does.
+  const seen = new Set<string>();
+  const duplicated = new Set<string>();
+  for (const raw of entries) (seen.has(raw.kid) ? duplicated : seen).add(raw.kid);
   const byKid = new Map<string, RemoteKey>();
-  for (const raw of keys as Record<string, unknown>[]) {
-    if (typeof raw !== 'object' || raw === null || typeof raw.kid !== 'string') continue;
-    if (raw.use !== undefined && raw.use !== 'sig') continue;
+  for (const raw of entries) {
+    if (duplicated.has(raw.kid) || purposeProblem(raw, 'verify') !== undefined) continue;
+    // RFC 7517 9.2: a published private member (or an oct `k`) means anyone may sign with the key.
+    if (privateMembersOf(raw).length > 0) continue;
     const members = PUBLIC_MEMBERS[String(raw.kty)];
-    if (members === undefined || byKid.has(raw.kid)) continue;
+    if (members === undefined) continue;
     const jwk: Record<string, unknown> = {};
     for (const member of members) if (raw[member] !== undefined) jwk[member] = raw[member];
     let key: KeyObject;
@@ -110,6 +126,12 @@ export class RemoteKeyStore {
       await this.#refreshIfAllowed(now);
     }
     if (this.#keys === undefined) throw this.#lastError;
+    // Failed refreshes keep the last keys, but not forever: the issuer may have revoked one since.
+    if (now - this.#fetchedAt > this.#options.maxStaleness) {
+      throw new Error(`the JWKS was last fetched ${now - this.#fetchedAt} ms ago`, {
+        cause: this.#lastError,
+      });
+    }
     let key = this.#keys?.get(kid);
     // An unknown kid may be a key the issuer just rotated in: refetch, but at most once per cooldown.
     if (key === undefined && (await this.#refreshIfAllowed(now))) key = this.#keys?.get(kid);

@@ -17,6 +17,7 @@ import {
 } from 'node:crypto';
 import { ConfigurationError } from '@org/core';
 import { type AccessTokenClaims, TokenError } from '../tokens/types.js';
+import { isCanonicalBase64url, parseJsonSegment } from './jws-segments.js';
 
 export const INVALID_DESCRIPTION = 'The access token is invalid.';
 export const EXPIRED_DESCRIPTION = 'The access token has expired.';
@@ -233,25 +234,13 @@ function signatureValid(
   }
 }
 
-/** Parses one base64url JSON segment; an object or nothing (arrays and primitives fail). */
-function parseSegment(segment: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString());
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Checks the header before any key is looked up; returns it typed. */
 function checkHeader(
   header: Record<string, unknown> | undefined,
   algorithms: readonly string[],
   typ: string | undefined,
 ): JwsHeader {
-  if (header === undefined) throw invalidToken('header is not a JSON object');
+  if (header === undefined) throw invalidToken('header is not a UTF-8 JSON object');
   const { alg } = header;
   // RFC 8725 3.1: the allow-list decides, compared case-sensitively; `none` is never on it.
   if (typeof alg !== 'string' || !algorithms.includes(alg)) throw invalidToken('"alg" not allowed');
@@ -331,7 +320,16 @@ export async function verifyJwt(
   if (!COMPACT_JWS.test(token)) throw invalidToken('not a compact JWS');
   const headerEnd = token.indexOf('.');
   const signatureStart = token.lastIndexOf('.') + 1;
-  const header = checkHeader(parseSegment(token.slice(0, headerEnd)), algorithms, rules.typ);
+  // RFC 7515 2: one spelling per token, so an altered one (a character appended to an
+  // ES384 or RSA-3072 signature, flipped pad bits) never verifies.
+  if (
+    !isCanonicalBase64url(token, 0, headerEnd) ||
+    !isCanonicalBase64url(token, headerEnd + 1, signatureStart - 1) ||
+    !isCanonicalBase64url(token, signatureStart, token.length)
+  ) {
+    throw invalidToken('a segment is not canonical base64url');
+  }
+  const header = checkHeader(parseJsonSegment(token.slice(0, headerEnd)), algorithms, rules.typ);
   const resolved = resolveKey(header);
   const key = resolved instanceof Promise ? await resolved : resolved;
   if (!algorithmsOf(key).includes(header.alg)) throw invalidToken('"alg" does not fit the key');
@@ -345,8 +343,8 @@ export async function verifyJwt(
   }
   if (!valid) throw invalidToken('signature verification failed');
   // Only now, with the signature checked, is the payload read.
-  const claims = parseSegment(token.slice(headerEnd + 1, signatureStart - 1));
-  if (claims === undefined) throw invalidToken('payload is not a JSON object');
+  const claims = parseJsonSegment(token.slice(headerEnd + 1, signatureStart - 1));
+  if (claims === undefined) throw invalidToken('payload is not a UTF-8 JSON object');
   checkClaims(claims, rules, now / 1000);
   return freezeDeep(claims as AccessTokenClaims);
 }

@@ -130,6 +130,42 @@ describe('generateSigningKey', () => {
     },
   );
 
+  it('refuses a JWK meant for another use, or with members of another key type (RFC 7517 4.2, 4.3)', async () => {
+    const { jwk } = pem('ec', { namedCurve: 'P-256' });
+    const { d: _d, ...publicOnly } = jwk;
+    expect(
+      await configurationError(importSigningKey({ jwk: { ...jwk, kty: 'EC', use: 'enc' } })),
+    ).toMatch(/^jwk cannot sign tokens: its "use" is "enc"/);
+    expect(
+      await configurationError(
+        importSigningKey({ jwk: { ...publicOnly, kty: 'EC', key_ops: ['sign'] } }),
+      ),
+    ).toMatch(/^jwk cannot verify tokens: its "key_ops" does not include "verify"/);
+    expect(
+      await configurationError(
+        importSigningKey({ jwk: { ...jwk, kty: 'EC', key_ops: ['verify'] } }),
+      ),
+    ).toMatch(/"key_ops" does not include "sign"/);
+    // Web Crypto exports a private key with key_ops ["sign"] and a public one with ["verify"].
+    await expect(
+      importSigningKey({ jwk: { ...jwk, kty: 'EC', key_ops: ['sign'] } }),
+    ).resolves.toMatchObject({ canSign: true });
+    await expect(
+      importSigningKey({ jwk: { ...publicOnly, kty: 'EC', key_ops: ['verify'], use: 'sig' } }),
+    ).resolves.toMatchObject({ canSign: false });
+    expect(
+      await configurationError(importSigningKey({ jwk: { ...publicOnly, kty: 'EC', k: 'AAAA' } })),
+    ).toMatch(/^jwk is malformed: "k" does not belong in a key of type EC/);
+    const rsa = pem('rsa', { modulusLength: 2048 }).jwk;
+    const { d: _rd, ...rsaWithPrimes } = rsa;
+    expect(
+      await configurationError(importSigningKey({ jwk: { ...rsaWithPrimes, kty: 'RSA' } })),
+    ).toMatch(/needs "d"/);
+    expect(
+      await configurationError(importSigningKey({ jwk: { ...rsa, kty: 'RSA', oth: [] } })),
+    ).toMatch(/multi-prime/);
+  });
+
   it('refuses unknown algorithms and small RSA keys', async () => {
     expect(await configurationError(generateSigningKey('none' as never))).toMatch(/alg must be/);
     expect(await configurationError(generateSigningKey('RS256', { modulusLength: 1024 }))).toMatch(

@@ -6,6 +6,7 @@ import {
   type JsonWebKey as NodeJsonWebKey,
 } from 'node:crypto';
 import { ConfigurationError } from '@org/core';
+import { foreignPrivateMember, purposeProblem } from '../internal/jwk-rules.js';
 import {
   algorithmOf,
   assertKeyFits,
@@ -63,6 +64,30 @@ function readPem(pem: string): { privateKey: KeyObject | undefined; publicKey: K
   }
 }
 
+/**
+ * RFC 7517 4.2, 4.3 and RFC 7518 6: a JWK meant for another use, or with private
+ * members its type does not have, is refused rather than half-imported.
+ */
+function checkJwk(jwk: JsonWebKeyInput): void {
+  if (typeof jwk !== 'object' || jwk === null) {
+    throw new ConfigurationError(
+      'jwk must be a JSON Web Key object, for example JSON.parse(file).',
+    );
+  }
+  const foreign = foreignPrivateMember(jwk);
+  if (foreign !== undefined) {
+    throw new ConfigurationError(`jwk is malformed: ${foreign}. Export the key again.`);
+  }
+  // A private key or secret signs (its public half verifies); a public key only verifies.
+  const operation = jwk.kty === 'oct' || jwk.d !== undefined ? 'sign' : 'verify';
+  const problem = purposeProblem(jwk, operation);
+  if (problem !== undefined) {
+    throw new ConfigurationError(
+      `jwk cannot ${operation} tokens: ${problem}. Import a signature key, or remove "use" and "key_ops".`,
+    );
+  }
+}
+
 function readJwk(jwk: JsonWebKeyInput): {
   privateKey: KeyObject | undefined;
   publicKey: KeyObject;
@@ -114,6 +139,7 @@ export async function importSigningKey(options: ImportSigningKeyOptions): Promis
   if (options.pem !== undefined) {
     parts = readPem(options.pem);
   } else if (options.jwk !== undefined) {
+    checkJwk(options.jwk);
     parts = readJwk(options.jwk);
   } else {
     const secret = options.secret as string | Uint8Array;

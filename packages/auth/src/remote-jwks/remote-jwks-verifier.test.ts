@@ -25,12 +25,15 @@ async function issuerKey(kid: string, alg = 'ES256'): Promise<IssuerKey> {
   return { kid, alg, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
 }
 
-/** A JWKS server on 127.0.0.1:0 that counts requests and can be told to hang. */
+/** A JWKS server on 127.0.0.1:0 that counts requests and can be told to hang or fail. */
 let server: Server;
 let jwksUri: string;
 let published: IssuerKey[] = [];
+/** Entries served after the published keys, as they are. */
+let extraEntries: unknown[] = [];
 let requests = 0;
 let hang = false;
+let status = 200;
 
 let now = Date.UTC(2030, 0, 1);
 const clock: Clock & { advance(ms: number): void } = {
@@ -70,14 +73,16 @@ const rejection = (promise: Promise<unknown>) =>
 
 beforeEach(async () => {
   published = [await issuerKey('k1'), await issuerKey('r1', 'RS256')];
+  extraEntries = [];
   requests = 0;
   hang = false;
+  status = 200;
   server = createServer((_req, res) => {
     requests++;
     if (hang) return; // never answers
+    res.statusCode = status;
     res.setHeader('content-type', 'application/jwk-set+json');
-    // A careless issuer that leaks a private member: it must never be used.
-    res.end(JSON.stringify({ keys: published.map((key) => ({ ...key.jwk, d: 'leaked' })) }));
+    res.end(JSON.stringify({ keys: [...published.map((key) => key.jwk), ...extraEntries] }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;

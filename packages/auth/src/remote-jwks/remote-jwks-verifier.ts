@@ -4,6 +4,12 @@ import { decodeJwt } from 'jose';
 import { RemoteKeyStore } from '../internal/remote-key-store.js';
 import { VerifiedTokenCache } from '../internal/verified-token-cache.js';
 import {
+  checkAudience,
+  checkIssuer,
+  checkJwksUri,
+  positiveMilliseconds,
+} from '../internal/verifier-options.js';
+import {
   ASYMMETRIC_ALGORITHMS,
   checkLimits,
   invalidToken,
@@ -43,6 +49,14 @@ export interface RemoteJwksVerifierOptions {
   cooldown?: number;
   /** Milliseconds a JWKS request may take. @default 5000 */
   timeout?: number;
+  /**
+   * Milliseconds after the last successful JWKS fetch during which its keys still
+   * verify while refreshes fail. Past it, `verify` rejects with a 503
+   * `ERR_JWKS_UNAVAILABLE` rather than trust keys the issuer may have revoked. At
+   * least `cacheMaxAge`.
+   * @default 86400000 (24 hours), or `cacheMaxAge` when that is longer
+   */
+  maxStaleness?: number;
   /** Seconds of leeway for `exp`, `nbf` and `iat`. @default 30 */
   clockTolerance?: number;
   /** Longest accepted token in characters, rejected before parsing. @default 8192 */
@@ -55,28 +69,7 @@ export interface RemoteJwksVerifierOptions {
   fetch?: typeof globalThis.fetch;
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-function checkUri(uri: string): void {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw new ConfigurationError(`jwksUri ${JSON.stringify(uri)} is not a URL.`);
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
-    throw new ConfigurationError(`jwksUri ${uri} must use https (http only on a loopback host).`);
-  }
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new ConfigurationError(
-      `${name} must be a positive number of milliseconds; received ${String(value)}.`,
-    );
-  }
-  return value;
-}
+const DAY = 24 * 60 * 60 * 1000;
 
 /**
  * Verifies access tokens issued by other services (Auth0, Keycloak, another
@@ -84,9 +77,10 @@ function positive(name: string, value: number): number {
  * token only to pick an entry of the allow-list; the JWKS URL always comes from
  * configuration. Every other rule is the one of {@link createAccessTokenVerifier}.
  *
- * If a JWKS has never been fetched successfully, `verify` rejects with a 503
- * `ServiceUnavailableError` (`ERR_JWKS_UNAVAILABLE`): fail closed, and not the
- * client's fault.
+ * If a JWKS has never been fetched successfully, or not within `maxStaleness`,
+ * `verify` rejects with a 503 `ServiceUnavailableError` (`ERR_JWKS_UNAVAILABLE`):
+ * fail closed, and not the client's fault. Options are checked here: a missing
+ * `audience`, an empty `issuer` or a bad `jwksUri` throws a `ConfigurationError`.
  *
  * @example
  * ```ts
@@ -99,37 +93,67 @@ function positive(name: string, value: number): number {
 export function createRemoteJwksVerifier(options: RemoteJwksVerifierOptions): AccessTokenVerifier {
   const clock = options.clock ?? systemClock;
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  const cacheMaxAge = positive('cacheMaxAge', options.cacheMaxAge ?? 600_000);
-  const cooldown = positive('cooldown', options.cooldown ?? 30_000);
-  const timeout = positive('timeout', options.timeout ?? 5_000);
+  const cacheMaxAge = positiveMilliseconds('cacheMaxAge', options.cacheMaxAge ?? 600_000);
+  const cooldown = positiveMilliseconds('cooldown', options.cooldown ?? 30_000);
+  const timeout = positiveMilliseconds('timeout', options.timeout ?? 5_000);
+  const maxStaleness = positiveMilliseconds(
+    'maxStaleness',
+    options.maxStaleness ?? Math.max(DAY, cacheMaxAge),
+  );
+  if (maxStaleness < cacheMaxAge) {
+    throw new ConfigurationError(
+      `maxStaleness (${maxStaleness} ms) must be at least cacheMaxAge (${cacheMaxAge} ms): keys are refreshed after cacheMaxAge, and trusted without a refresh for at most maxStaleness.`,
+    );
+  }
+  const audience = checkAudience(options.audience);
   const typ = options.typ ?? 'at+jwt';
+  if (typ !== false && (typeof typ !== 'string' || typ === '')) {
+    throw new ConfigurationError(
+      `typ must be a media type such as 'at+jwt', or false to skip the check; received ${String(typ)}.`,
+    );
+  }
   const cache = options.cache === false ? undefined : new VerifiedTokenCache(options.cache ?? {});
   const clockTolerance = options.clockTolerance ?? 30;
   const maxTokenLength = options.maxTokenLength ?? 8192;
   checkLimits(clockTolerance, maxTokenLength);
-  if (options.issuers.length === 0)
-    throw new ConfigurationError('issuers must list at least one issuer.');
+  if (!Array.isArray(options.issuers) || options.issuers.length === 0) {
+    throw new ConfigurationError(
+      'issuers must list at least one { issuer, jwksUri } whose tokens this service accepts.',
+    );
+  }
 
   let generation = 0;
   const byIssuer = new Map<
     string,
     { rules: JwtRules; algorithms: readonly string[]; store: RemoteKeyStore }
   >();
-  for (const entry of options.issuers) {
-    checkUri(entry.jwksUri);
+  for (const [index, entry] of options.issuers.entries()) {
+    const issuer = checkIssuer(`issuers[${index}].issuer`, entry?.issuer);
+    if (byIssuer.has(issuer)) {
+      throw new ConfigurationError(
+        `issuers[${index}].issuer ${issuer} is listed twice; give each issuer one entry.`,
+      );
+    }
+    const url = checkJwksUri(`issuers[${index}].jwksUri`, entry.jwksUri);
     const algorithms = entry.algorithms ?? ['RS256', 'ES256', 'EdDSA'];
+    if (!Array.isArray(algorithms) || algorithms.length === 0) {
+      throw new ConfigurationError(
+        `issuers[${index}].algorithms must list at least one algorithm, or be left out for RS256, ES256 and EdDSA.`,
+      );
+    }
     for (const alg of algorithms) {
       if (!ASYMMETRIC_ALGORITHMS.includes(alg)) {
         throw new ConfigurationError(
-          `algorithms of ${entry.issuer} has ${alg}; accepted are ${ASYMMETRIC_ALGORITHMS.join(', ')} (never HS*, none).`,
+          `issuers[${index}].algorithms has ${alg}; accepted are ${ASYMMETRIC_ALGORITHMS.join(', ')} (never HS*, none).`,
         );
       }
     }
     const store = new RemoteKeyStore({
-      url: entry.jwksUri,
+      url,
       cacheMaxAge,
       cooldown,
       timeout,
+      maxStaleness,
       clock,
       fetch: fetchImpl,
       onKeyRemoved: () => {
@@ -138,13 +162,13 @@ export function createRemoteJwksVerifier(options: RemoteJwksVerifierOptions): Ac
       },
     });
     const rules: JwtRules = {
-      issuer: entry.issuer,
-      audience: options.audience,
+      issuer,
+      audience,
       typ: typ === false ? undefined : normalizeTyp(typ),
       clockTolerance,
       maxTokenLength,
     };
-    byIssuer.set(entry.issuer, { rules, algorithms: Object.freeze([...algorithms]), store });
+    byIssuer.set(issuer, { rules, algorithms: Object.freeze([...algorithms]), store });
   }
 
   const verifyUncached = async (token: string, now: number): Promise<AccessTokenClaims> => {

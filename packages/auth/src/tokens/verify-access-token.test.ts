@@ -1,4 +1,5 @@
 import { createHmac, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { ConfigurationError } from '@org/core';
 import { type JWTHeaderParameters, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importSigningKey } from '../keys/import-signing-key.js';
@@ -282,6 +283,16 @@ describe('createAccessTokenVerifier', () => {
     await expectRejected(signRaw({}, claims({ nbf: 'yesterday' })));
     await expectRejected(signRaw({}, claims({ exp: String(now() + 600) })));
     await expectRejected(signRaw({}, claims({ aud: [42] })));
+  });
+
+  it('refuses a missing issuer or audience at start-up, naming the option', () => {
+    const make = (options: Record<string, unknown>) => () =>
+      createAccessTokenVerifier({ keySet, issuer: ISSUER, audience: AUDIENCE, ...options });
+    expect(make({ audience: undefined })).toThrow(ConfigurationError);
+    expect(make({ audience: undefined })).toThrow(/^audience must be a non-empty string/);
+    expect(make({ audience: ['api', ''] })).toThrow(/^audience/);
+    expect(make({ issuer: undefined })).toThrow(/^issuer must be a non-empty string/);
+    expect(make({ keySet: undefined })).toThrow(/^keySet/);
   });
 
   it('rejects a five-part JWE-shaped token, garbage, non-strings and a 16 KiB token', async () => {

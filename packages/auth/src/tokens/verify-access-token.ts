@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { type Clock, ConfigurationError, systemClock } from '@org/core';
 import { keyMaterial } from '../internal/key-material.js';
 import { VerifiedTokenCache } from '../internal/verified-token-cache.js';
+import { checkAudience, checkIssuer } from '../internal/verifier-options.js';
 import {
   checkLimits,
   invalidToken,
@@ -73,16 +74,12 @@ export function createAccessTokenVerifier(
 ): LocalAccessTokenVerifier {
   const { keySet } = options;
   const clock = options.clock ?? systemClock;
-  if (typeof options.issuer !== 'string' || options.issuer === '') {
-    throw new ConfigurationError('issuer must be a non-empty string, the `iss` your tokens carry.');
-  }
-  const audience = options.audience;
-  if (audience === '' || (Array.isArray(audience) && audience.length === 0)) {
-    throw new ConfigurationError('audience must name at least one audience.');
+  if (typeof keySet?.get !== 'function') {
+    throw new ConfigurationError('keySet must be a key set made with createKeySet().');
   }
   const rules: JwtRules = {
-    issuer: options.issuer,
-    audience,
+    issuer: checkIssuer('issuer', options.issuer),
+    audience: checkAudience(options.audience),
     typ: 'at+jwt',
     clockTolerance: options.clockTolerance ?? 30,
     maxTokenLength: options.maxTokenLength ?? 8192,
