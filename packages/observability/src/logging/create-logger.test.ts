@@ -91,6 +91,42 @@ describe('createLogger', () => {
     });
   });
 
+  it('redacts the bindings of children at any depth, whatever their spelling', () => {
+    const logs = captureLogs();
+    const logger = createLogger({ destination: logs.stream });
+    const clean = logger.child({ component: 'billing' });
+    clean.info('before any secret binding');
+    const grandchild = clean
+      .child({ upstream: { headers: { 'Refresh-Token': 's3cr3t-refresh' } } })
+      .child({ callback: '/cb?access_token=s3cr3t-query', auth: 'Bearer s3cr3t-auth' });
+    grandchild.info({ n: 1 }, 'deep');
+    grandchild.child({ id_token: 's3cr3t-pass' }, { msgPrefix: '[x] ' }).warn('with options');
+    clean.info('after');
+    expect(logs.lines[1]).toMatchObject({
+      component: 'billing',
+      upstream: { headers: { 'Refresh-Token': '[REDACTED]' } },
+      callback: '/cb?access_token=[REDACTED]',
+      auth: 'Bearer [REDACTED]',
+      n: 1,
+      msg: 'deep',
+    });
+    expect(logs.lines[2]).toMatchObject({ id_token: '[REDACTED]', msg: '[x] with options' });
+    expect(logs.lines.map((line) => line.msg)).toEqual([
+      'before any secret binding',
+      'deep',
+      '[x] with options',
+      'after',
+    ]);
+    for (const secret of SECRETS) expect(logs.text()).not.toContain(secret);
+  });
+
+  it('truncates child bindings past maxDepth', () => {
+    const logs = captureLogs();
+    const logger = createLogger({ destination: logs.stream, maxDepth: 2 });
+    logger.child({ a: { b: { c: 1 } } }).info('deep binding');
+    expect(logs.lines[0]).toMatchObject({ a: { b: '[Truncated]' }, msg: 'deep binding' });
+  });
+
   it('adds nothing request-related outside a request', () => {
     const logs = captureLogs();
     createLogger({ destination: logs.stream }).info('boot');

@@ -3,11 +3,6 @@ import { ConfigurationError, getCurrentContext } from '@org/core';
 import pino, { type DestinationStream, type Logger, type LoggerOptions as PinoOptions } from 'pino';
 import { loadOptionalPeer } from '../internal/optional-peer.js';
 import { positiveInteger } from '../internal/options.js';
-import {
-  isPreparedLine,
-  PREPARED_LINE_WRITER,
-  type PreparedLineWriter,
-} from '../internal/prepared-line.js';
 import { currentTraceContext, loadOpenTelemetry } from '../request-id/trace-context.js';
 import { fileDestination } from './file-destination.js';
 import { createRedactor, DEFAULT_REDACT_FIELDS, REDACTED } from './redact.js';
@@ -54,9 +49,6 @@ const LEVELS: ReadonlySet<string> = new Set([
   'trace',
   'silent',
 ]);
-
-/** What mixin() gives a prepared line: nothing to add. */
-const NO_FIELDS: Record<string, unknown> = Object.freeze({});
 
 let stdoutDestination: DestinationStream | undefined;
 
@@ -128,6 +120,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     redactedSerializers[name] = (value) => redactor.value(serialize(value as never), 1);
   }
 
+  // pino runs formatters.bindings on the root's bindings only: each child's are checked
+  // once, and from the first that holds a secret on, lines are redacted as written.
+  let redactWrittenLines = false;
+
   const pinoOptions: PinoOptions = {
     level,
     serializers: redactedSerializers,
@@ -135,7 +131,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       // `object` is the fresh object pino built from mixin() and the call's fields, so
       // top-level keys are replaced in place; nested values are copied on write.
       log(object: Record<string, unknown>): Record<string, unknown> {
-        if (isPreparedLine(object)) return object;
         for (const key of Object.keys(object)) {
           if (key in redactedSerializers) continue;
           const current = object[key];
@@ -156,9 +151,14 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         }
         return method.apply(this, args as Parameters<typeof method>);
       },
+      streamWrite: (line: string): string => (redactWrittenLines ? redactor.line(line) : line),
     },
-    mixin(mergeObject: object): Record<string, unknown> {
-      if (isPreparedLine(mergeObject)) return NO_FIELDS;
+    onChild(child: Logger): void {
+      if (redactWrittenLines) return;
+      const bindings = child.bindings();
+      if (redactor.value(bindings) !== bindings) redactWrittenLines = true;
+    },
+    mixin(): Record<string, unknown> {
       const ctx = getCurrentContext();
       const fields: Record<string, unknown> = {};
       const id = ctx?.requestId;
@@ -170,48 +170,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       }
       return fields;
     },
-    // pino's default copies the call's fields into mixin()'s object; a prepared line is
-    // written as it is.
-    mixinMergeStrategy: (mergeObject: object, mixinObject: object) =>
-      mixinObject === NO_FIELDS ? mergeObject : Object.assign(mixinObject, mergeObject),
   };
   if (options.base !== undefined) pinoOptions.base = options.base;
 
   const destination =
     (options.pretty === true ? prettyStream(options.destination) : undefined) ??
     options.destination;
-  const logger = pino(pinoOptions, destination ?? standardOutput());
-  // pino applies formatters.bindings to the root's bindings only; children inherit
-  // this override, so `logger.child({ token })` at any depth is redacted too.
-  const child = logger.child;
-  logger.child = function redactedChild(this: Logger, bindings, childOptions) {
-    return child.call(this, redactor.value(bindings) as typeof bindings, childOptions);
-  } as typeof child;
-  Object.defineProperty(logger, PREPARED_LINE_WRITER, {
-    value: (message: string) => lineWriter(logger, redactor.text(message)),
-  });
-  return logger;
-}
-
-type PinoInternals = Record<symbol, unknown> & { levelVal: number };
-
-/**
- * Writes prepared lines the way pino's `write` does for a logger built by
- * {@link createLogger} (no serializer, formatter, mixin or hook applies to them): the
- * cached level prefix, pino's time, the bindings, the fields, the message. A fraction
- * of the cost of building and walking an object per line. Undefined for a destination
- * that reads pino's per-line metadata (multistream, transports): those take pino's path.
- */
-function lineWriter(logger: Logger, message: string): PreparedLineWriter | undefined {
-  const { lsCacheSym, timeSym, chindingsSym, streamSym, endSym, needsMetadataGsym } = pino.symbols;
-  const internals = logger as unknown as PinoInternals;
-  const stream = internals[streamSym] as DestinationStream & Record<symbol, unknown>;
-  if (stream[needsMetadataGsym] === true) return undefined;
-  const prefixes = internals[lsCacheSym] as Record<number, string>;
-  const tail = `,"msg":${JSON.stringify(message)}${internals[endSym] as string}`;
-  return (level, fields) => {
-    if (level < internals.levelVal) return;
-    const time = (internals[timeSym] as (this: unknown) => string).call(logger);
-    stream.write(`${prefixes[level]}${time}${internals[chindingsSym] as string},${fields}${tail}`);
-  };
+  return pino(pinoOptions, destination ?? standardOutput());
 }

@@ -1,6 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import {
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,40 +126,51 @@ describe('fileDestination', () => {
     }
   });
 
-  describe('on a socket that stops reading (EAGAIN)', () => {
-    let server: Server;
-    let peer: Socket;
-    let client: Socket;
-    beforeEach(async () => {
-      server = createServer();
-      const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
-      await new Promise<void>((resolve) => server.listen(join(dir, 'sock'), resolve));
-      client = connect(join(dir, 'sock'));
-      await new Promise((resolve) => client.once('connect', resolve));
-      peer = await accepted;
-      peer.pause();
+  describe('on a pipe that stops being read (EAGAIN)', () => {
+    let readFd: number;
+    let writeFd: number;
+    beforeEach(() => {
+      const fifo = join(dir, 'fifo');
+      expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      // The reader opens first: opening a FIFO non-blocking for writing needs one.
+      readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      writeFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
     });
-    afterEach(async () => {
-      client.destroy();
-      peer.destroy();
-      await new Promise((resolve) => server.close(resolve));
+    afterEach(() => {
+      closeSync(writeFd);
+      closeSync(readFd);
     });
 
     it('keeps what it could not write, drops what no longer fits, and delivers the rest once the reader is back', async () => {
-      const fd = (client as unknown as { _handle: { fd: number } })._handle.fd;
       const errors: Error[] = [];
-      const destination = fileDestination({ fd, bufferSize: 4096, onError: (e) => errors.push(e) });
+      const destination = fileDestination({
+        fd: writeFd,
+        bufferSize: 4096,
+        onError: (e) => errors.push(e),
+      });
       const line = `${'y'.repeat(1023)}\n`;
       let accepted = 0;
       while (destination.lostBytes === 0) if (destination.write(line)) accepted++;
       expect(errors).toEqual([]);
       let received = 0;
-      peer.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-      });
-      peer.resume();
-      await vi.waitFor(() => expect(received).toBe(accepted * line.length), { timeout: 5000 });
+      const chunk = Buffer.alloc(65_536);
+      const readAvailable = () => {
+        try {
+          for (let n = readSync(readFd, chunk); n > 0; n = readSync(readFd, chunk)) received += n;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+        }
+      };
+      await vi.waitFor(
+        () => {
+          readAvailable();
+          expect(received).toBe(accepted * line.length);
+        },
+        { timeout: 5000 },
+      );
       expect(destination.lostBytes).toBe(line.length);
+      destination.end();
+      expect(errors).toEqual([]);
     });
   });
 

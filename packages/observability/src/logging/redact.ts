@@ -40,6 +40,8 @@ export interface Redactor {
   text(text: string): string;
   /** Whether a field of this name is redacted. */
   isSecretKey(key: string): boolean;
+  /** A serialized JSON line (`{...}` and its line end) passed through `value`: the same string when nothing changed. */
+  line(json: string): string;
 }
 
 const normalize = (name: string): string => name.toLowerCase().replace(/[-_]/g, '');
@@ -125,5 +127,12 @@ export function createRedactor(fields: readonly string[], maxDepth: number): Red
     return walkObject(input, depth);
   };
 
-  return { value, text, isSecretKey };
+  const line = (json: string): string => {
+    const end = json.lastIndexOf('}') + 1;
+    const parsed: unknown = JSON.parse(json.slice(0, end));
+    const redacted = value(parsed);
+    return redacted === parsed ? json : JSON.stringify(redacted) + json.slice(end);
+  };
+
+  return { value, text, isSecretKey, line };
 }

@@ -41,3 +41,52 @@ export class BoundedValues {
     return value;
   }
 }
+
+/** The route label of requests past the series limit. Templates start with `/`, so it cannot collide. */
+export const OVERFLOW_ROUTE = 'other';
+
+/**
+ * One handle per method x route x status series (prom-client's `histogram.labels(...)`),
+ * made on the series' first request, for at most `limit` combinations; later
+ * combinations share the handle of their method and status under `route="other"`.
+ */
+export class RequestSeries<H> {
+  readonly #byRoute = new Map<string, Map<string, Map<number, H>>>();
+  readonly #limit: number;
+  readonly #create: (method: string, route: string, status: string) => H;
+  #size = 0;
+
+  constructor(limit: number, create: (method: string, route: string, status: string) => H) {
+    this.#limit = limit;
+    this.#create = create;
+  }
+
+  /** The handle of a request's series. */
+  get(method: string, route: string, status: number): H {
+    return this.#byRoute.get(route)?.get(method)?.get(status) ?? this.#add(method, route, status);
+  }
+
+  #add(method: string, route: string, status: number): H {
+    if (this.#size >= this.#limit && route !== OVERFLOW_ROUTE) {
+      return this.get(method, OVERFLOW_ROUTE, status);
+    }
+    const handle = this.#create(method, route, String(status));
+    let byMethod = this.#byRoute.get(route);
+    if (byMethod === undefined) this.#byRoute.set(route, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+    byStatus.set(status, handle);
+    if (route !== OVERFLOW_ROUTE) this.#size++;
+    return handle;
+  }
+}
+
+/** `create(value)`, made once per value: the caller bounds the values (a {@link BoundedValues} label). */
+export function oncePerValue<H>(create: (value: string) => H): (value: string) => H {
+  const made = new Map<string, H>();
+  return (value) => {
+    let handle = made.get(value);
+    if (handle === undefined) made.set(value, (handle = create(value)));
+    return handle;
+  };
+}

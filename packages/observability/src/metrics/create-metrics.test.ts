@@ -1,5 +1,5 @@
 import { channel } from 'node:diagnostics_channel';
-import { ConfigurationError, createToolkit } from '@org/core';
+import { ConfigurationError, type Context, createToolkit, type ResponseInfo } from '@org/core';
 import { adapters, deferred, type RunningApp } from '@org/test-support';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -39,6 +39,90 @@ describe('createMetrics options', () => {
     const names = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name);
     expect(names).toContain('process_cpu_user_seconds_total');
     expect(names).toContain('http_requests_in_flight');
+    metrics.close();
+  });
+});
+
+/** Runs the plugin's response hook for one request, as an adapter would. */
+function respond(
+  metrics: Metrics,
+  request: { method: string; route: string | undefined; status: number },
+  durationMs: number,
+): void {
+  const { method, route, status } = request;
+  const ctx = { request: { method, route }, get: () => undefined } as unknown as Context;
+  const info: ResponseInfo = { status, aborted: false, error: undefined, bytes: 0, durationMs };
+  metrics.plugin.onResponse?.(ctx, info);
+}
+
+/** The `/metrics` exposition, through the handler. */
+async function exposition(metrics: Metrics): Promise<string> {
+  return String((await metrics.handler({} as never)).body);
+}
+
+describe('http_request_duration_seconds', () => {
+  it('renders each series with cumulative buckets, sum and count', async () => {
+    const metrics = createMetrics({ buckets: [0.005, 0.1, 1] });
+    respond(metrics, { method: 'GET', route: '/users/:id', status: 200 }, 3);
+    respond(metrics, { method: 'GET', route: '/users/:id', status: 200 }, 5); // exactly on a bound: counted in it
+    respond(metrics, { method: 'GET', route: '/users/:id', status: 200 }, 700);
+    respond(metrics, { method: 'GET', route: '/users/:id', status: 404 }, 12_000); // past the last bound: +Inf only
+    respond(metrics, { method: 'PROPFIND', route: undefined, status: 404 }, 1);
+    const series = (method: string, route: string, status: number) =>
+      `method="${method}",route="${route}",status_code="${status}"`;
+    const ok = series('GET', '/users/:id', 200);
+    const missing = series('GET', '/users/:id', 404);
+    const other = series('OTHER', 'unmatched', 404);
+    const text = await exposition(metrics);
+    expect(text).toContain(
+      [
+        '# HELP http_request_duration_seconds Duration of HTTP requests in seconds, by method, route template and status code.',
+        '# TYPE http_request_duration_seconds histogram',
+        `http_request_duration_seconds_bucket{le="0.005",${ok}} 2`,
+        `http_request_duration_seconds_bucket{le="0.1",${ok}} 2`,
+        `http_request_duration_seconds_bucket{le="1",${ok}} 3`,
+        `http_request_duration_seconds_bucket{le="+Inf",${ok}} 3`,
+        `http_request_duration_seconds_sum{${ok}} 0.708`,
+        `http_request_duration_seconds_count{${ok}} 3`,
+        `http_request_duration_seconds_bucket{le="0.005",${missing}} 0`,
+        `http_request_duration_seconds_bucket{le="0.1",${missing}} 0`,
+        `http_request_duration_seconds_bucket{le="1",${missing}} 0`,
+        `http_request_duration_seconds_bucket{le="+Inf",${missing}} 1`,
+        `http_request_duration_seconds_sum{${missing}} 12`,
+        `http_request_duration_seconds_count{${missing}} 1`,
+        `http_request_duration_seconds_bucket{le="0.005",${other}} 1`,
+      ].join('\n'),
+    );
+    metrics.close();
+  });
+
+  it('keeps at most labelCacheSize combinations and counts the rest under route="other"', async () => {
+    const metrics = createMetrics({ labelCacheSize: 2 });
+    respond(metrics, { method: 'GET', route: '/a', status: 200 }, 10);
+    respond(metrics, { method: 'GET', route: '/b', status: 200 }, 10);
+    for (let i = 0; i < 50; i++)
+      respond(metrics, { method: 'GET', route: `/route-${i}`, status: 200 }, 10);
+    respond(metrics, { method: 'GET', route: '/a', status: 200 }, 10); // a kept series still counts
+    const counts = (await exposition(metrics))
+      .split('\n')
+      .filter((line) => line.startsWith('http_request_duration_seconds_count'));
+    expect(counts).toEqual([
+      'http_request_duration_seconds_count{method="GET",route="/a",status_code="200"} 2',
+      'http_request_duration_seconds_count{method="GET",route="/b",status_code="200"} 1',
+      'http_request_duration_seconds_count{method="GET",route="other",status_code="200"} 50',
+    ]);
+    metrics.close();
+  });
+
+  it('forgets every series on registry.resetMetrics() and counts again after it', async () => {
+    const metrics = createMetrics();
+    respond(metrics, { method: 'GET', route: '/a', status: 200 }, 10);
+    metrics.registry.resetMetrics();
+    expect(await exposition(metrics)).not.toContain('http_request_duration_seconds_count');
+    respond(metrics, { method: 'GET', route: '/a', status: 200 }, 10);
+    expect(await exposition(metrics)).toContain(
+      'http_request_duration_seconds_count{method="GET",route="/a",status_code="200"} 1',
+    );
     metrics.close();
   });
 });

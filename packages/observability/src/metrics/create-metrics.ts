@@ -11,11 +11,9 @@ import {
   type ResponseInfo,
   rateLimitDecisionChannel,
 } from '@org/core';
-import { collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { positiveInteger } from '../internal/options.js';
-import { BoundedValues, methodLabel } from './bounded-labels.js';
-import { DurationHistogram } from './duration-histogram.js';
-import { EventCounter } from './event-counter.js';
+import { BoundedValues, methodLabel, oncePerValue, RequestSeries } from './bounded-labels.js';
 import { createMetricsHandler, type MetricsAuthorization } from './metrics-endpoint.js';
 
 /** Options of {@link createMetrics}. */
@@ -107,37 +105,36 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   );
   const handler = createMetricsHandler(registry, options.protect);
 
-  let duration: DurationHistogram;
+  let duration: Histogram<'method' | 'route' | 'status_code'>;
   let inFlight: Gauge;
-  let authOutcomes: EventCounter;
-  let rateLimitDecisions: EventCounter;
+  let authOutcomes: Counter<'outcome'>;
+  let rateLimitDecisions: Counter<'policy' | 'decision'>;
   try {
     const registers = [registry];
-    duration = new DurationHistogram(
-      `${prefix}http_request_duration_seconds`,
-      'Duration of HTTP requests in seconds, by method, route template and status code.',
+    duration = new Histogram({
+      name: `${prefix}http_request_duration_seconds`,
+      help: 'Duration of HTTP requests in seconds, by method, route template and status code.',
+      labelNames: ['method', 'route', 'status_code'],
       buckets,
-      maxSeries,
-    );
-    // prom-client's registry reads any object with its metrics' get/reset shape.
-    registry.registerMetric(duration as unknown as Metric);
+      registers,
+    });
     inFlight = new Gauge({
       name: `${prefix}http_requests_in_flight`,
       help: 'HTTP requests being handled now.',
       registers,
     });
-    authOutcomes = new EventCounter(
-      `${prefix}auth_outcomes_total`,
-      'Authentication attempts by outcome (success or the failure code).',
-      ['outcome'],
-    );
-    registry.registerMetric(authOutcomes as unknown as Metric);
-    rateLimitDecisions = new EventCounter(
-      `${prefix}rate_limit_decisions_total`,
-      'Rate-limit decisions by policy and decision (allowed, limited, store_error).',
-      ['policy', 'decision'],
-    );
-    registry.registerMetric(rateLimitDecisions as unknown as Metric);
+    authOutcomes = new Counter({
+      name: `${prefix}auth_outcomes_total`,
+      help: 'Authentication attempts by outcome (success or the failure code).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    rateLimitDecisions = new Counter({
+      name: `${prefix}rate_limit_decisions_total`,
+      help: 'Rate-limit decisions by policy and decision (allowed, limited, store_error).',
+      labelNames: ['policy', 'decision'],
+      registers,
+    });
   } catch (error) {
     throw new ConfigurationError(
       `createMetrics: the registry already holds these metrics (${(error as Error).message}); pass a new Registry or create the metrics once.`,
@@ -145,17 +142,23 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   }
   if (options.collectDefaultMetrics === true) collectDefaultMetrics({ register: registry, prefix });
 
+  // Each series' prom-client handle is made once: `labels(...)` builds the label object.
+  const durationSeries = new RequestSeries(maxSeries, (method, route, status) =>
+    duration.labels(method, route, status),
+  );
   const outcomes = new BoundedValues(64);
   const policies = new BoundedValues(64);
+  const outcomeCounter = oncePerValue((outcome) => authOutcomes.labels(outcome));
+  const decisionCounter = oncePerValue((policy) =>
+    oncePerValue((decision) => rateLimitDecisions.labels(policy, decision)),
+  );
   const onAuth = (message: unknown): void => {
-    authOutcomes.inc(outcomes.label((message as AuthOutcomeEvent).outcome));
+    outcomeCounter(outcomes.label((message as AuthOutcomeEvent).outcome)).inc();
   };
   const onRateLimit = (message: unknown): void => {
     const event = message as RateLimitDecisionEvent;
-    rateLimitDecisions.inc(
-      policies.label(event.policy),
-      DECISIONS.has(event.decision) ? event.decision : 'other',
-    );
+    const decision = DECISIONS.has(event.decision) ? event.decision : 'other';
+    decisionCounter(policies.label(event.policy))(decision).inc();
   };
   subscribe(authOutcomeChannel.name, onAuth);
   subscribe(rateLimitDecisionChannel.name, onRateLimit);
@@ -170,7 +173,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       // An earlier plugin may have answered before ours ran: only undo what we did.
       if (ctx.get(countedKey) === true) inFlight.dec();
       const route = ctx.request.route ?? 'unmatched';
-      duration.observe(methodLabel(ctx.request.method), route, info.status, info.durationMs / 1000);
+      durationSeries
+        .get(methodLabel(ctx.request.method), route, info.status)
+        .observe(info.durationMs / 1000);
     },
   };
 

@@ -73,6 +73,8 @@ export const EXIT_OK = 0;
 export const EXIT_FORCED = 1;
 
 const SWEEP_MS = 100;
+/** How often the drain looks again whether replies ended before it still have bytes queued. */
+const FLUSH_POLL_MS = 10;
 const GIVE_UP_MS = 1000;
 
 /**
@@ -121,8 +123,14 @@ export function gracefulShutdown(options: GracefulShutdownOptions): GracefulShut
     open.add(socket);
     socket.once('close', () => open.delete(socket));
   });
+  // Node's closeIdleConnections(), which close() runs too, counts a connection idle once
+  // res.end() was called and destroys it with the reply's tail still queued.
+  const flushing = (): boolean => {
+    for (const socket of open) if (socket.writableLength > 0) return true;
+    return false;
+  };
   const closeUnused = (): void => {
-    server.closeIdleConnections();
+    if (!flushing()) server.closeIdleConnections();
     for (const socket of open) if (socket.bytesRead === 0) socket.destroy();
   };
 
@@ -135,6 +143,10 @@ export function gracefulShutdown(options: GracefulShutdownOptions): GracefulShut
       if (!res.headersSent) res.setHeader('connection', 'close');
     });
     let cut = false;
+    const deadlineAt = performance.now() + timeoutMs;
+    while (flushing() && performance.now() < deadlineAt) {
+      await new Promise((resolve) => setTimeout(resolve, FLUSH_POLL_MS));
+    }
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     logger?.info({ timeout_ms: timeoutMs }, 'listener closed; draining in-flight requests');
     // close() drops the sockets idle now; responses still in flight leave theirs
@@ -144,14 +156,20 @@ export function gracefulShutdown(options: GracefulShutdownOptions): GracefulShut
     let deadline: NodeJS.Timeout | undefined;
     let giveUp: NodeJS.Timeout | undefined;
     const abandoned = new Promise<void>((resolve) => {
-      deadline = setTimeout(() => {
-        cut = true;
-        logger?.warn({ timeout_ms: timeoutMs }, 'drain deadline passed; closing open connections');
-        server.closeAllConnections();
-        // Upgraded sockets (WebSockets) are not HTTP connections the server can close:
-        // do not let them hold the exit forever.
-        giveUp = setTimeout(resolve, GIVE_UP_MS);
-      }, timeoutMs);
+      deadline = setTimeout(
+        () => {
+          cut = true;
+          logger?.warn(
+            { timeout_ms: timeoutMs },
+            'drain deadline passed; closing open connections',
+          );
+          server.closeAllConnections();
+          // Upgraded sockets (WebSockets) are not HTTP connections the server can close:
+          // do not let them hold the exit forever.
+          giveUp = setTimeout(resolve, GIVE_UP_MS);
+        },
+        Math.max(0, deadlineAt - performance.now()),
+      );
     });
     await Promise.race([closed, abandoned]);
     clearInterval(sweep);
