@@ -106,7 +106,7 @@ try {
         ? `\n\nWarnings:\n\n${http.warnings.map((w) => `- ${w}`).join('\n')}`
         : '';
       sections.push(
-        `## GET /users/me with a valid bearer token (issue 9)\n\nbare: the framework returning a small JSON object (node bare with the Redis store: the same plus one Redis GET per request, the floor under every Redis row). peer: the stack teams build from popular packages. ours: the toolkit doing the same work (verify the token, require a role, rate limit, security headers, request id, one access line to a file, route-template histogram). ours, direct writes: ours with the toolkit's \`coalesceWrites: false\`, each response written to its socket at once as bare and peer write theirs (HS256, memory store): the difference to ours is what holding one event-loop turn's writes together saves here.\n\n${http.markdown}${warnings}`,
+        `## GET /users/me with a valid bearer token (issue 9)\n\nbare: the framework returning a small JSON object (node bare with the Redis store: the same plus one Redis GET per request, the floor under every Redis row). peer: the stack teams build from popular packages. ours: the toolkit doing the same work (verify the token, require a role, rate limit, security headers, request id, one access line to a file, route-template histogram). Every stack writes each response to its socket at once.\n\n${http.markdown}${warnings}`,
       );
     }
     if (suite === 'all' || suite === 'micro') {

@@ -1,8 +1,8 @@
 // The stacks servers/core.ts serves, in a module of their own: core.ts starts a server
 // when imported, and the runners (bench:profile, bench:inproc) only need the names.
 
-/** The adapter variants: the toolkit's defaults, `coalesceWrites: false`, `asyncContext: true`. */
-export const ADAPTER_VARIANTS: readonly string[] = ['adapter', 'adapter-direct', 'adapter-tracked'];
+/** The adapter variants: the toolkit's defaults, and `asyncContext: true`. */
+export const ADAPTER_VARIANTS: readonly string[] = ['adapter', 'adapter-tracked'];
 
 /** Every stack of servers/core.ts besides bare; every other stack is servers/http.ts's. */
 export const CORE_STACKS: ReadonlySet<string> = new Set(['hook', ...ADAPTER_VARIANTS]);

@@ -1,8 +1,7 @@
 // Issue 3 benchmark servers: each framework bare, bare with one pass-through hook, and
-// the same route through the toolkit adapter with one dependency (adapter-direct: the
-// same with coalesceWrites off, every response written to its socket at once;
-// adapter-tracked: with asyncContext on, what getCurrentContext() costs).
-// Usage: node core.ts <framework> <bare|hook|adapter|adapter-direct|adapter-tracked> <port>
+// the same route through the toolkit adapter with one dependency (adapter-tracked: with
+// asyncContext on, what getCurrentContext() costs).
+// Usage: node core.ts <framework> <bare|hook|adapter|adapter-tracked> <port>
 // (or `node work:<µs>`: bare node:http plus that much CPU work per request, the calibration).
 // The bare servers are the HTTP suite's (servers/http/bare.ts), so both suites
 // measure against the same baseline, and they load nothing of the toolkit.
@@ -18,7 +17,6 @@ const payload = { id: 'u1', name: 'Ada Lovelace', roles: ['user'] };
 async function adapter(): Promise<void> {
   const { createToolkit, defineDependency } = await import('@org/core');
   const toolkit = createToolkit({
-    coalesceWrites: variant !== 'adapter-direct',
     asyncContext: variant === 'adapter-tracked',
   });
   const user = defineDependency({ name: 'user', resolve: () => payload });

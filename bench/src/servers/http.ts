@@ -1,6 +1,5 @@
 // The HTTP benchmark servers of issue 9. Usage (from run.ts, with BENCH_SETUP set):
-//   node http.ts <express|fastify|koa|hono|node> <bare|peer|ours|direct|peer-obs|ours-obs> <port>
-// (direct: ours with the toolkit's coalesceWrites off)
+//   node http.ts <express|fastify|koa|hono|node> <bare|peer|ours|peer-obs|ours-obs> <port>
 import type { StackName } from './http/types.ts';
 
 const [framework = 'node', stack = 'bare', portText = '3000'] = process.argv.slice(2);
@@ -23,10 +22,10 @@ if (stack === 'bare') {
   else await bareWithRedis(port, setup.redisPort as number, setup.statsFile as string);
 } else {
   const { stacks } = (await import(`./http/${framework}.ts`)) as typeof import('./http/node.ts');
-  const factory = stacks[(stack === 'direct' ? 'ours' : stack) as StackName];
+  const factory = stacks[stack as StackName];
   if (factory === undefined) throw new Error(`${framework} has no "${stack}" server`);
   const { flushLogsOnTerm, readSetup, reportStatsOnSignal } = await import('./http/setup.ts');
-  const setup = { ...readSetup(), ...(stack === 'direct' ? { coalesceWrites: false } : {}) };
+  const setup = readSetup();
   reportStatsOnSignal(setup.statsFile);
   flushLogsOnTerm();
   await factory(setup, port);

@@ -5,7 +5,7 @@ import { type Measurement, measureInterleaved } from '../runner/measure.ts';
 import { type BenchServer, startServer } from '../runner/server.ts';
 import { FRAMEWORKS, fixed, type RunSettings, SERVER_CPU, table } from './common.ts';
 
-const VARIANTS = ['bare', 'hook', 'adapter', 'adapter-direct'] as const;
+const VARIANTS = ['bare', 'hook', 'adapter'] as const;
 
 /** µs of pure CPU work per request in the calibration servers. */
 const WORK_MICROS = [1, 2, 5, 10, 20] as const;
@@ -82,8 +82,7 @@ export async function coreSuite(settings: RunSettings): Promise<string> {
     const bare = results.bare as Measurement;
     const hook = results.hook as Measurement;
     const ours = results.adapter as Measurement;
-    const direct = results['adapter-direct'] as Measurement;
-    const all = [bare, hook, ours, direct];
+    const all = [bare, hook, ours];
     rows.push([
       framework,
       fixed(bare.rps),
@@ -92,8 +91,6 @@ export async function coreSuite(settings: RunSettings): Promise<string> {
       `**${fixed(ours.rps / bare.rps, 2)}x**`,
       `${fixed(hook.rps / bare.rps, 2)}x`,
       `${fixed(ours.rps / hook.rps, 2)}x`,
-      fixed(direct.rps),
-      `${fixed(direct.rps / bare.rps, 2)}x`,
       all.map((r) => `${fixed(r.spreadPct, 1)}%`).join(', '),
       all.map((r) => fixed(r.p50Ms, 2)).join(', '),
       all.map((r) => fixed(r.p99Ms, 2)).join(', '),
@@ -109,16 +106,14 @@ export async function coreSuite(settings: RunSettings): Promise<string> {
       'adapter / bare',
       'hook / bare',
       'adapter / hook',
-      'adapter-direct req/s',
-      'adapter-direct / bare',
-      'spread (bare, hook, adapter, adapter-direct)',
-      'p50 ms (bare, hook, adapter, adapter-direct)',
-      'p99 ms (bare, hook, adapter, adapter-direct)',
-      'peak RSS MiB (bare, hook, adapter, adapter-direct)',
+      'spread (bare, hook, adapter)',
+      'p50 ms (bare, hook, adapter)',
+      'p99 ms (bare, hook, adapter)',
+      'peak RSS MiB (bare, hook, adapter)',
     ],
     rows,
   );
-  return `bare: the framework returning a small JSON object. hook: the same behind one pass-through hook installed the framework's way (\`app.use\` on express, koa and hono, an \`onRequest\` hook on fastify; node:http has none, so its row is bare node:http again, a second measure of the same server), the least any feature that runs for every request costs before it does anything. adapter: the route through the toolkit's adapter with one dependency, with the toolkit's defaults. adapter-direct: the same adapter with \`coalesceWrites: false\`, so each response is written to its socket at once as bare writes it: adapter / bare includes what holding a turn's writes together saves here (the wake-ups of the load generator, see the README's Performance section), adapter-direct / bare is the adapter's own cost without it.
+  return `bare: the framework returning a small JSON object. hook: the same behind one pass-through hook installed the framework's way (\`app.use\` on express, koa and hono, an \`onRequest\` hook on fastify; node:http has none, so its row is bare node:http again, a second measure of the same server), the least any feature that runs for every request costs before it does anything. adapter: the route through the toolkit's adapter with one dependency, with the toolkit's defaults; every response is written to its socket at once, as bare writes it.
 
 ${overhead}
 

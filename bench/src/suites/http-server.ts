@@ -17,7 +17,7 @@ import {
 /** One server of a suite. */
 export interface Variant {
   readonly framework: FrameworkName;
-  readonly stack: 'bare' | 'peer' | 'ours' | 'direct' | 'peer-obs' | 'ours-obs';
+  readonly stack: 'bare' | 'peer' | 'ours' | 'peer-obs' | 'ours-obs';
   readonly alg: Alg | null;
   readonly store: StoreKind | null;
 }

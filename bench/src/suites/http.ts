@@ -51,8 +51,6 @@ export function httpPlan(quick: boolean): Variant[] {
         plan.push({ framework, stack: 'ours', alg, store });
       }
     }
-    // ours with coalesceWrites off: what holding a turn's writes together is worth here.
-    if (!quick) plan.push({ framework, stack: 'direct', alg: 'HS256', store: 'memory' });
     if (quick && framework === QUICK_REDIS_FRAMEWORK) {
       plan.push({ framework, stack: 'ours', alg: 'HS256', store: 'redis' });
     }
@@ -121,7 +119,7 @@ const round = (n: number, digits: number): number => Number(n.toFixed(digits));
 function render(records: readonly HttpRecord[]): string {
   const rows = records.map((r) => [
     r.failures > 0 ? `${r.framework} (${r.failures} failed!)` : r.framework,
-    r.stack === 'ours' ? '**ours**' : r.stack === 'direct' ? 'ours, direct writes' : r.stack,
+    r.stack === 'ours' ? '**ours**' : r.stack,
     r.alg ?? '-',
     r.store ?? '-',
     r.rps.toLocaleString('en'),

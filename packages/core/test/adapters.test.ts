@@ -43,6 +43,30 @@ function abortOf(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve()));
 }
 
+/** A request through node:http, which (unlike fetch) may send TRACE. */
+function fetchRaw(
+  url: string,
+  method: string,
+  headers: Record<string, string> = {},
+): Promise<{
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 describe.each(adapters)('$name adapter', (fixture) => {
   let app: RunningApp | undefined;
   const start = async (routes: RouteSpec[], toolkit: Toolkit = createToolkit()) => {
@@ -689,8 +713,7 @@ describe.each(adapters)('$name adapter', (fixture) => {
   });
 
   it('answers pipelined requests in order and whole, then a parser error on the same connection', async () => {
-    // A connection's responses of one turn wait to go out together (coalesceWrites);
-    // the parser error's problem is written and its connection destroyed in one turn.
+    // The parser error's problem is written and its connection destroyed in one turn.
     const url = await start([
       { method: 'GET', path: '/a', handler: () => ({ body: 'first' }) },
       { method: 'GET', path: '/b', handler: async () => ({ body: { second: true } }) },
@@ -707,6 +730,30 @@ describe.each(adapters)('$name adapter', (fixture) => {
     const received = connection.received.slice(answers.length);
     expect(received).toMatch(/^HTTP\/1\.1 431 /);
     expect(received.endsWith('"detail":"The request header fields are too large."}')).toBe(true);
+  });
+
+  it('answers a known path asked with another method 405 with Allow, and never echoes TRACE', async () => {
+    const url = await start([
+      { method: 'GET', path: '/items/:id', handler: () => ({ body: 'item' }) },
+      { method: 'DELETE', path: '/items/:id', handler: () => undefined },
+      { method: 'POST', path: '/items', handler: () => ({ status: 201, body: 'made' }) },
+    ]);
+    for (const method of ['PUT', 'PATCH', 'TRACE']) {
+      const res = await fetchRaw(`${url}/items/7`, method, { 'x-secret': 'never-echoed' });
+      expect(res.status).toBe(405);
+      expect(res.headers['content-type']).toBe(PROBLEM);
+      expect(String(res.headers.allow).split(/,\s*/).sort()).toEqual(['DELETE', 'GET', 'HEAD']);
+      expect(JSON.parse(res.body)).toMatchObject({ status: 405, code: 'ERR_METHOD_NOT_ALLOWED' });
+      expect(res.body).not.toContain('never-echoed');
+    }
+    const post = await fetch(`${url}/items/7`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    const list = await fetch(`${url}/items`, { method: 'GET' });
+    expect(list.status).toBe(405);
+    expect(list.headers.get('allow')).toBe('POST');
+    const unknown = await fetch(`${url}/nothing/here`, { method: 'PUT' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.has('allow')).toBe(false);
   });
 
   it('answers a malformed URL with a problem that never echoes it', async () => {
@@ -918,5 +965,66 @@ describe.each(adapters)('$name adapter', (fixture) => {
     const ok = await fetch(`${url}/a`);
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ ok: true });
+  });
+
+  it('sends an onResponse failure to onError, never to the client', async () => {
+    const reported = deferred<unknown>();
+    const toolkit = createToolkit({
+      plugins: [
+        {
+          name: 'broken-log',
+          onResponse: () => {
+            throw new TypeError('log sink gone');
+          },
+        },
+      ],
+      onError: (error) => reported.resolve(error),
+    });
+    const url = await start(
+      [{ method: 'GET', path: '/a', handler: () => ({ body: 'ok' }) }],
+      toolkit,
+    );
+    const res = await fetch(`${url}/a`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('ok');
+    expect(await reported.promise).toMatchObject({ name: 'TypeError', message: 'log sink gone' });
+  });
+
+  it('warns once per plugin and error code when no onError hook is set', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => {
+      if (warning.name === 'OrgToolkitWarning') warnings.push(warning);
+    };
+    process.on('warning', onWarning);
+    try {
+      const toolkit = createToolkit({
+        plugins: [
+          {
+            name: 'broken-log',
+            onResponse: (ctx) => {
+              const code = ctx.request.header('x-code') ?? 'ERR_SINK';
+              throw Object.assign(new Error('log sink gone'), { code });
+            },
+          },
+        ],
+      });
+      const url = await start(
+        [{ method: 'GET', path: '/a', handler: () => ({ body: 'ok' }) }],
+        toolkit,
+      );
+      for (const code of ['ERR_SINK', 'ERR_SINK', 'ERR_SINK', 'ERR_OTHER']) {
+        const res = await fetch(`${url}/a`, { headers: { 'x-code': code } });
+        expect(res.status).toBe(200);
+        expect(await res.text()).toBe('ok');
+      }
+      await vi.waitFor(() => expect(warnings).toHaveLength(2));
+      expect(warnings.map((w) => w.message)).toEqual([
+        'plugin "broken-log" onResponse failed (ERR_SINK): log sink gone',
+        'plugin "broken-log" onResponse failed (ERR_OTHER): log sink gone',
+      ]);
+      expect(warnings[0]).toMatchObject({ code: 'ORG_UNHANDLED_FAILURE' });
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });

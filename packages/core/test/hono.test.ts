@@ -175,7 +175,7 @@ describe('hono adapter specifics (in-process, app.request)', () => {
     await expect.poll(() => finished).toEqual([204, 403]);
   });
 
-  it('runs the plugins for routes registered before install and routes without the adapter', async () => {
+  it('runs the plugins for routes without the adapter, raw Responses and 404s', async () => {
     const seen: string[] = [];
     const kit = createHonoAdapter(
       createToolkit({
@@ -192,8 +192,8 @@ describe('hono adapter specifics (in-process, app.request)', () => {
         ],
       }),
     );
-    const app = new Hono();
-    // Registered before install, one plain handler, no kit.route: the plugins still run.
+    const app = kit.install(new Hono());
+    // One plain handler, no kit.route: the plugins still run.
     app.get('/plain', (c) => {
       c.header('x-plugin', 'handler');
       c.header('vary', 'Accept', { append: true });
@@ -202,7 +202,6 @@ describe('hono adapter specifics (in-process, app.request)', () => {
     });
     // Response.redirect's headers are immutable: the plugin headers go on a copy.
     app.get('/redirect', () => Response.redirect('http://localhost/plain', 302));
-    kit.install(app);
     app.get(
       '/users/:id',
       kit.route({ info: routeInfo }, (c) => c.json(c.get('info'))),
@@ -230,6 +229,14 @@ describe('hono adapter specifics (in-process, app.request)', () => {
     expect(missing.status).toBe(404);
     expect(missing.headers.get('x-plugin')).toBe('on');
     expect(seen).toEqual(['/plain', '/redirect', '/users/3', '/nowhere']);
+  });
+
+  it('refuses an install after routes, whose handlers would answer without it', () => {
+    const app = new Hono();
+    app.get('/early', (c) => c.text('early'));
+    expect(() => createHonoAdapter(createToolkit()).install(app)).toThrow(
+      /before adding routes or middleware/,
+    );
   });
 
   it('refuses a second install on the same app', () => {

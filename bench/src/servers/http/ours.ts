@@ -54,7 +54,7 @@ export async function oursToolkit(
     plugins.push(accessLog({ logger }));
   }
   if (wanted.has('metrics')) plugins.push(createMetrics().plugin);
-  return createToolkit({ plugins, coalesceWrites: setup.coalesceWrites ?? true });
+  return createToolkit({ plugins });
 }
 
 async function oursLimiter(setup: ServerSetup) {

@@ -40,8 +40,6 @@ export interface ServerSetup {
   readonly logFile: string;
   /** Where the server writes its counters when it receives SIGUSR2. */
   readonly statsFile: string;
-  /** The toolkit's coalesceWrites (the `direct` stack turns it off). @default true */
-  readonly coalesceWrites?: boolean;
 }
 
 /** Counters a server reports to the runner. */

@@ -336,7 +336,7 @@ export abstract class Context {
       try {
         await dependency.teardown?.(value, full, this);
       } catch (error) {
-        this.toolkit.reportError(error, this);
+        this.toolkit.reportError(error, this, `dependency "${dependency.name}" teardown`);
       }
     }
     if (notify) this.#notifyResponse(outcome);

@@ -1,10 +1,14 @@
+import { createServer, type ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
+import { deferred, listen, rawConnection } from '@org/test-support';
 import { describe, expect, it } from 'vitest';
+import { createNodeAdapter } from '../adapters/node/index.js';
+import { createToolkit } from '../toolkit/toolkit.js';
 import { clientErrorHandler } from './client-error.js';
 
-/** A socket stand-in that records what was written, and an optional current response. */
-function socket(current?: { headersSent: boolean }) {
-  const stream = Object.assign(new PassThrough(), current ? { _httpMessage: current } : {});
+/** A socket stand-in that records what was written. */
+function socket() {
+  const stream = new PassThrough();
   const written: string[] = [];
   stream.on('data', (chunk: Buffer) => written.push(chunk.toString()));
   return { stream, written };
@@ -34,14 +38,34 @@ describe('clientErrorHandler', () => {
     expect(stream.destroyed).toBe(true);
   });
 
-  it('only closes a reset connection or one whose response has started', () => {
+  it('only closes a reset connection', () => {
     const reset = socket();
     clientErrorHandler(parseError('ECONNRESET'), reset.stream);
-    const started = socket({ headersSent: true });
-    clientErrorHandler(parseError('HPE_INVALID_METHOD'), started.stream);
-    for (const { stream, written } of [reset, started]) {
-      expect(written).toEqual([]);
-      expect(stream.destroyed).toBe(true);
+    expect(reset.written).toEqual([]);
+    expect(reset.stream.destroyed).toBe(true);
+  });
+
+  it('never writes into a response in progress: a pipelined parse error only closes', async () => {
+    const started = deferred<void>();
+    const app = createNodeAdapter(createToolkit()).get('/slow', {}, (ctx) => {
+      const { response } = ctx as unknown as { response: ServerResponse };
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      response.write('part1');
+      started.resolve();
+      return new Promise<never>(() => {});
+    });
+    const running = await listen(createServer(app.handler));
+    try {
+      const connection = await rawConnection(running.url);
+      connection.socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+      await started.promise;
+      connection.socket.write('FOO /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+      await connection.closed;
+      expect(connection.received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(connection.received).toContain('part1');
+      expect(connection.received).not.toMatch(/400|problem/);
+    } finally {
+      await running.close();
     }
   });
 });

@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { isResponseInProgress } from '../internal/current-response.js';
 import { BadRequestError, HttpError, PayloadTooLargeError } from './http-error.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 
@@ -77,10 +78,9 @@ const MALFORMED = rawAnswer(new BadRequestError({ detail: 'The request is not va
  * ```
  */
 export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
-  // Node's own handler checks the same: a response already on the wire cannot be
-  // followed by another one (`_httpMessage` is the socket's current ServerResponse).
-  const current = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (error.code !== 'ECONNRESET' && socket.writable && current?.headersSent !== true) {
+  // A response already on the wire cannot be followed by another one (Node's own
+  // handler checks the same).
+  if (error.code !== 'ECONNRESET' && socket.writable && !isResponseInProgress(socket)) {
     socket.write(ANSWERS.get(error.code) ?? MALFORMED);
   }
   socket.destroy();

@@ -19,7 +19,7 @@ import type { ProblemResponse } from '../errors/problem.js';
 import { PROBLEM_CONTENT_TYPE } from '../errors/problem.js';
 import type { Reply } from '../toolkit/plugin.js';
 import type { Toolkit } from '../toolkit/toolkit.js';
-import { coalesceWrites } from './coalesce-writes.js';
+import { trackResponse } from './current-response.js';
 
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -175,8 +175,7 @@ export class NodeContext extends Context {
     super(request, toolkit);
     this.request = request;
     this.response = response;
-    const { socket } = response;
-    if (toolkit.coalesceWrites && socket !== null) coalesceWrites(socket);
+    trackResponse(response);
   }
 
   setHeader(name: string, value: string): void {

@@ -48,7 +48,10 @@ export interface Plugin {
    * `HttpError`, or return a {@link Reply} to answer at once (a CORS preflight).
    */
   onRequest?(ctx: Context): void | Reply | Promise<void | Reply>;
-  /** Runs once per request when the response finished or was aborted. Must not throw. */
+  /**
+   * Runs once per request when the response finished or was aborted. What it throws goes
+   * to the error hooks (else a process warning); it never reaches the client.
+   */
   onResponse?(ctx: Context, info: ResponseInfo): void;
   /** Receives every error that produced a 5xx (and teardown failures). Must not throw. */
   onError?(error: unknown, ctx: Context | undefined): void;

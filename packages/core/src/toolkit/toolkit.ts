@@ -7,8 +7,8 @@ import {
 } from '../dependency/dependency.js';
 import { DependencyOverrides } from '../dependency/overrides.js';
 import { type ProblemResponse, toProblem } from '../errors/problem.js';
-import { pinTickShape } from '../internal/tick-shape.js';
 import type { Plugin, Reply, ResponseInfo } from './plugin.js';
+import { createUnhandledWarner } from './warn-unhandled.js';
 
 /** Options of {@link createToolkit}. */
 export interface ToolkitOptions {
@@ -35,20 +35,6 @@ export interface ToolkitOptions {
    */
   bodyTimeoutMs?: number;
   /**
-   * On node:http (every adapter; hono when it runs on `@hono/node-server`): the
-   * response writes of one event-loop turn wait for its end, or for 16 connections'
-   * worth, and go out together. Each write to a peer on the same host (a sidecar proxy,
-   * a local balancer, a load generator) wakes that process; a burst wakes it once. The
-   * stream is told a held write is done at once, so `finish` and `close` keep their
-   * timing; backpressure holds, and `end()`, `destroy()` and `process.exit()` send the
-   * held bytes first. An idle server answers as soon as before: the turn ends right
-   * after the request. On the project's benchmark VM it took a fifth to a third off the
-   * server's CPU per request under load (the root README's Performance section).
-   * `false` writes every response at once.
-   * @default true
-   */
-  coalesceWrites?: boolean;
-  /**
    * Tracks each request through its async calls (an `AsyncLocalStorage` frame), so
    * {@link getCurrentContext} finds it from anywhere: a logger, a repository, a hook of
    * another library. It costs 0.3-0.5 µs a request, so it is on only when something
@@ -58,7 +44,11 @@ export interface ToolkitOptions {
    * @default plugins.some((plugin) => plugin.asyncContext === true)
    */
   asyncContext?: boolean;
-  /** Receives every error that produced a 5xx, and teardown failures. */
+  /**
+   * Receives every error that produced a 5xx, and failures of teardowns and `onResponse`
+   * plugins. Without it (or a plugin's `onError`), a failure no response shows is
+   * emitted once per source and error code as a process warning (`OrgToolkitWarning`).
+   */
   onError?: (error: unknown, ctx: Context | undefined) => void;
 }
 
@@ -78,8 +68,6 @@ export interface Toolkit {
   readonly maxJsonDepth: number;
   /** Longest pause in a request body, in milliseconds. */
   readonly bodyTimeoutMs: number;
-  /** Whether node:http response writes are coalesced per event-loop turn (see {@link ToolkitOptions.coalesceWrites}). */
-  readonly coalesceWrites: boolean;
   /** Whether requests are tracked through their async calls (see {@link ToolkitOptions.asyncContext}). */
   readonly asyncContext: boolean;
   /** The plugins, in order. */
@@ -97,8 +85,11 @@ export interface Toolkit {
   prepareRoute(dependencies: DependencyMap): PreparedRoute;
   /** Renders an error as a problem for `ctx`, reporting 5xx errors to the error hooks. */
   renderError(error: unknown, ctx: Context | undefined): ProblemResponse;
-  /** Sends an error to the error hooks. Never throws. */
-  reportError(error: unknown, ctx: Context | undefined): void;
+  /**
+   * Sends an error to the error hooks; with none, emits it as a process warning naming
+   * `source`, once per source and error code. Never throws.
+   */
+  reportError(error: unknown, ctx: Context | undefined, source?: string): void;
   /** Tells the plugins a response is done. Never throws. */
   notifyResponse(ctx: Context, info: ResponseInfo): void;
   /**
@@ -151,7 +142,6 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
  * ```
  */
 export function createToolkit(options: ToolkitOptions = {}): Toolkit {
-  pinTickShape();
   const plugins = Object.freeze([...(options.plugins ?? [])]);
   const requestPlugins = plugins.filter((p) => p.onRequest !== undefined);
   const responsePlugins = plugins.filter((p) => p.onResponse !== undefined);
@@ -162,7 +152,6 @@ export function createToolkit(options: ToolkitOptions = {}): Toolkit {
     (dependency, index) => [`__app${index}`, dependency] as const,
   );
   const development = booleanOption('development', options.development, false);
-  const coalesceWrites = booleanOption('coalesceWrites', options.coalesceWrites, true);
   const asyncContext = booleanOption(
     'asyncContext',
     options.asyncContext,
@@ -170,14 +159,20 @@ export function createToolkit(options: ToolkitOptions = {}): Toolkit {
   );
   const overrides = new DependencyOverrides();
 
-  const reportError = (error: unknown, ctx: Context | undefined): void => {
+  const warnUnhandled = createUnhandledWarner();
+  const callHooks = (error: unknown, ctx: Context | undefined): void => {
     for (const hook of errorHooks) {
       try {
         hook(error, ctx);
-      } catch {
-        // An error hook must not turn one failure into two.
+      } catch (hookError) {
+        // An error hook must not turn one failure into two, nor hide it.
+        warnUnhandled(hookError, 'onError hook');
       }
     }
+  };
+  const reportError = (error: unknown, ctx: Context | undefined, source = 'request'): void => {
+    if (errorHooks.length === 0) warnUnhandled(error, source);
+    else callHooks(error, ctx);
   };
 
   const runPluginsFrom = (ctx: Context, start: number): void | Reply | Promise<void | Reply> => {
@@ -196,7 +191,6 @@ export function createToolkit(options: ToolkitOptions = {}): Toolkit {
     bodyLimit: positiveInteger('bodyLimit', options.bodyLimit, 1024 * 1024),
     maxJsonDepth: positiveInteger('maxJsonDepth', options.maxJsonDepth, 64),
     bodyTimeoutMs: positiveInteger('bodyTimeoutMs', options.bodyTimeoutMs, 30_000),
-    coalesceWrites,
     asyncContext,
     plugins,
     observesResponses: responsePlugins.length > 0,
@@ -212,7 +206,8 @@ export function createToolkit(options: ToolkitOptions = {}): Toolkit {
     },
     renderError(error: unknown, ctx: Context | undefined): ProblemResponse {
       const problem = toProblem(error, { requestId: ctx?.requestId, development });
-      if (problem.status >= 500) reportError(error, ctx);
+      // The client saw the 500: without hooks there is nothing more to say.
+      if (problem.status >= 500) callHooks(error, ctx);
       return problem;
     },
     reportError,
@@ -221,7 +216,7 @@ export function createToolkit(options: ToolkitOptions = {}): Toolkit {
         try {
           plugin.onResponse?.(ctx, info);
         } catch (error) {
-          reportError(error, ctx);
+          reportError(error, ctx, `plugin "${plugin.name}" onResponse`);
         }
       }
     },

@@ -17,8 +17,7 @@ interface SchemaDef {
   shape?: Record<string, z.ZodType>;
 }
 
-const defOf = (schema: z.ZodType): SchemaDef =>
-  (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+const defOf = (schema: z.ZodType): SchemaDef => schema.def as unknown as SchemaDef;
 
 /** Unwraps optional/default/nullable/pipe layers to the type a string must become. */
 function baseType(schema: z.ZodType): SchemaDef {

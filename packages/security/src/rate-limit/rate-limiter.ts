@@ -187,7 +187,7 @@ class Limiter implements RateLimiter, StoreFailureListener {
       rateLimitDecisionChannel.publish({ ctx, policy: policy.name, decision: 'store_error' });
     }
     if (this.#onStoreError !== undefined) this.#onStoreError(error, ctx);
-    else if (firstOfOutage) ctx.toolkit.reportError(error, ctx);
+    else if (firstOfOutage) ctx.toolkit.reportError(error, ctx, 'rate limit store');
   }
 
   #decide(ctx: Context, decisions: readonly Decision[], now: number): RateLimitResult {

@@ -10,7 +10,7 @@ export interface StoreFailureListener {
 /** Reports the first failure of each outage to the toolkit's error hooks, not every failed request. */
 export const REPORT_OUTAGES: StoreFailureListener = {
   storeFailed(error, ctx, _policy, firstOfOutage) {
-    if (firstOfOutage) ctx.toolkit.reportError(error, ctx);
+    if (firstOfOutage) ctx.toolkit.reportError(error, ctx, 'rate limit store');
   },
 };
 

@@ -23,10 +23,18 @@
  *
  * @module \@org/core/express
  */
-import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import type {
+  Application,
+  ErrorRequestHandler,
+  NextFunction,
+  Request,
+  RequestHandler,
+  Response,
+} from 'express';
 import { type Context, getCurrentContext } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
-import { NotFoundError } from '../../errors/http-error.js';
+import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
+import { KnownRoutes } from '../../internal/known-routes.js';
 import { NodeContext, NodeRequestView, writeProblem } from '../../internal/node-request.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
@@ -79,6 +87,26 @@ const missingMiddleware = () =>
   new ConfigurationError(
     'No toolkit context for this express request: add `app.use(kit.middleware)` before the routes.',
   );
+
+/** The routes of each app, read again when its router's stack grew. */
+const appRoutes = new WeakMap<Application, { readonly routes: KnownRoutes; layers: number }>();
+
+/** The method and path of every route of `app`, from its router's public `stack`. */
+function knownRoutesOf(app: Application): KnownRoutes {
+  const { stack } = app.router;
+  let entry = appRoutes.get(app);
+  if (entry === undefined) appRoutes.set(app, (entry = { routes: new KnownRoutes(), layers: -1 }));
+  if (entry.layers !== stack.length) {
+    entry.routes.clear();
+    entry.layers = stack.length;
+    for (const { route } of stack) {
+      if (route === undefined || typeof route.path !== 'string') continue;
+      for (const layer of route.stack)
+        if (layer.method) entry.routes.add(layer.method.toUpperCase(), route.path);
+    }
+  }
+  return entry.routes;
+}
 
 /**
  * Creates the express adapter over a toolkit.
@@ -178,7 +206,12 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
       // A route handler may have called next(): an unmatched request has no template.
       if (req.toolkitContext instanceof ExpressContext)
         req.toolkitContext.request.route = undefined;
-      next(new NotFoundError({ detail: 'No route matches this request.' }));
+      const allow = knownRoutesOf(req.app).allowed(req.method, req.path);
+      next(
+        allow === undefined
+          ? new NotFoundError({ detail: 'No route matches this request.' })
+          : new MethodNotAllowedError({ allow }),
+      );
     },
 
     errorHandler(error: unknown, req, res, _next) {

@@ -36,7 +36,8 @@ import type {
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { clientErrorHandler } from '../../errors/client-error.js';
-import { NotFoundError } from '../../errors/http-error.js';
+import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
+import { KnownRoutes } from '../../internal/known-routes.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
 import {
@@ -115,6 +116,12 @@ const RESERVED = new Set([
   ...'signal validationError toolkitContext'.split(' '),
 ]);
 
+/** The path of a request URL, without its query. */
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
 /**
  * Creates the fastify adapter of a toolkit.
  *
@@ -126,7 +133,10 @@ const RESERVED = new Set([
  * ```
  */
 export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
-  const notFound = () => {
+  const knownRoutes = new KnownRoutes();
+  const notFound = (request: FastifyRequest) => {
+    const allow = knownRoutes.allowed(request.method, pathOf(request.url));
+    if (allow !== undefined) throw new MethodNotAllowedError({ allow });
     throw new NotFoundError({ detail: 'No route matches this request.' });
   };
 
@@ -198,6 +208,9 @@ export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
     instance.addHook('onRequest', onRequest);
     instance.setErrorHandler(onError);
     instance.setNotFoundHandler(notFound);
+    instance.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) knownRoutes.add(method, route.url);
+    });
     done();
   };
   Object.assign(plugin, {

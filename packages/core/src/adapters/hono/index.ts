@@ -28,9 +28,9 @@ import type { HandlerResponse } from 'hono/types';
 import type { StatusCode } from 'hono/utils/http-status';
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
-import { NotFoundError } from '../../errors/http-error.js';
+import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
 import { PROBLEM_CONTENT_TYPE } from '../../errors/problem.js';
-import { coalesceWrites } from '../../internal/coalesce-writes.js';
+import { KnownRoutes } from '../../internal/known-routes.js';
 import { serializeBody } from '../../internal/node-request.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
@@ -49,12 +49,12 @@ export interface HonoAdapter {
   /** For `app.notFound`: a 404 problem that never echoes the path. */
   readonly notFound: NotFoundHandler;
   /**
-   * Attaches the toolkit to `app` and returns it: every request `app.fetch` receives
-   * gets its context and runs the plugins (404s and routes without the adapter
-   * included) before hono routes it, and the error and 404 handlers become the
-   * adapter's. Call it before handing `app.fetch` to a server; routes may come before
-   * or after. No hono middleware is added, so a route whose one handler is a
-   * `kit.route(deps, handler)` keeps hono's single-handler path.
+   * Attaches the toolkit to a new `app` and returns it: a middleware on `*` gives every
+   * request its context and runs the plugins (404s and routes without the adapter
+   * included), and the error and 404 handlers become the adapter's; a known path asked
+   * with another method is answered 405 with `Allow`. Hono runs handlers in the order
+   * they were added, so call it before adding any route or middleware (it throws
+   * otherwise).
    */
   install<E extends Env, S extends Schema, B extends string>(app: Hono<E, S, B>): Hono<E, S, B>;
   /**
@@ -95,13 +95,13 @@ export type RouteEnv<M extends DependencyMap> = {
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
-/** Marks an app whose `fetch` a hono adapter already wraps. */
-const INSTALLED = Symbol('@org/core/hono installed');
+/** The apps a hono adapter is installed on. */
+const installed = new WeakSet<object>();
 
-/**
- * A {@link Reply} as a Response: through hono's context once there is one, else (a
- * plugin's early reply) built directly with the headers waiting for hono's context.
- */
+/** The hono variable (`c.get`) holding the toolkit context of a request. */
+const CONTEXT_VARIABLE = '@org/core.context';
+
+/** A {@link Reply} as a Response, through hono's context. */
 function toResponse(ctx: HonoContext, reply: Reply): Response {
   const status = reply.status ?? 200;
   const payload = serializeBody(reply.body);
@@ -114,20 +114,8 @@ function toResponse(ctx: HonoContext, reply: Reply): Response {
   const body = NULL_BODY_STATUSES.has(status)
     ? null
     : ((payload ?? null) as string | Uint8Array<ArrayBuffer> | null);
-  return respond(ctx, body, status, headers);
-}
-
-/** A Response through hono's context when `ctx` has one, else built here with `ctx`'s waiting headers. */
-function respond(
-  ctx: HonoContext | undefined,
-  body: string | Uint8Array<ArrayBuffer> | null,
-  status: number,
-  headers: Readonly<Record<string, string>> | undefined,
-): Response {
-  const c = ctx?.request.c;
-  if (c !== undefined) return c.newResponse(body, status as StatusCode, headers);
-  const response = new Response(body, { status, ...(headers ? { headers } : {}) });
-  return ctx === undefined ? response : ctx.applyPending(response);
+  ctx.bytes = payload === undefined ? 0 : Buffer.byteLength(payload);
+  return ctx.request.c.newResponse(body, status as StatusCode, headers);
 }
 
 /**
@@ -141,117 +129,105 @@ function respond(
  * ```
  */
 export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
-  // On the Request hono's `fetch` received (hono's `c.req.raw`), under this adapter's own
-  // symbol. Not a WeakMap: V8's minor GCs keep every WeakMap entry whose key is young,
-  // so each request's whole object graph was promoted to the old generation (under load:
-  // 3x the heap, half the throughput).
-  const contextKey = Symbol('toolkitContext');
-  type Carrier = { [contextKey]?: HonoContext };
-  const contextFor = (c: FrameworkContext): HonoContext | undefined => {
-    const ctx = (c.req.raw as Carrier)[contextKey];
-    ctx?.bind(c);
-    return ctx;
-  };
-
   const contextOf = (c: FrameworkContext): HonoContext => {
-    const ctx = contextFor(c);
+    const ctx = c.get(CONTEXT_VARIABLE) as HonoContext | undefined;
     if (ctx !== undefined) return ctx;
     throw new ConfigurationError(
-      'No toolkit context for this hono request: call kit.install(app) before passing app.fetch to the server.',
+      'No toolkit context for this hono request: call kit.install(app) before adding routes.',
     );
   };
 
-  const problemResponse = (ctx: HonoContext | undefined, error: unknown): Response => {
+  const problemResponse = (c: FrameworkContext, error: unknown): Response => {
+    const ctx = c.get(CONTEXT_VARIABLE) as HonoContext | undefined;
+    if (ctx !== undefined) ctx.failure = error;
     const problem = toolkit.renderError(error, ctx);
-    const c = ctx?.request.c;
     // Content headers set for a response begun before the failure do not describe the problem.
-    c?.header('content-length', undefined);
-    c?.header('content-encoding', undefined);
-    const headers = { ...problem.headers, 'content-type': PROBLEM_CONTENT_TYPE };
-    return respond(ctx, JSON.stringify(problem.body), problem.status, headers);
+    c.header('content-length', undefined);
+    c.header('content-encoding', undefined);
+    const body = JSON.stringify(problem.body);
+    if (ctx !== undefined) ctx.bytes = Buffer.byteLength(body);
+    return c.newResponse(body, problem.status as StatusCode, {
+      ...problem.headers,
+      'content-type': PROBLEM_CONTENT_TYPE,
+    });
   };
 
-  /** A plugin's failure as a problem: errors inside hono reach errorHandler instead. */
-  const pluginFailure = (ctx: HonoContext, error: unknown): Response => {
-    ctx.failure = error;
-    return problemResponse(ctx, error);
-  };
-
-  /** hono's `fetch` behind the toolkit: the context, the plugins, then hono's routing. */
-  const handle = (
-    request: Request,
-    env: unknown,
-    executionCtx: unknown,
-    dispatch: (
-      request: Request,
-      env: unknown,
-      executionCtx: unknown,
-    ) => Response | Promise<Response>,
-  ): Response | Promise<Response> => {
-    const bindings = nodeBindingsOf(env);
-    const ctx = new HonoContext(request, toolkit, bindings);
-    (request as Carrier)[contextKey] = ctx;
-    const outgoing = bindings?.outgoing;
-    if (toolkit.coalesceWrites && bindings !== undefined) coalesceWrites(bindings.incoming.socket);
+  /** The adapter's middleware on `*`: the context, the plugins, hono's routing, the headers. */
+  const middleware: MiddlewareHandler = (c, next) => {
+    const bindings = nodeBindingsOf(c.env);
+    const ctx = new HonoContext(c, toolkit, bindings);
+    c.set(CONTEXT_VARIABLE, ctx);
     // On node-server, teardowns run once the response was really sent, or the client left.
     ctx.finishOnClose();
-    const response = toolkit.runInContext(ctx, () => {
+    return toolkit.runInContext(ctx, async () => {
+      let early: void | Reply;
       try {
-        const early = toolkit.runPlugins(ctx);
-        if (early instanceof Promise) {
-          return early.then(
-            (reply) =>
-              reply === undefined ? dispatch(request, env, executionCtx) : toResponse(ctx, reply),
-            (error: unknown) => pluginFailure(ctx, error),
-          );
-        }
-        return early === undefined ? dispatch(request, env, executionCtx) : toResponse(ctx, early);
+        const result = toolkit.runPlugins(ctx);
+        early = result instanceof Promise ? await result : result;
       } catch (error) {
-        return pluginFailure(ctx, error);
+        return finalize(ctx, problemResponse(c, error));
       }
+      if (early !== undefined) return finalize(ctx, toResponse(ctx, early));
+      await next();
+      const sent = finalize(ctx, c.res);
+      // Assigning c.res makes hono copy the response: only when it had to change.
+      if (sent !== c.res) c.res = sent;
+      return undefined;
     });
-    // Vary or Set-Cookie from a plugin, for a route that never met the adapter.
-    if (outgoing !== undefined && !ctx.hasPending) return response;
-    const settle = (built: Response): Response => {
-      const sent = ctx.applyPending(built);
-      // No socket to watch (app.request(), other runtimes): the Response is built, so finish now.
-      if (outgoing === undefined) {
-        void ctx.finish({
-          status: sent.status,
-          aborted: false,
-          error: ctx.failure,
-          bytes: Number(sent.headers.get('content-length')) || 0,
-        });
-      }
-      return sent;
-    };
-    return response instanceof Promise ? response.then(settle) : settle(response);
+  };
+
+  /** The headers set through the context go on `response`; in-process, the request ends here. */
+  const finalize = (ctx: HonoContext, response: Response): Response => {
+    const sent = ctx.applyHeaders(response);
+    if (!ctx.onNodeServer) {
+      void ctx.finish({
+        status: sent.status,
+        aborted: false,
+        error: ctx.failure,
+        bytes: ctx.bytes,
+      });
+    }
+    return sent;
+  };
+
+  /** The methods hono serves for a path, from the app's public route list. */
+  const knownRoutes = new KnownRoutes();
+  const allowedMethods = (app: Hono, c: FrameworkContext): readonly string[] | undefined => {
+    if (knownRoutes.size !== app.routes.length) {
+      knownRoutes.clear();
+      for (const route of app.routes) knownRoutes.add(route.method, route.path);
+    }
+    return knownRoutes.allowed(c.req.method, new URL(c.req.url).pathname);
   };
 
   const kit: HonoAdapter = {
-    errorHandler: (error, c) => {
-      const ctx = contextFor(c);
-      if (ctx !== undefined) ctx.failure = error;
-      return problemResponse(ctx, error);
-    },
+    errorHandler: (error, c) => problemResponse(c, error),
     notFound: (c) =>
-      problemResponse(
-        contextFor(c),
-        new NotFoundError({ detail: 'No route matches this request.' }),
-      ),
+      problemResponse(c, new NotFoundError({ detail: 'No route matches this request.' })),
     install(app) {
-      const marked = app as { [INSTALLED]?: true };
-      if (marked[INSTALLED]) {
-        // A second wrapper would run every plugin twice per request.
+      if (installed.has(app)) {
+        // A second middleware would run every plugin twice per request.
         throw new ConfigurationError(
           'kit.install(app): this hono app already has a toolkit installed; install one per app, once.',
         );
       }
-      marked[INSTALLED] = true;
-      app.onError(kit.errorHandler).notFound(kit.notFound);
-      const dispatch = app.fetch;
-      app.fetch = (request, env, executionCtx) =>
-        handle(request, env, executionCtx, dispatch as Parameters<typeof handle>[3]);
+      if (app.routes.length > 0) {
+        // Hono runs handlers in the order they were added: routes added before the
+        // adapter's middleware would answer without it.
+        throw new ConfigurationError(
+          'kit.install(app): call it on a new app, before adding routes or middleware.',
+        );
+      }
+      installed.add(app);
+      const base = app as unknown as Hono;
+      app.use('*', middleware);
+      app.onError(kit.errorHandler);
+      app.notFound((c) => {
+        const allow = allowedMethods(base, c);
+        return allow === undefined
+          ? kit.notFound(c)
+          : problemResponse(c, new MethodNotAllowedError({ allow }));
+      });
       return app;
     },
     route: ((dependencies: DependencyMap, handler?: (c: FrameworkContext) => unknown) => {
@@ -259,7 +235,7 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
       const names = Object.keys(dependencies);
       const resolve = (c: FrameworkContext): void | Promise<void> => {
         const ctx = contextOf(c);
-        ctx.request.bindRoute(c);
+        ctx.request.bindRoute();
         const resolved = ctx.resolveAll(entries);
         if (resolved instanceof Promise)
           return resolved.then((values) => {
@@ -284,7 +260,7 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
       return async (c) => {
         const ctx = contextOf(c);
         // Without kit.route in front, the route becomes known here.
-        if (ctx.request.route === undefined) ctx.request.bindRoute(c);
+        if (!ctx.request.bound) ctx.request.bindRoute();
         const result = handler(ctx, c);
         const reply = result instanceof Promise ? await result : result;
         return toResponse(ctx, reply ?? { status: 204 });

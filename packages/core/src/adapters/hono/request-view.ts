@@ -10,6 +10,7 @@ import {
 } from '../../body/read-body.js';
 import { Context } from '../../context/context.js';
 import { parseCookieHeader, type RequestView } from '../../context/request-view.js';
+import { trackResponse } from '../../internal/current-response.js';
 import {
   headerValue,
   rawHeaderValues,
@@ -39,13 +40,12 @@ const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
  * parsed until read.
  */
 export class HonoRequestView implements RequestView {
-  /** Hono's context, once the request reached a handler of the adapter (see {@link HonoContext.bind}). */
-  c: FrameworkContext | undefined = undefined;
-  /** The hono context and handler index of the matched route, read on first use. */
-  #routeOf: FrameworkContext | undefined;
-  #routeIndex = 0;
+  /** Hono's context of the request. */
+  readonly c: FrameworkContext;
+  /** The index of the handler that bound the route (`c.req.routeIndex` then), read on first use. */
+  #routeIndex: number | undefined;
   #route: string | undefined;
-  #params: Readonly<Record<string, string>> | undefined;
+  #params: Readonly<Record<string, string>> = NO_PARAMS;
   readonly #raw: Request;
   readonly #toolkit: Toolkit;
   readonly #incoming: IncomingMessage | undefined;
@@ -53,43 +53,36 @@ export class HonoRequestView implements RequestView {
   #cookies: ReadonlyMap<string, string> | undefined;
   #body: Promise<unknown> | undefined;
 
-  constructor(raw: Request, toolkit: Toolkit, incoming: IncomingMessage | undefined) {
-    this.#raw = raw;
+  constructor(c: FrameworkContext, toolkit: Toolkit, incoming: IncomingMessage | undefined) {
+    this.c = c;
+    this.#raw = c.req.raw;
     this.#toolkit = toolkit;
     this.#incoming = incoming;
   }
 
   /**
-   * Binds the route hono matched for the handler now running. Its template and
-   * parameters are worked out when first read: most requests never read them.
+   * Binds the route of the handler now running (`kit.route` or `kit.endpoint`): its
+   * parameters now, while hono's current handler is that route's; its template when
+   * first read, through hono's `routePath(c, index)`.
    */
-  bindRoute(c: FrameworkContext): void {
-    this.#routeOf = c;
-    this.#routeIndex = c.req.routeIndex;
+  bindRoute(): void {
+    this.#routeIndex = this.c.req.routeIndex;
     this.#route = undefined;
-    this.#params = undefined;
+    this.#params = this.c.req.param();
+  }
+
+  /** Whether a handler of the adapter bound the route. */
+  get bound(): boolean {
+    return this.#routeIndex !== undefined;
   }
 
   get route(): string | undefined {
-    if (this.#route === undefined && this.#routeOf !== undefined)
-      this.#route = routePath(this.#routeOf, this.#routeIndex);
+    if (this.#route === undefined && this.#routeIndex !== undefined)
+      this.#route = routePath(this.c, this.#routeIndex);
     return this.#route;
   }
 
   get params(): Readonly<Record<string, string>> {
-    const c = this.#routeOf;
-    if (c === undefined) return NO_PARAMS;
-    if (this.#params === undefined) {
-      // Hono reads the parameters of its current handler: the bound one's, for this read.
-      const { req } = c;
-      const current = req.routeIndex;
-      req.routeIndex = this.#routeIndex;
-      try {
-        this.#params = req.param();
-      } finally {
-        req.routeIndex = current;
-      }
-    }
     return this.#params;
   }
 
@@ -154,45 +147,34 @@ export class HonoRequestView implements RequestView {
     const limits = { limit: this.#toolkit.bodyLimit, maxJsonDepth: this.#toolkit.maxJsonDepth };
     const kind = checkBodyHeaders(headers, limits);
     // When another middleware already read it through c.req, hono keeps that copy.
-    const stream =
-      raw.bodyUsed && this.c !== undefined
-        ? new Blob([await this.c.req.arrayBuffer()]).stream()
-        : raw.body;
+    const stream = raw.bodyUsed ? new Blob([await this.c.req.arrayBuffer()]).stream() : raw.body;
     if (stream === null) return undefined;
     const bytes = await readWebStream(stream, limits.limit, this.#toolkit.bodyTimeoutMs);
     return parseBody(bytes, kind, limits);
   }
 }
 
-/** Headers a handler's Response may carry too: they stay on the Response, where hono merges lists. */
-const RESPONSE_MERGED: ReadonlySet<string> = new Set(['vary', 'set-cookie']);
-
 /**
- * {@link Context} of a request hono's `fetch` received. On node-server, headers go
- * straight onto the `ServerResponse` (node-server's `writeHead` merges the Response's
- * headers over them, so success and error responses both carry them, and a handler's
- * own value wins); `Vary` and `Set-Cookie`, and every header in-process
- * (`app.request()`, other runtimes), belong on hono's context (`c.header`). Until the
- * request reaches a handler of the adapter, which {@link HonoContext.bind}s it, those
- * wait in a `Headers`; a response that never met the adapter gets them at the end
- * ({@link HonoContext.applyPending}). node:http's setHeader costs a fraction of a web
- * `Headers` write.
+ * {@link Context} of a hono request. Headers set through it wait in a `Headers` and go
+ * under the final Response when the adapter's middleware resumes (see
+ * {@link HonoContext.applyHeaders}): the same for hono's own responses, a handler's raw
+ * `Response`, errors and 404s, and a handler's own value wins.
  */
 export class HonoContext extends Context {
   override readonly request: HonoRequestView;
   readonly #outgoing: ServerResponse | undefined;
-  /** Headers for hono's context, set before it was bound. */
-  #pending: Headers | undefined;
-  /** Whether this context put a header on hono's context (`c.header`). */
-  #onHono = false;
+  #headers: Headers | undefined;
+  /** Body bytes of the final Response, when it declares them. */
+  bytes = 0;
   /** The error that escaped the route, for teardowns and `onResponse`. */
   failure: unknown = undefined;
 
-  constructor(raw: Request, toolkit: Toolkit, bindings: NodeBindings | undefined) {
-    const request = new HonoRequestView(raw, toolkit, bindings?.incoming);
+  constructor(c: FrameworkContext, toolkit: Toolkit, bindings: NodeBindings | undefined) {
+    const request = new HonoRequestView(c, toolkit, bindings?.incoming);
     super(request, toolkit);
     this.request = request;
     this.#outgoing = bindings?.outgoing;
+    if (bindings !== undefined) trackResponse(bindings.outgoing);
   }
 
   /**
@@ -204,86 +186,48 @@ export class HonoContext extends Context {
     const outgoing = this.#outgoing;
     if (outgoing === undefined) return;
     whenClosed(outgoing, () => {
-      // node-server passes the Response's headers straight to writeHead, which keeps the
-      // length only in _contentLength.
-      const length =
-        outgoing.getHeader('content-length') ??
-        (outgoing as { _contentLength?: number | null })._contentLength;
-      void this.finish(responseOutcome(outgoing, this.failure, Number(length) || 0));
+      void this.finish(responseOutcome(outgoing, this.failure, this.bytes));
     });
   }
 
-  /** Attaches hono's context of the request and hands it the headers set so far. Idempotent. */
-  bind(c: FrameworkContext): void {
-    if (this.request.c === c) return;
-    this.request.c = c;
-    const pending = this.#pending;
-    if (pending === undefined) return;
-    this.#pending = undefined;
-    this.#onHono = true;
-    for (const [name, value] of pending) c.header(name, value, { append: true });
+  /** Whether the response is sent by node-server (else it is built in-process). */
+  get onNodeServer(): boolean {
+    return this.#outgoing !== undefined;
   }
 
   /**
-   * Puts the headers that never reached hono's context on a response built without the
-   * adapter (a plain hono handler): a handler's own value wins, list headers keep the
-   * plugins' values first, as on a bound context. Returns the response to send.
+   * Puts the headers set through this context under `response`: a value the response
+   * has wins; `Vary` and `Set-Cookie` keep this context's values first. Returns the
+   * response to send (a copy when its headers are immutable, as `Response.redirect`'s).
    */
-  applyPending(response: Response): Response {
-    const pending = this.#pending;
-    if (pending === undefined) return response;
-    this.#pending = undefined;
+  applyHeaders(response: Response): Response {
+    const pending = this.#headers;
+    this.#headers = undefined;
     let target = response;
-    try {
-      mergeUnder(target.headers, pending);
-    } catch {
-      // Immutable headers (Response.redirect, a proxied fetch): copy the response.
-      target = new Response(response.body, response);
-      mergeUnder(target.headers, pending);
+    if (pending !== undefined) {
+      try {
+        mergeUnder(target.headers, pending);
+      } catch {
+        target = new Response(response.body, response);
+        mergeUnder(target.headers, pending);
+      }
     }
+    this.bytes = Number(target.headers.get('content-length')) || this.bytes;
     return target;
   }
 
-  /** Whether headers wait for hono's context (see {@link HonoContext.applyPending}). */
-  get hasPending(): boolean {
-    return this.#pending !== undefined;
-  }
-
-  #onHonoSide(name: string): boolean {
-    return this.#outgoing === undefined || RESPONSE_MERGED.has(name.toLowerCase());
-  }
-
   setHeader(name: string, value: string): void {
-    if (this.headersSent) return;
-    if (!this.#onHonoSide(name)) (this.#outgoing as ServerResponse).setHeader(name, value);
-    else if (this.request.c === undefined) (this.#pending ??= new Headers()).set(name, value);
-    else {
-      this.#onHono = true;
-      this.request.c.header(name, value);
-    }
+    if (!this.headersSent) (this.#headers ??= new Headers()).set(name, value);
   }
 
   appendHeader(name: string, value: string): void {
-    if (this.headersSent) return;
-    if (!this.#onHonoSide(name)) (this.#outgoing as ServerResponse).appendHeader(name, value);
-    else if (this.request.c === undefined) (this.#pending ??= new Headers()).append(name, value);
-    else {
-      this.#onHono = true;
-      this.request.c.header(name, value, { append: true });
-    }
+    if (!this.headersSent) (this.#headers ??= new Headers()).append(name, value);
   }
 
   removeHeader(name: string): void {
     if (this.headersSent) return;
-    this.#outgoing?.removeHeader(name);
-    this.#pending?.delete(name);
-    const c = this.request.c;
-    // On node-server hono's context holds a header only once a Response exists or one
-    // went through c.header; asking it to delete one before that makes it build a web
-    // Headers (and every response after it takes node-server's slower path).
-    if (c !== undefined && (this.#outgoing === undefined || this.#onHono || c.finalized)) {
-      c.header(name, undefined);
-    }
+    this.#headers?.delete(name);
+    if (this.request.c.finalized) this.request.c.header(name, undefined);
   }
 
   /** In-process, headers stay open until the Response is returned. */

@@ -75,7 +75,6 @@ type AnyKoaContext = ParameterizedContext<unknown>;
 /** What `@koa/router` 15 sets on the context of a matched route (the prefix is in the template). */
 type RouterFields = {
   routerPath?: string;
-  _matchedRoute?: string | RegExp;
   params?: Record<string, string>;
 };
 
@@ -97,7 +96,9 @@ function writeReply(ctx: AnyKoaContext, reply: Reply): void {
 
 /** The error a bodiless error status stands for (a 404 nobody handled, `allowedMethods()`'s 405). */
 function statusError(ctx: AnyKoaContext): HttpError {
-  if (ctx.status === 405) {
+  // allowedMethods() answers a method no route implements (TRACE) 501 with `Allow`: the
+  // path is known, so it is a 405 like any other (RFC 9110 15.5.6), never an echo.
+  if (ctx.status === 405 || (ctx.status === 501 && ctx.response.get('allow') !== '')) {
     const allow = ctx.response.get('allow');
     return new MethodNotAllowedError({ allow: allow === '' ? [] : allow.split(/\s*,\s*/) });
   }
@@ -138,7 +139,7 @@ export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
   const bindRoute = (ctx: AnyKoaContext): NodeContext => {
     const core = context(ctx);
     const routed = ctx as AnyKoaContext & RouterFields;
-    const template = routed.routerPath ?? routed._matchedRoute;
+    const template = routed.routerPath;
     if (typeof template === 'string') core.request.route = template;
     if (routed.params !== undefined) core.request.params = routed.params;
     // A koa body parser (`@koa/bodyparser`) already consumed the stream: use its result.
