@@ -3,7 +3,12 @@ import { type IncomingHttpHeaders, request } from 'node:http';
 import { connect } from 'node:net';
 import { rawExchange } from '@org/test-support';
 import { expect, it } from 'vitest';
-import { expectProblem, expectRateLimitHeaders, expectStandardHeaders } from './assertions.ts';
+import {
+  expectNoStore,
+  expectProblem,
+  expectRateLimitHeaders,
+  expectStandardHeaders,
+} from './assertions.ts';
 import type { ContractContext } from './suite.ts';
 
 /** POSTs JSON headers announcing `length` bytes, sends none of them, and reads the answer. */
@@ -94,6 +99,10 @@ export function platformContract(get: () => ContractContext): void {
     expectProblem(missing, 404, 'ERR_NOT_FOUND');
     expect(missing.text).not.toContain('script');
     expectRateLimitHeaders(missing);
+    // Only /api answers are personal: the 404 of another path may be stored.
+    const apiMissing = await api.get('/api/v1/no-such-route');
+    expectProblem(apiMissing, 404, 'ERR_NOT_FOUND');
+    expectNoStore(apiMissing);
     const malformed = await api.post('/api/v1/auth/login', {
       headers: { 'content-type': 'application/json' },
       body: '{"email": "a@example.com", "password": ',

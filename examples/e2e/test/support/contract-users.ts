@@ -160,7 +160,9 @@ export function usersContract(get: () => ContractContext): void {
     expect(deleted.status, deleted.text).toBe(204);
     expect(deleted.text).toBe('');
     expectStandardHeaders(deleted);
-    expectProblem(await api.delete(`/api/v1/users/${victim.id}`, { token }), 404, 'ERR_NOT_FOUND');
+    const gone = await api.delete(`/api/v1/users/${victim.id}`, { token });
+    expectProblem(gone, 404, 'ERR_NOT_FOUND');
+    expectNoStore(gone);
     expectProblem(await api.delete(`/api/v1/users/${randomUUID()}`, { token }), 404);
     // The deleted user's access token and session no longer work.
     expectProblem(await api.get('/api/v1/users/me', { token: victim.access_token }), 401);

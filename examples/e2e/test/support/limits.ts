@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectProblem, expectRateLimitHeaders, remaining } from './assertions.ts';
+import { expectNoStore, expectProblem, expectRateLimitHeaders, remaining } from './assertions.ts';
 import { type ExampleName, lazily, type RunningExample, startExample } from './example-process.ts';
 import { Api, type HttpResponse } from './http.ts';
 import type { ProcessGroup } from './suite.ts';
@@ -47,6 +47,7 @@ export function defaultLimitContract(name: ExampleName): ProcessGroup {
       const limited = await api.get('/api/v1/users/me');
       expectProblem(limited, 429, 'ERR_RATE_LIMITED');
       expectRateLimitHeaders(limited);
+      expectNoStore(limited);
       expect(remaining(limited)).toBe(0);
       const retryAfter = Number(limited.headers['retry-after']);
       expect(retryAfter).toBeGreaterThan(0);

@@ -8,7 +8,7 @@ import {
   createRefreshTokenManager,
   RedisRefreshTokenStore,
 } from '@org/auth';
-import { createToolkit, type Toolkit } from '@org/core';
+import { createToolkit, type Plugin, type Toolkit } from '@org/core';
 import {
   accessLog,
   createHealthChecks,
@@ -24,6 +24,7 @@ import {
   clientIp,
   cors,
   createLoginGuard,
+  noStore,
   RedisRateLimitStore,
   rateLimitPlugin,
   securityHeaders,
@@ -58,6 +59,16 @@ export interface UsersApi {
   readonly metrics: Metrics;
   /** Closes Redis and the database (graceful shutdown calls it). */
   close(): Promise<void>;
+}
+
+/** `Cache-Control: no-store` on every answer under `prefix`, set before anything can answer. */
+function noStoreUnder(prefix: string): Plugin {
+  return {
+    name: 'no-store',
+    onRequest: (ctx) => {
+      if (ctx.request.path.startsWith(prefix)) noStore(ctx);
+    },
+  };
 }
 
 /** Options of {@link createUsersApi}. */
@@ -126,6 +137,9 @@ export async function createUsersApi(options: UsersApiOptions): Promise<UsersApi
   const toolkit = createToolkit({
     development: config.profile === 'development',
     plugins: [
+      // Every answer under /api is personal or carries credentials, its errors and 429s
+      // included: no cache may keep it (RFC 6749 5.1, RFC 9111 5.2.2.5).
+      noStoreUnder('/api/'),
       requestId(),
       clientIp({ trustProxy: trustProxyOf(config.TRUST_PROXY), logger }),
       securityHeaders(),

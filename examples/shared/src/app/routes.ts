@@ -1,6 +1,5 @@
 import { type Auth, loginCredentials } from '@org/auth';
 import { requestBody, requestParams, requestQuery } from '@org/core';
-import { noStoreDependency } from '@org/security';
 import {
   ListUsersQuery,
   RefreshRequest,
@@ -37,15 +36,13 @@ const tooMany = {
 export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRoute[] {
   const currentUser = auth.currentUser;
   const admin = auth.requireRoles('admin');
-  // Every answer of this API is personal or carries credentials: no cache may keep it.
-  const noStore = noStoreDependency;
   return [
     defineRoute({
       method: 'POST',
       path: '/api/v1/auth/register',
       summary: 'Create an account',
       tags: ['auth'],
-      dependencies: { noStore, input: requestBody(RegisterRequest) },
+      dependencies: { input: requestBody(RegisterRequest) },
       responses: { 201: { description: 'The new user.', schema: User }, 409: 'Email taken.' },
       handler: async (_ctx, { input }) => ({ status: 201, body: await users.register(input) }),
     }),
@@ -54,7 +51,7 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRou
       path: '/api/v1/auth/login',
       summary: 'Sign in (JSON email/password or OAuth2 password form)',
       tags: ['auth'],
-      dependencies: { noStore, credentials: loginCredentials() },
+      dependencies: { credentials: loginCredentials() },
       bodyMediaTypes: ['application/json', 'application/x-www-form-urlencoded'],
       responses: {
         200: { description: 'A token pair.', schema: TokenResponse },
@@ -71,7 +68,7 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRou
       path: '/api/v1/auth/refresh',
       summary: 'Trade a refresh token for a new pair (the old one is spent)',
       tags: ['auth'],
-      dependencies: { noStore, input: requestBody(RefreshRequest) },
+      dependencies: { input: requestBody(RefreshRequest) },
       responses: {
         200: { description: 'A new token pair.', schema: TokenResponse },
         401: 'Unknown, expired or replayed token; a replay revokes the whole session.',
@@ -84,7 +81,7 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRou
       path: '/api/v1/auth/logout',
       summary: 'End the session of a refresh token',
       tags: ['auth'],
-      dependencies: { noStore, input: requestBody(RefreshRequest) },
+      dependencies: { input: requestBody(RefreshRequest) },
       responses: { 204: 'Signed out.', 503: 'Sessions are unavailable (Redis is down).' },
       handler: async (_ctx, { input }) => {
         await sessions.logout(input.refresh_token);
@@ -97,7 +94,7 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRou
       summary: 'The signed-in user',
       tags: ['users'],
       security: bearer,
-      dependencies: { noStore, user: currentUser },
+      dependencies: { user: currentUser },
       responses: { 200: { description: 'The user.', schema: User }, 401: invalidToken },
       handler: (_ctx, { user }) => ({ body: toUserDto(user) }),
     }),
@@ -108,7 +105,6 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRou
       tags: ['users'],
       security: bearer,
       dependencies: {
-        noStore,
         user: currentUser,
         changes: afterGuard(currentUser, requestBody(UpdateMeRequest)),
       },
@@ -121,7 +117,7 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRou
       summary: 'List users (admin)',
       tags: ['users'],
       security: bearer,
-      dependencies: { noStore, admin, page: afterGuard(admin, requestQuery(ListUsersQuery)) },
+      dependencies: { admin, page: afterGuard(admin, requestQuery(ListUsersQuery)) },
       responses: {
         200: { description: 'A page of users.', schema: UserPage },
         401: invalidToken,
@@ -135,7 +131,7 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRou
       summary: 'Delete a user (admin)',
       tags: ['users'],
       security: bearer,
-      dependencies: { noStore, admin, target: afterGuard(admin, requestParams(UserIdParams)) },
+      dependencies: { admin, target: afterGuard(admin, requestParams(UserIdParams)) },
       responses: {
         204: 'Deleted; their sessions are revoked.',
         401: invalidToken,
