@@ -1,12 +1,14 @@
-import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Reply } from '@org/core';
 import { createExpressAdapter } from '@org/core/express';
-import express, { type Response } from 'express';
+import express, { type NextFunction, type Response } from 'express';
+import { FileBody, pipeInto, StreamBody } from './bodies.js';
 import type { AdapterFixture } from './fixture.js';
 import { listen } from './listen.js';
+import { chooseTransport, createTransportServer } from './transport.js';
 
 /** Writes a reply the express way (`res.status().set().json()`), so express's own response path is tested. */
-function send(res: Response, reply: Reply | undefined): void {
+function send(res: Response, reply: Reply | undefined, next: NextFunction): void {
   if (reply === undefined) {
     res.status(204).end();
     return;
@@ -15,7 +17,13 @@ function send(res: Response, reply: Reply | undefined): void {
   if (reply.headers) res.set(reply.headers);
   const { body } = reply;
   if (body === undefined) res.end();
-  else if (typeof body === 'string') {
+  else if (body instanceof StreamBody) void pipeInto(res, body);
+  else if (body instanceof FileBody) {
+    // A client that left is no error to report (express passes ECONNABORTED).
+    res.sendFile(body.path, (error) => {
+      if (error && !res.headersSent) next(error);
+    });
+  } else if (typeof body === 'string') {
     if (!res.get('content-type')) res.type('text');
     res.send(body);
   } else if (body instanceof Uint8Array)
@@ -31,7 +39,12 @@ function send(res: Response, reply: Reply | undefined): void {
  */
 export const expressFixture: AdapterFixture = {
   name: 'express',
-  start(toolkit, routes) {
+  // Express 5 cannot serve HTTP/2's compatibility objects: it swaps the request's
+  // prototype for one built on http.IncomingMessage, whose _read then throws on the
+  // first body read ("Cannot read properties of undefined (reading 'readable')").
+  transports: ['http', 'https'],
+  start(toolkit, routes, options) {
+    const { transport, tls } = chooseTransport('express', expressFixture.transports, options);
     const kit = createExpressAdapter(toolkit);
     const app = express();
     app.use(kit.middleware);
@@ -47,13 +60,16 @@ export const expressFixture: AdapterFixture = {
       const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
       app[method](
         route.path,
-        kit.route(dependencies, async (req, res) => {
+        kit.route(dependencies, async (req, res, next) => {
           const values = Object.fromEntries(names.map((name) => [name, req[name]]));
-          send(res, await route.handler(kit.context(req), values));
+          send(res, await route.handler(kit.context(req), values), next);
         }),
       );
     }
     app.use(kit.notFound, kit.errorHandler);
-    return listen(createServer(app));
+    const server = createTransportServer(transport, tls, (req, res) =>
+      app(req as IncomingMessage, res as ServerResponse),
+    );
+    return listen(server, transport);
   },
 };

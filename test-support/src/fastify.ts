@@ -1,14 +1,36 @@
+import { createReadStream } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createFastifyAdapter } from '@org/core/fastify';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { FileBody, fileLength, StreamBody } from './bodies.js';
 import type { AdapterFixture } from './fixture.js';
+import type { NodeServer } from './transport.js';
+import { chooseTransport, schemeOf, trackConnections } from './transport.js';
+
+/** Fastify's own server for the transport (`https`, or `http2` with `allowHTTP1`). */
+function serverOptions(options: ReturnType<typeof chooseTransport>) {
+  const { transport, tls } = options;
+  if (transport === 'https') return { https: { ...tls } };
+  if (transport === 'http2') return { http2: true, https: { ...tls, allowHTTP1: true } } as const;
+  return {};
+}
 
 export const fastifyFixture: AdapterFixture = {
   name: 'fastify',
-  async start(toolkit, routes) {
+  transports: ['http', 'https', 'http2'],
+  async start(toolkit, routes, options) {
+    const chosen = chooseTransport('fastify', fastifyFixture.transports, options);
     // Real HTTP on a loopback port, not inject: the abort and streaming cases need a socket.
     const kit = createFastifyAdapter(toolkit);
-    const app = Fastify({ ...kit.serverOptions, forceCloseConnections: true });
+    // Fastify's types pick the server from the literal options, and this transport is
+    // chosen at run time; the routes below are the same on each.
+    const settings = {
+      ...kit.serverOptions,
+      ...serverOptions(chosen),
+      forceCloseConnections: true,
+    };
+    const app = Fastify(settings as FastifyServerOptions) as unknown as FastifyInstance;
+    const cutConnections = trackConnections(app.server);
     await app.register(kit.plugin);
     for (const spec of routes) {
       const dependencies = spec.dependencies ?? {};
@@ -24,12 +46,29 @@ export const fastifyFixture: AdapterFixture = {
           if (out === undefined) return reply.code(204).send();
           reply.code(out.status ?? 200);
           if (out.headers !== undefined) reply.headers(out.headers);
-          return reply.send(out.body);
+          const { body } = out;
+          if (body instanceof FileBody) {
+            reply.type(body.type).header('content-length', await fileLength(body));
+            return reply.send(createReadStream(body.path));
+          }
+          if (!(body instanceof StreamBody)) return reply.send(body);
+          // Fastify sets a stream's headers without writing them; flushing is Node's.
+          reply.send(body.stream);
+          if (body.flushHeaders) reply.raw.flushHeaders();
+          return reply;
         }),
       });
     }
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as AddressInfo;
-    return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
+    return {
+      url: `${schemeOf(chosen.transport)}://127.0.0.1:${port}`,
+      transport: chosen.transport,
+      server: app.server as NodeServer,
+      close: async () => {
+        cutConnections();
+        await app.close();
+      },
+    };
   },
 };

@@ -1,3 +1,10 @@
+export { FileBody, StreamBody } from './bodies.js';
+export {
+  type ClientRequestOptions,
+  type ClientResponse,
+  readBody,
+  sendRequest,
+} from './client.js';
 export { deferred } from './deferred.js';
 export type { AdapterFixture, AdapterName, RouteSpec, RunningApp } from './fixture.js';
 export { listen } from './listen.js';
@@ -7,6 +14,8 @@ export {
   rawConnection,
   rawExchange,
 } from './raw-exchange.js';
+export { createSelfSignedCertificate } from './tls.js';
+export type { NodeServer, StartOptions, TlsCredentials, Transport } from './transport.js';
 
 import { expressFixture } from './express.js';
 import { fastifyFixture } from './fastify.js';

@@ -1,25 +1,32 @@
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { clientErrorHandler } from '@org/core';
 import type { RunningApp } from './fixture.js';
+import { type NodeServer, schemeOf, type Transport, trackConnections } from './transport.js';
 
 /**
  * Listens on 127.0.0.1:0 and returns the URL plus a close that also drops keep-alive
- * sockets. Requests Node's parser rejects are answered as problems (`clientErrorHandler`),
- * as in the examples.
+ * sockets, upgraded sockets and HTTP/2 sessions. Requests Node's parser rejects are
+ * answered as problems (`clientErrorHandler`), as in the examples.
  */
-export async function listen(server: Server): Promise<RunningApp> {
+export async function listen(
+  server: NodeServer,
+  transport: Transport = 'http',
+): Promise<RunningApp> {
   server.on('clientError', clientErrorHandler);
+  const cutConnections = trackConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${schemeOf(transport)}://127.0.0.1:${port}`,
+    transport,
+    server,
     close: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
+        if ('closeAllConnections' in server) server.closeAllConnections();
+        cutConnections();
         server.close(() => resolve());
       }),
   };
