@@ -6,6 +6,7 @@ const packages = ['core', 'auth', 'security', 'observability', 'testing'] as con
 
 /** Tests run against the sources, so `pnpm test` needs no build first. */
 const alias = [
+  { find: /^@org\/core\/adapter$/, replacement: here('./packages/core/src/adapter/index.ts') },
   {
     find: /^@org\/core\/(express|fastify|koa|hono|node)$/,
     replacement: here('./packages/core/src/adapters/$1/index.ts'),

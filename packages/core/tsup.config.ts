@@ -7,4 +7,5 @@ export default packageConfig({
   koa: 'src/adapters/koa/index.ts',
   hono: 'src/adapters/hono/index.ts',
   node: 'src/adapters/node/index.ts',
+  adapter: 'src/adapter/index.ts',
 });

@@ -47,7 +47,7 @@ export type ExampleConfig = ReturnType<typeof loadExampleConfig>;
 
 /**
  * Reads the configuration from `env`, reporting every bad variable by name (never
- * its value) in one `ConfigError`.
+ * its value) in one `ConfigurationError`.
  */
 export function loadExampleConfig(env: Readonly<Record<string, string | undefined>> = process.env) {
   return loadConfig({

@@ -7,18 +7,6 @@
  * @module \@org/core
  */
 export {
-  type BodyHeaders,
-  type BodyLimits,
-  checkBodyHeaders,
-  hasBody,
-  type MediaKind,
-  type NodeBodyStream,
-  parseBody,
-  readNodeStream,
-  readWebStream,
-} from './body/read-body.js';
-export {
-  ConfigError,
   type LoadConfigOptions,
   loadConfig,
   type Profile,
@@ -45,6 +33,10 @@ export {
 export { DependencyOverrides, type Override } from './dependency/overrides.js';
 export { clientErrorHandler } from './errors/client-error.js';
 export {
+  ConfigurationError,
+  type ConfigurationErrorOptions,
+} from './errors/configuration-error.js';
+export {
   BadRequestError,
   ConflictError,
   ForbiddenError,
@@ -66,7 +58,6 @@ export {
   type ValidationIssue,
 } from './errors/http-error.js';
 export {
-  normalizeError,
   PROBLEM_CONTENT_TYPE,
   type ProblemDocument,
   type ProblemResponse,
@@ -89,9 +80,7 @@ export {
 export { type Clock, systemClock } from './toolkit/clock.js';
 export type { Plugin, Reply, ResponseInfo } from './toolkit/plugin.js';
 export {
-  ConfigurationError,
   createToolkit,
-  type PreparedRoute,
   type Toolkit,
   type ToolkitOptions,
 } from './toolkit/toolkit.js';
@@ -101,6 +90,4 @@ export {
   requestParams,
   requestQuery,
   type SchemaDependency,
-  toJsonPointer,
-  toValidationError,
 } from './validation/validate.js';

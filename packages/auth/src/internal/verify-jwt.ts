@@ -16,6 +16,7 @@ import {
   verify as verifySignature,
 } from 'node:crypto';
 import { ConfigurationError } from '@org/core';
+import { integerInRange } from '@org/core/adapter';
 import { type AccessTokenClaims, TokenError } from '../tokens/types.js';
 import { isCanonicalBase64url, parseJsonSegment } from './jws-segments.js';
 
@@ -60,11 +61,11 @@ export function checkLimits(clockTolerance: number, maxTokenLength: number): voi
       `clockTolerance must be between 0 and 300 seconds; received ${String(clockTolerance)}.`,
     );
   }
-  if (!Number.isInteger(maxTokenLength) || maxTokenLength < 256) {
-    throw new ConfigurationError(
-      `maxTokenLength must be an integer of at least 256; received ${String(maxTokenLength)}.`,
-    );
-  }
+  integerInRange('verifier', 'maxTokenLength', maxTokenLength, {
+    min: 256,
+    max: Number.MAX_SAFE_INTEGER,
+    fallback: maxTokenLength,
+  });
 }
 
 /**

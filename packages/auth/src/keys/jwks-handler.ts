@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ConfigurationError, type Context, type Reply } from '@org/core';
+import type { Context, Reply } from '@org/core';
+import { nonNegativeInteger } from '@org/core/adapter';
 import type { KeySet } from './key-set.js';
 
 /** RFC 7517 8.5.1: the media type of a JWK Set. */
@@ -63,12 +64,7 @@ export function jwksHandler(
   keySet: KeySet,
   options: JwksHandlerOptions = {},
 ): (ctx: Context) => Reply {
-  const maxAge = options.maxAge ?? 300;
-  if (!Number.isInteger(maxAge) || maxAge < 0) {
-    throw new ConfigurationError(
-      `maxAge must be a whole number of seconds, 0 or more; received ${String(options.maxAge)}.`,
-    );
-  }
+  const maxAge = nonNegativeInteger('jwksHandler', 'maxAge', options.maxAge, 300);
   const cacheControl = `public, max-age=${maxAge}`;
   let rendered = render(keySet, cacheControl);
   keySet.onChange(() => {

@@ -1,4 +1,5 @@
-import { ConfigurationError, requestBody, type SchemaDependency } from '@org/core';
+import { requestBody, type SchemaDependency } from '@org/core';
+import { positiveInteger } from '@org/core/adapter';
 import * as z from 'zod';
 
 /** A login request, whichever form it came in. */
@@ -25,14 +26,6 @@ export interface LoginCredentialsOptions {
   requireGrantType?: boolean;
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ConfigurationError(`${name} must be a positive integer; received ${String(value)}.`);
-  }
-  return value;
-}
-
 /**
  * The body of a login request as one typed value, from either the OAuth2 password
  * form (`application/x-www-form-urlencoded`: `grant_type=password`, `username`,
@@ -52,8 +45,18 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 export function loginCredentials(
   options: LoginCredentialsOptions = {},
 ): SchemaDependency<LoginCredentials> {
-  const maxPassword = positive('maxPasswordLength', options.maxPasswordLength, 1024);
-  const maxUsername = positive('maxUsernameLength', options.maxUsernameLength, 320);
+  const maxPassword = positiveInteger(
+    'loginCredentials',
+    'maxPasswordLength',
+    options.maxPasswordLength,
+    1024,
+  );
+  const maxUsername = positiveInteger(
+    'loginCredentials',
+    'maxUsernameLength',
+    options.maxUsernameLength,
+    320,
+  );
   const grantType = z.literal('password', { error: 'grant_type must be "password".' });
   const name = z.string().min(1).max(maxUsername);
   const schema = z

@@ -123,9 +123,13 @@ describe('createPasswordHasher', () => {
   });
 
   it('refuses bad parameters at start-up, naming the option', () => {
-    expect(() => createPasswordHasher({ logN: 9 })).toThrow(/^logN must be/);
-    expect(() => createPasswordHasher({ blockSize: 0 })).toThrow(/^blockSize/);
-    expect(() => createPasswordHasher({ saltLength: 8 })).toThrow(/^saltLength/);
+    expect(() => createPasswordHasher({ logN: 9 })).toThrow(/^createPasswordHasher: logN must be/);
+    expect(() => createPasswordHasher({ blockSize: 0 })).toThrow(
+      /^createPasswordHasher: blockSize/,
+    );
+    expect(() => createPasswordHasher({ saltLength: 8 })).toThrow(
+      /^createPasswordHasher: saltLength/,
+    );
     expect(() => createPasswordHasher({ maxLength: 0 })).toThrow(ConfigurationError);
   });
 });

@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { ConfigurationError } from '@org/core';
+import { integerInRange } from '@org/core/adapter';
 import { isBcryptHash, verifyBcrypt } from '../internal/bcrypt.js';
 import {
   deriveScrypt,
@@ -52,12 +52,7 @@ export interface PasswordHasher {
 }
 
 function inRange(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigurationError(
-      `${name} must be an integer from ${min} to ${max}; received ${String(value)}.`,
-    );
-  }
-  return value;
+  return integerInRange('createPasswordHasher', name, value, { min, max, fallback: value });
 }
 
 /**

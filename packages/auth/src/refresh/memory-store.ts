@@ -1,4 +1,4 @@
-import { ConfigurationError } from '@org/core';
+import { positiveInteger } from '@org/core/adapter';
 import type {
   NewRefreshTokenFamily,
   RefreshTokenStore,
@@ -47,13 +47,12 @@ export class MemoryRefreshTokenStore implements RefreshTokenStore {
   readonly #maxFamilies: number;
 
   constructor(options: MemoryRefreshTokenStoreOptions = {}) {
-    const max = options.maxFamilies ?? 100_000;
-    if (!Number.isInteger(max) || max <= 0) {
-      throw new ConfigurationError(
-        `maxFamilies must be a positive integer; received ${String(max)}.`,
-      );
-    }
-    this.#maxFamilies = max;
+    this.#maxFamilies = positiveInteger(
+      'MemoryRefreshTokenStore',
+      'maxFamilies',
+      options.maxFamilies,
+      100_000,
+    );
   }
 
   /** How many families are held, expired ones not yet removed included. */

@@ -1,11 +1,11 @@
 import {
   authOutcomeChannel,
   type Clock,
-  ConfigurationError,
   isHttpError,
   ServiceUnavailableError,
   systemClock,
 } from '@org/core';
+import { positiveInteger } from '@org/core/adapter';
 import { checkRealm } from '../internal/challenge.js';
 import { mintToken, newFamilyId, parseToken } from '../internal/refresh-token-format.js';
 import { MemoryRefreshTokenStore } from './memory-store.js';
@@ -58,13 +58,7 @@ export interface RefreshTokenManager {
 }
 
 function seconds(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback * 1000;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ConfigurationError(
-      `${name} must be a positive whole number of seconds; received ${String(value)}.`,
-    );
-  }
-  return value * 1000;
+  return positiveInteger('createRefreshTokenManager', name, value, fallback) * 1000;
 }
 
 /**

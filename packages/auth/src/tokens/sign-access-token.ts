@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, ConfigurationError, systemClock } from '@org/core';
+import { positiveInteger } from '@org/core/adapter';
 import { type JWTPayload, SignJWT } from 'jose';
 import { keyMaterial } from '../internal/key-material.js';
 import type { KeySet } from '../keys/key-set.js';
@@ -53,13 +54,9 @@ export interface AccessTokenSigner {
   sign(input: AccessTokenInput): Promise<SignedAccessToken>;
 }
 
+/** A lifetime in whole seconds. */
 function positiveSeconds(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ConfigurationError(
-      `${name} must be a positive whole number of seconds; received ${String(value)}.`,
-    );
-  }
-  return value;
+  return positiveInteger('createAccessTokenSigner', name, value, value);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { ConfigError, loadConfig } from './load-config.js';
+import { ConfigurationError } from '../errors/configuration-error.js';
+import { loadConfig } from './load-config.js';
 
 const schema = z.object({
   PORT: z.number().int().min(1).max(65535).default(3000),
@@ -40,15 +41,15 @@ describe('loadConfig', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(ConfigError);
-    const message = (error as ConfigError).message;
-    expect((error as ConfigError).problems).toHaveLength(3);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    const message = (error as ConfigurationError).message;
+    expect((error as ConfigurationError).problems).toHaveLength(3);
     expect(message).toMatch(/PORT: invalid/);
     expect(message).toMatch(/DATABASE_PATH: is required but not set/);
     expect(message).toMatch(/JWT_SECRET: invalid/);
     expect(message).not.toContain(secret);
     expect(message).not.toContain('eighty');
-    expect((error as ConfigError).code).toBe('ERR_CONFIGURATION');
+    expect((error as ConfigurationError).code).toBe('ERR_CONFIGURATION');
   });
 
   it('applies profile defaults chosen by NODE_ENV, with set variables winning', () => {
@@ -56,7 +57,7 @@ describe('loadConfig', () => {
     const dev = loadConfig({ schema, env: { NODE_ENV: 'development', PORT: '4000' }, profiles });
     expect(dev).toMatchObject({ profile: 'development', DATABASE_PATH: ':memory:', PORT: 4000 });
     expect(() => loadConfig({ schema, env: { NODE_ENV: 'production' }, profiles })).toThrow(
-      ConfigError,
+      ConfigurationError,
     );
     expect(() => loadConfig({ schema, env: {}, profiles })).toThrow(/profile "production"/);
   });

@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { ConfigurationError } from '../toolkit/toolkit.js';
+import { ConfigurationError } from '../errors/configuration-error.js';
 import { coerceStrings, planCoercion } from '../validation/coerce.js';
 import { toJsonPointer } from '../validation/validate.js';
 
@@ -16,21 +16,6 @@ export interface LoadConfigOptions<S extends z.ZodObject> {
   profile?: Profile;
   /** Per-profile defaults, as the strings the environment would hold. A set variable wins. */
   profiles?: Partial<Record<Profile, Readonly<Record<string, string>>>>;
-}
-
-/** Configuration that failed validation. Lists every bad variable by name; values are never echoed. */
-export class ConfigError extends ConfigurationError {
-  /** One line per bad variable: `NAME: what is wrong`. */
-  readonly problems: readonly string[];
-  constructor(profile: Profile, problems: readonly string[]) {
-    super(
-      `Invalid configuration (profile "${profile}"); fix these environment variables:\n${problems
-        .map((p) => `  - ${p}`)
-        .join('\n')}`,
-    );
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
 }
 
 function deepFreeze<T>(value: T): T {
@@ -88,7 +73,13 @@ export function loadConfig<S extends z.ZodObject>(
       const missing = name !== undefined && get(String(name)) === undefined;
       return `${where}: ${missing ? 'is required but not set' : `invalid (${issue.message.replace(/received .*/, '').trim()})`}`;
     });
-    throw new ConfigError(profile, problems);
+    // Every bad variable at once, by name; values are never echoed.
+    throw new ConfigurationError(
+      `Invalid configuration (profile "${profile}"); fix these environment variables:\n${problems
+        .map((p) => `  - ${p}`)
+        .join('\n')}`,
+      { problems },
+    );
   }
   return deepFreeze({ ...(result.data as object), profile }) as Readonly<z.output<S>> & {
     readonly profile: Profile;

@@ -92,7 +92,7 @@ describe('dependency graphs', () => {
     expect(() => createToolkit({ bodyLimit: -1 })).toThrow(/bodyLimit must be a positive integer/);
     expect(() => createToolkit({ maxJsonDepth: 1.5 })).toThrow(/maxJsonDepth/);
     expect(() => createToolkit({ development: 'false' as unknown as boolean })).toThrow(
-      /development must be true or false; received false/,
+      /createToolkit: development must be true or false; received "false"/,
     );
     expect(() => createToolkit({ asyncContext: 1 as unknown as boolean })).toThrow(
       /asyncContext must be true or false; received 1/,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { defineDependency } from '../dependency/dependency.js';
-import { ConfigurationError } from '../toolkit/toolkit.js';
+import { ConfigurationError } from '../errors/configuration-error.js';
 import {
   requestBody,
   requestHeaders,

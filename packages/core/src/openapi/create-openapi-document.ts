@@ -1,7 +1,7 @@
 import type * as z from 'zod';
 import type { AnyDependency, DependencyMap } from '../dependency/dependency.js';
+import { ConfigurationError } from '../errors/configuration-error.js';
 import { PROBLEM_CONTENT_TYPE } from '../errors/problem.js';
-import { ConfigurationError } from '../toolkit/toolkit.js';
 import type { SchemaDependency } from '../validation/validate.js';
 import { type JsonSchema, SchemaComponents } from './schema-components.js';
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ConfigurationError } from '../toolkit/toolkit.js';
+import { ConfigurationError } from '../errors/configuration-error.js';
 
 /** A JSON Schema object as OpenAPI 3.1 embeds it (JSON Schema 2020-12). */
 export type JsonSchema = { [keyword: string]: unknown };

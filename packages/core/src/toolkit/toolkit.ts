@@ -7,6 +7,7 @@ import {
 } from '../dependency/dependency.js';
 import { DependencyOverrides } from '../dependency/overrides.js';
 import { type ProblemResponse, toProblem } from '../errors/problem.js';
+import { booleanOption, positiveInteger } from '../options/check-options.js';
 import type { Plugin, Reply, ResponseInfo } from './plugin.js';
 import { createUnhandledWarner } from './warn-unhandled.js';
 
@@ -99,37 +100,9 @@ export interface Toolkit {
   runInContext<R>(ctx: Context, fn: () => R): R;
 }
 
-/** Bad toolkit or feature configuration, found at start-up. The message names the option and the fix. */
-export class ConfigurationError extends Error {
-  /** Stable code. */
-  static readonly code = 'ERR_CONFIGURATION';
-  /** Stable code. */
-  readonly code = ConfigurationError.code;
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigurationError';
-  }
-}
-
-function booleanOption(name: string, value: boolean | undefined, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') {
-    throw new ConfigurationError(`${name} must be true or false; received ${String(value)}.`);
-  }
-  return value;
-}
-
 /** Runs `fn` outside any async context: what {@link Toolkit.runInContext} is when nothing tracks it. */
 function runUntracked<R>(_ctx: Context, fn: () => R): R {
   return fn();
-}
-
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ConfigurationError(`${name} must be a positive integer; received ${String(value)}.`);
-  }
-  return value;
 }
 
 /**
@@ -151,8 +124,9 @@ export function createToolkit(options: ToolkitOptions = {}): Toolkit {
   const appDependencies = (options.dependencies ?? []).map(
     (dependency, index) => [`__app${index}`, dependency] as const,
   );
-  const development = booleanOption('development', options.development, false);
+  const development = booleanOption('createToolkit', 'development', options.development, false);
   const asyncContext = booleanOption(
+    'createToolkit',
     'asyncContext',
     options.asyncContext,
     plugins.some((plugin) => plugin.asyncContext === true),
@@ -188,9 +162,9 @@ export function createToolkit(options: ToolkitOptions = {}): Toolkit {
 
   return Object.freeze({
     development,
-    bodyLimit: positiveInteger('bodyLimit', options.bodyLimit, 1024 * 1024),
-    maxJsonDepth: positiveInteger('maxJsonDepth', options.maxJsonDepth, 64),
-    bodyTimeoutMs: positiveInteger('bodyTimeoutMs', options.bodyTimeoutMs, 30_000),
+    bodyLimit: positiveInteger('createToolkit', 'bodyLimit', options.bodyLimit, 1024 * 1024),
+    maxJsonDepth: positiveInteger('createToolkit', 'maxJsonDepth', options.maxJsonDepth, 64),
+    bodyTimeoutMs: positiveInteger('createToolkit', 'bodyTimeoutMs', options.bodyTimeoutMs, 30_000),
     asyncContext,
     plugins,
     observesResponses: responsePlugins.length > 0,

@@ -1,6 +1,7 @@
 import type { Context, Plugin, ResponseInfo } from '@org/core';
 import { ConfigurationError } from '@org/core';
-import { optionalFunction, optionalLogger, type StructuredLogger } from '../internal/options.js';
+import { functionOption } from '@org/core/adapter';
+import { optionalLogger, type StructuredLogger } from '../internal/options.js';
 import { currentTraceContext } from '../request-id/trace-context.js';
 
 /** Options of {@link accessLog}. */
@@ -69,7 +70,7 @@ export function accessLog(options: AccessLogOptions): Plugin {
   }
   const message = options.message ?? 'request completed';
   const errorMessage = options.errorMessage ?? 'request failed';
-  const skip = optionalFunction('accessLog', 'skip', options.skip);
+  const skip = functionOption('accessLog', 'skip', options.skip, undefined);
 
   return {
     name: 'access-log',

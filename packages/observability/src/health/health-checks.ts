@@ -1,10 +1,6 @@
 import { type Clock, ConfigurationError, type Reply, systemClock } from '@org/core';
-import {
-  nonNegativeInteger,
-  optionalLogger,
-  positiveInteger,
-  type StructuredLogger,
-} from '../internal/options.js';
+import { nonNegativeInteger, positiveInteger } from '@org/core/adapter';
+import { optionalLogger, type StructuredLogger } from '../internal/options.js';
 import { type CheckResult, runCheck } from './run-check.js';
 
 /** draft-inadarei-api-health-check section 3.1: the health of a service or one of its checks. */

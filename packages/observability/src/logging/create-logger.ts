@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { ConfigurationError, getCurrentContext } from '@org/core';
+import { positiveInteger } from '@org/core/adapter';
 import pino, { type DestinationStream, type Logger, type LoggerOptions as PinoOptions } from 'pino';
 import { loadOptionalPeer } from '../internal/optional-peer.js';
-import { positiveInteger } from '../internal/options.js';
 import { currentTraceContext, loadOpenTelemetry } from '../request-id/trace-context.js';
 import { fileDestination } from './file-destination.js';
 import { createRedactor, DEFAULT_REDACT_FIELDS, REDACTED } from './redact.js';

@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { ConfigurationError } from '@org/core';
-import { optionalFunction, positiveInteger } from '../internal/options.js';
+import { functionOption, positiveInteger } from '@org/core/adapter';
 
 /** Options of {@link fileDestination}. Give `path` or `fd`, not both. */
 export interface FileDestinationOptions {
@@ -193,7 +193,8 @@ export function fileDestination(options: FileDestinationOptions): FileDestinatio
       `fileDestination: bufferSize must be at least ${MIN_BUFFER} bytes; received ${bufferSize}.`,
     );
   }
-  const onError = optionalFunction('fileDestination', 'onError', options.onError) ?? warnOnce();
+  const onError =
+    functionOption('fileDestination', 'onError', options.onError, undefined) ?? warnOnce();
   const sink =
     path === undefined
       ? new FileSink(fd as number, false, bufferSize, onError)

@@ -11,8 +11,8 @@ import {
   type ResponseInfo,
   rateLimitDecisionChannel,
 } from '@org/core';
+import { positiveInteger } from '@org/core/adapter';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { positiveInteger } from '../internal/options.js';
 import { BoundedValues, methodLabel, oncePerValue, RequestSeries } from './bounded-labels.js';
 import { createMetricsHandler, type MetricsAuthorization } from './metrics-endpoint.js';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigurationError, type Context, type Plugin, requestIdKey } from '@org/core';
-import { optionalFunction } from '../internal/options.js';
+import { functionOption } from '@org/core/adapter';
 import {
   activeSpanContext,
   loadOpenTelemetry,
@@ -63,7 +63,8 @@ export function requestId(options: RequestIdOptions = {}): Plugin {
     );
   }
   const trustIncoming = options.trustIncoming ?? true;
-  const generate = optionalFunction('requestId', 'generate', options.generate) ?? randomUUID;
+  const generate =
+    functionOption('requestId', 'generate', options.generate, undefined) ?? randomUUID;
   const readTrace = options.traceContext ?? true;
   const useOtel = readTrace && loadOpenTelemetry() !== undefined;
 

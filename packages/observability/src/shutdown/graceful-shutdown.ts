@@ -1,13 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ConfigurationError } from '@org/core';
-import {
-  nonNegativeInteger,
-  optionalFunction,
-  optionalLogger,
-  positiveInteger,
-  type StructuredLogger,
-} from '../internal/options.js';
+import { functionOption, nonNegativeInteger, positiveInteger } from '@org/core/adapter';
+import { optionalLogger, type StructuredLogger } from '../internal/options.js';
 import { runHooks, type ShutdownHook } from './run-hooks.js';
 
 /**
@@ -106,7 +101,8 @@ export function gracefulShutdown(options: GracefulShutdownOptions): GracefulShut
     throw new ConfigurationError(`${where}: hooks must be functions.`);
   }
   const signals = [...(options.signals ?? ['SIGTERM', 'SIGINT'])];
-  const exit = optionalFunction(where, 'exit', options.exit) ?? ((code) => process.exit(code));
+  const exit =
+    functionOption(where, 'exit', options.exit, undefined) ?? ((code) => process.exit(code));
   const logger = optionalLogger(where, 'logger', options.logger, ['info', 'warn', 'error']);
   const readiness = options.readiness;
   if (readiness !== undefined && typeof readiness.startDraining !== 'function') {

@@ -6,8 +6,8 @@ import {
   systemClock,
   TooManyRequestsError,
 } from '@org/core';
+import { booleanOption, functionOption, positiveInteger } from '@org/core/adapter';
 import { ipKey } from '../client-ip/ip-address.js';
-import { booleanOption, functionOption, positiveInteger } from '../internal/options.js';
 import { MemoryRateLimitStore } from '../rate-limit/memory-store.js';
 import { claimPolicyNames } from '../rate-limit/policy.js';
 import type { HitResult, PolicyLimits, RateLimitStore } from '../rate-limit/store.js';

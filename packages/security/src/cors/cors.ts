@@ -1,5 +1,5 @@
 import { ConfigurationError, type Context, type Plugin, type Reply } from '@org/core';
-import { booleanOption, integerInRange } from '../internal/options.js';
+import { booleanOption, integerInRange } from '@org/core/adapter';
 import { type CorsOrigins, compileOrigins, type OriginMatcher } from './origin-matcher.js';
 
 /** Options of {@link cors}. */

@@ -1,5 +1,5 @@
 import { ConfigurationError, type Context, type Plugin } from '@org/core';
-import { booleanOption, positiveInteger } from '../internal/options.js';
+import { booleanOption, positiveInteger } from '@org/core/adapter';
 
 /** Options of the `Strict-Transport-Security` header (RFC 6797 section 6.1). */
 export interface HstsOptions {

@@ -1,4 +1,4 @@
-import { positiveInteger } from '../internal/options.js';
+import { positiveInteger } from '@org/core/adapter';
 import type { AlgorithmState } from './algorithm.js';
 import { ALGORITHMS } from './algorithms.js';
 import type { HitResult, PolicyLimits, RateLimitStore } from './store.js';

@@ -1,5 +1,5 @@
 import { ConfigurationError, type Context } from '@org/core';
-import { positiveInteger } from '../internal/options.js';
+import { positiveInteger } from '@org/core/adapter';
 import type { PolicyLimits, RateLimitAlgorithm } from './store.js';
 
 /**

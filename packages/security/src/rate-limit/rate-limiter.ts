@@ -6,8 +6,8 @@ import {
   systemClock,
   TooManyRequestsError,
 } from '@org/core';
+import { booleanOption, integerInRange } from '@org/core/adapter';
 import { ipKey } from '../client-ip/ip-address.js';
-import { booleanOption, integerInRange } from '../internal/options.js';
 import { Decision, type RateLimitResult } from './decision.js';
 import { type HeaderSettings, type LegacyHeaders, writeRateLimitHeaders } from './headers.js';
 import { MemoryRateLimitStore } from './memory-store.js';

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '@org/core';
-import { positiveInteger } from '../internal/options.js';
+import { positiveInteger } from '@org/core/adapter';
 import { ALGORITHMS } from './algorithms.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import {

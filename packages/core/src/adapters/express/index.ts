@@ -33,11 +33,12 @@ import type {
 } from 'express';
 import { type Context, getCurrentContext } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
+import { ConfigurationError } from '../../errors/configuration-error.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
 import { KnownRoutes } from '../../internal/known-routes.js';
 import { NodeContext, NodeRequestView, writeProblem } from '../../internal/node-request.js';
 import type { Reply } from '../../toolkit/plugin.js';
-import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
+import type { Toolkit } from '../../toolkit/toolkit.js';
 import { checkDependencyName, fromBodyParserError, routeParams, routeTemplate } from './request.js';
 
 declare global {

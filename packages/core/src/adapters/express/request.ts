@@ -1,8 +1,8 @@
 import { IncomingMessage } from 'node:http';
 import type { Request } from 'express';
 import { bodyTooLargeError, malformedJsonError } from '../../body/read-body.js';
+import { ConfigurationError } from '../../errors/configuration-error.js';
 import { isHttpError } from '../../errors/http-error.js';
-import { ConfigurationError } from '../../toolkit/toolkit.js';
 
 /**
  * Names a dependency cannot take: setting them on `req` would throw (express 5's

@@ -2,6 +2,7 @@
 // ways a reply or a problem is written. Private to the adapter.
 import { Buffer } from 'node:buffer';
 import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
+import { ConfigurationError } from '../../errors/configuration-error.js';
 import { ValidationError, type ValidationIssue } from '../../errors/http-error.js';
 import { PROBLEM_CONTENT_TYPE, type ProblemResponse } from '../../errors/problem.js';
 import {
@@ -11,7 +12,7 @@ import {
   serializeBody,
 } from '../../internal/node-request.js';
 import type { Reply } from '../../toolkit/plugin.js';
-import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
+import type { Toolkit } from '../../toolkit/toolkit.js';
 import { toJsonPointer } from '../../validation/validate.js';
 
 /** Headers write through the reply, so fastify code and features see and replace the same values. */

@@ -36,10 +36,11 @@ import type {
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { clientErrorHandler } from '../../errors/client-error.js';
+import { ConfigurationError } from '../../errors/configuration-error.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
 import { KnownRoutes } from '../../internal/known-routes.js';
 import type { Reply } from '../../toolkit/plugin.js';
-import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
+import type { Toolkit } from '../../toolkit/toolkit.js';
 import {
   contextOf,
   FastifyContext,

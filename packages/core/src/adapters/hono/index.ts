@@ -28,12 +28,13 @@ import type { HandlerResponse } from 'hono/types';
 import type { StatusCode } from 'hono/utils/http-status';
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
+import { ConfigurationError } from '../../errors/configuration-error.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
 import { PROBLEM_CONTENT_TYPE } from '../../errors/problem.js';
 import { KnownRoutes } from '../../internal/known-routes.js';
 import { serializeBody } from '../../internal/node-request.js';
 import type { Reply } from '../../toolkit/plugin.js';
-import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
+import type { Toolkit } from '../../toolkit/toolkit.js';
 import { HonoContext, nodeBindingsOf } from './request-view.js';
 
 /** A framework-neutral handler for {@link HonoAdapter.endpoint}; undefined sends 204. */

@@ -29,11 +29,12 @@ import type { RouterMiddleware } from '@koa/router';
 import type { ExtendableContext, Middleware, Next, ParameterizedContext } from 'koa';
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
+import { ConfigurationError } from '../../errors/configuration-error.js';
 import { HttpError, MethodNotAllowedError } from '../../errors/http-error.js';
 import { normalizeError, PROBLEM_CONTENT_TYPE } from '../../errors/problem.js';
 import { NodeContext, NodeRequestView, serializeBody } from '../../internal/node-request.js';
 import type { Reply } from '../../toolkit/plugin.js';
-import { ConfigurationError, type Toolkit } from '../../toolkit/toolkit.js';
+import type { Toolkit } from '../../toolkit/toolkit.js';
 
 /** A koa route handler whose `ctx.state` holds the resolved values of its dependencies. */
 export type KoaRouteHandler<M extends DependencyMap> = RouterMiddleware<ResolvedValues<M>>;
