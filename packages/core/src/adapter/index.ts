@@ -12,3 +12,4 @@ export {
   nonNegativeInteger,
   positiveInteger,
 } from '../options/check-options.js';
+export type { PreparedRoute } from '../toolkit/toolkit.js';
