@@ -1,4 +1,5 @@
 import type { Clock } from '@org/core';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import {
   type AccessTokenClaims,
   type AccessTokenVerifier,
@@ -48,5 +49,32 @@ export function fakeVerifier(
         ...entry,
       } as AccessTokenClaims;
     },
+  };
+}
+
+/** An issuer's signing key, its public JWK and (as a careless issuer might publish it) its private JWK. */
+export interface IssuerKey {
+  readonly kid: string;
+  readonly alg: string;
+  readonly privateKey: CryptoKey;
+  readonly jwk: JWK;
+  readonly privateJwk: JWK;
+}
+
+/** A fresh issuer key for `alg` (RSA of `modulusLength` bits when given), published with `use: 'sig'`. */
+export async function issuerKey(
+  kid: string,
+  alg = 'ES256',
+  modulusLength?: number,
+): Promise<IssuerKey> {
+  const options =
+    modulusLength === undefined ? { extractable: true } : { extractable: true, modulusLength };
+  const { privateKey, publicKey } = await generateKeyPair(alg, options);
+  return {
+    kid,
+    alg,
+    privateKey,
+    jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' },
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg, use: 'sig' },
   };
 }

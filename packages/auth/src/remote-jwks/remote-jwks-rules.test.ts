@@ -1,8 +1,8 @@
 import { createRemoteJwksVerifier, type RemoteJwksVerifierOptions, TokenError } from '@org/auth';
 import { ConfigurationError, ServiceUnavailableError } from '@org/core';
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DAY, manualClock } from '../../test/helpers.js';
+import { DAY, type IssuerKey, issuerKey, manualClock } from '../../test/helpers.js';
 
 /**
  * The start-up checks, the staleness bound and the entry rules of the remote verifier,
@@ -12,28 +12,6 @@ import { DAY, manualClock } from '../../test/helpers.js';
 const ISSUER = 'https://id.example.test/';
 const AUDIENCE = 'https://api.example.test';
 const JWKS_URI = 'https://id.example.test/jwks.json';
-
-interface IssuerKey {
-  readonly kid: string;
-  readonly alg: string;
-  readonly privateKey: CryptoKey;
-  readonly jwk: JWK;
-  /** The private JWK, as a careless issuer might publish it. */
-  readonly privateJwk: JWK;
-}
-
-async function issuerKey(kid: string, alg = 'ES256', modulusLength?: number): Promise<IssuerKey> {
-  const options =
-    modulusLength === undefined ? { extractable: true } : { extractable: true, modulusLength };
-  const { privateKey, publicKey } = await generateKeyPair(alg, options);
-  return {
-    kid,
-    alg,
-    privateKey,
-    jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' },
-    privateJwk: { ...(await exportJWK(privateKey)), kid, alg, use: 'sig' },
-  };
-}
 
 let clock = manualClock();
 let entries: unknown[] = [];

@@ -2,8 +2,9 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Clock, ConfigurationError, ServiceUnavailableError } from '@org/core';
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { type JWK, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type IssuerKey, issuerKey } from '../../test/helpers.js';
 import { TokenError } from '../tokens/types.js';
 import {
   createRemoteJwksVerifier,
@@ -12,18 +13,6 @@ import {
 
 const ISSUER = 'https://id.example.test/';
 const AUDIENCE = 'https://api.example.test';
-
-interface IssuerKey {
-  readonly kid: string;
-  readonly alg: string;
-  readonly privateKey: CryptoKey;
-  readonly jwk: JWK;
-}
-
-async function issuerKey(kid: string, alg = 'ES256'): Promise<IssuerKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg);
-  return { kid, alg, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
-}
 
 /** A JWKS server on 127.0.0.1:0 that counts requests and can be told to hang or fail. */
 let server: Server;
@@ -193,7 +182,7 @@ describe('createRemoteJwksVerifier', () => {
     // jose refuses to make or use such a key, so this one is made and used with node:crypto.
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
     const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'weak', alg: 'RS256' } as JWK;
-    published = [{ kid: 'weak', alg: 'RS256', privateKey: {} as CryptoKey, jwk }];
+    published = [{ kid: 'weak', alg: 'RS256', privateKey: {} as CryptoKey, jwk, privateJwk: {} }];
     const verifier = createRemoteJwksVerifier(verifierOptions());
     const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const at = Math.floor(now / 1000);
