@@ -12,11 +12,9 @@ import {
   parseBody,
   readNodeStream,
 } from '../body/read-body.js';
-import { Context } from '../context/context.js';
 import { parseCookieHeader, type RequestView } from '../context/request-view.js';
 import type { RequestOutcome } from '../dependency/dependency.js';
-import type { ProblemResponse } from '../errors/problem.js';
-import { PROBLEM_CONTENT_TYPE } from '../errors/problem.js';
+import { AdapterContext, type ResponseWriter } from '../lifecycle/adapter-context.js';
 import type { Reply } from '../toolkit/plugin.js';
 import type { Toolkit } from '../toolkit/toolkit.js';
 import { trackResponse } from './current-response.js';
@@ -166,8 +164,8 @@ export function responseOutcome(
   };
 }
 
-/** {@link Context} bound to Node's `ServerResponse`. */
-export class NodeContext extends Context {
+/** {@link AdapterContext} bound to Node's `ServerResponse`. */
+export class NodeContext extends AdapterContext {
   override readonly request: NodeRequestView;
   readonly response: ServerResponse;
 
@@ -195,13 +193,10 @@ export class NodeContext extends Context {
   }
 
   /**
-   * Body bytes of a reply written with {@link NodeContext.send}: Node keeps no
+   * Body bytes of a reply written with {@link NodeContext.sendReply}: Node keeps no
    * `content-length` to read back when the headers went straight to `writeHead`.
    */
   sentBytes: number | undefined = undefined;
-
-  /** The error that escaped the route, for teardowns and `onResponse`. */
-  failure: unknown = undefined;
 
   /** Finishes the context when the response closes (see {@link Context.finishOnClose}). */
   protected override watchEnd(): void {
@@ -216,14 +211,16 @@ export class NodeContext extends Context {
     return Number.isFinite(length) ? length : 0;
   }
 
-  /** Writes a {@link Reply} to the response. */
-  send(reply: Reply): void {
+  sendReply(reply: Reply): void {
     this.sentBytes = writeReply(this.response, reply);
   }
 
-  /** Writes a problem to the response. */
-  sendProblem(problem: ProblemResponse): void {
-    this.sentBytes = writeProblem(this.response, problem);
+  dropContentHeaders(): void {
+    dropContentHeaders(this.response);
+  }
+
+  abort(): void {
+    this.response.destroy();
   }
 }
 
@@ -315,12 +312,15 @@ export class BufferedNodeContext extends NodeContext {
     this.response.removeHeader(name);
   }
 
-  override send(reply: Reply): void {
+  override sendReply(reply: Reply): void {
     this.sentBytes = writeReply(this.response, reply, this.#headers);
   }
 
-  override sendProblem(problem: ProblemResponse): void {
-    this.sentBytes = writeProblem(this.response, problem, this.#headers);
+  override dropContentHeaders(): void {
+    super.dropContentHeaders();
+    if (this.#headers === undefined) return;
+    delete this.#headers['content-length'];
+    delete this.#headers['content-encoding'];
   }
 }
 
@@ -368,33 +368,20 @@ export function writeReply(response: ServerResponse, reply: Reply, pending?: Hea
   return bytes;
 }
 
-/**
- * Writes a problem to a Node response, replacing any content headers set before;
- * returns the body's length in bytes.
- */
-export function writeProblem(
-  response: ServerResponse,
-  problem: ProblemResponse,
-  pending?: HeaderRecord,
-): number {
-  if (response.headersSent) {
-    // Too late for a problem body: end the response so the client is not left hanging.
-    response.destroy();
-    return 0;
-  }
+/** See {@link ResponseWriter.dropContentHeaders}. */
+function dropContentHeaders(response: ServerResponse): void {
   response.removeHeader('content-length');
   response.removeHeader('content-encoding');
-  if (pending !== undefined) {
-    delete pending['content-length'];
-    delete pending['content-encoding'];
-  }
-  return writeReply(
-    response,
-    {
-      status: problem.status,
-      headers: { ...problem.headers, 'content-type': PROBLEM_CONTENT_TYPE },
-      body: problem.body,
+}
+
+/** A {@link ResponseWriter} over a bare response, for an error that arrives without a context. */
+export function nodeResponseWriter(response: ServerResponse): ResponseWriter {
+  return {
+    get headersSent() {
+      return response.headersSent;
     },
-    pending,
-  );
+    sendReply: (reply) => void writeReply(response, reply),
+    dropContentHeaders: () => dropContentHeaders(response),
+    abort: () => response.destroy(),
+  };
 }

@@ -23,23 +23,30 @@
  *
  * @module \@org/core/express
  */
-import type {
-  Application,
-  ErrorRequestHandler,
-  NextFunction,
-  Request,
-  RequestHandler,
-  Response,
-} from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { type Context, getCurrentContext } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
-import { KnownRoutes } from '../../internal/known-routes.js';
-import { NodeContext, NodeRequestView, writeProblem } from '../../internal/node-request.js';
+import { NodeContext, NodeRequestView, nodeResponseWriter } from '../../internal/node-request.js';
+import {
+  failRequest,
+  type LifecycleRoute,
+  type RequestSteps,
+  runRoute,
+  sendResult,
+  startRequest,
+  writeProblem,
+} from '../../lifecycle/request-lifecycle.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
-import { checkDependencyName, fromBodyParserError, routeParams, routeTemplate } from './request.js';
+import {
+  checkDependencyName,
+  fromBodyParserError,
+  knownRoutesOf,
+  routeParams,
+  routeTemplate,
+} from './request.js';
 
 declare global {
   namespace Express {
@@ -89,26 +96,6 @@ const missingMiddleware = () =>
     'No toolkit context for this express request: add `app.use(kit.middleware)` before the routes.',
   );
 
-/** The routes of each app, read again when its router's stack grew. */
-const appRoutes = new WeakMap<Application, { readonly routes: KnownRoutes; layers: number }>();
-
-/** The method and path of every route of `app`, from its router's public `stack`. */
-function knownRoutesOf(app: Application): KnownRoutes {
-  const { stack } = app.router;
-  let entry = appRoutes.get(app);
-  if (entry === undefined) appRoutes.set(app, (entry = { routes: new KnownRoutes(), layers: -1 }));
-  if (entry.layers !== stack.length) {
-    entry.routes.clear();
-    entry.layers = stack.length;
-    for (const { route } of stack) {
-      if (route === undefined || typeof route.path !== 'string') continue;
-      for (const layer of route.stack)
-        if (layer.method) entry.routes.add(layer.method.toUpperCase(), route.path);
-    }
-  }
-  return entry.routes;
-}
-
 /**
  * Creates the express adapter over a toolkit.
  *
@@ -119,17 +106,10 @@ function knownRoutesOf(app: Application): KnownRoutes {
  * ```
  */
 export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
-  const begin = (ctx: ExpressContext, next: NextFunction): void => {
-    let early: ReturnType<Toolkit['runPlugins']>;
-    try {
-      early = toolkit.runPlugins(ctx);
-    } catch (error) {
-      next(error);
-      return;
-    }
-    if (early === undefined) next();
-    else if (!(early instanceof Promise)) ctx.send(early);
-    else early.then((reply) => (reply === undefined ? next() : ctx.send(reply)), next);
+  // Plugins' failures go down express's error chain, to `kit.errorHandler` or the app's own.
+  const steps: RequestSteps<ExpressContext, NextFunction, void> = {
+    proceed: (_ctx, next) => next(),
+    fail: (_ctx, next, error) => next(error),
   };
 
   /** Gives the context what express knows only now: the route template, params, a parsed body. */
@@ -145,6 +125,10 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
     return ctx;
   };
 
+  /** Runs `fn` in the request's async context: some middleware (session stores, pools) lose it. */
+  const within = <R>(ctx: Context, fn: () => R): R =>
+    !toolkit.asyncContext || getCurrentContext() === ctx ? fn() : toolkit.runInContext(ctx, fn);
+
   return {
     middleware(req, res, next) {
       // Mounted again in a sub-app: the request already has its context.
@@ -155,51 +139,42 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
         toolkit,
       );
       req.toolkitContext = ctx;
-      ctx.finishOnClose();
-      toolkit.runInContext(ctx, () => begin(ctx, next));
+      startRequest(ctx, next, steps);
     },
 
     route<M extends DependencyMap>(dependencies: M, handler: ExpressRouteHandler<M>) {
       const names = Object.keys(dependencies);
       for (const name of names) checkDependencyName(name);
-      const { entries } = toolkit.prepareRoute(dependencies);
-      const call = (
-        req: Request,
-        res: Response,
-        next: NextFunction,
-        values: Record<string, unknown>,
-      ): unknown => {
-        for (const name of names) Reflect.set(req, name, values[name]);
-        return handler(req as Request & ResolvedValues<M>, res, next);
+      const route: LifecycleRoute<ExpressContext, NextFunction, unknown> = {
+        entries: toolkit.prepareRoute(dependencies).entries,
+        // Express's req and res are the Node request and response the context wraps.
+        call(ctx, next, values) {
+          const req = ctx.request.raw as Request;
+          for (const name of names) Reflect.set(req, name, values[name]);
+          return handler(req as Request & ResolvedValues<M>, ctx.response as Response, next);
+        },
       };
-      const handle = (ctx: Context, req: Request, res: Response, next: NextFunction): void => {
-        const resolved = ctx.resolveAll(entries);
-        const out =
-          resolved instanceof Promise
-            ? resolved.then((values) => call(req, res, next, values))
-            : call(req, res, next, resolved);
+      const handle = (ctx: ExpressContext, next: NextFunction): void => {
+        const out = runRoute(ctx, route, next);
         if (out instanceof Promise) {
           out.then(undefined, (error: unknown) => next(error ?? new Error('Rejected promise')));
         }
       };
-      return (req, res, next) => {
+      return (req, _res, next) => {
         const ctx = enter(req);
-        // Some middleware (session stores, pools) lose the async context; restore it.
-        if (!toolkit.asyncContext || getCurrentContext() === ctx)
-          return handle(ctx, req, res, next);
-        toolkit.runInContext(ctx, () => handle(ctx, req, res, next));
+        if (!toolkit.asyncContext || getCurrentContext() === ctx) return handle(ctx, next);
+        toolkit.runInContext(ctx, () => handle(ctx, next));
       };
     },
 
     endpoint(handler) {
       return (req, _res, next) => {
         const ctx = enter(req);
-        const out =
-          !toolkit.asyncContext || getCurrentContext() === ctx
-            ? handler(ctx)
-            : toolkit.runInContext(ctx, () => handler(ctx));
-        if (!(out instanceof Promise)) return ctx.send(out);
-        out.then((reply) => ctx.send(reply), next);
+        const sent = sendResult(
+          ctx,
+          within(ctx, () => handler(ctx)),
+        );
+        if (sent instanceof Promise) sent.then(undefined, next);
       };
     },
 
@@ -216,11 +191,10 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
     },
 
     errorHandler(error: unknown, req, res, _next) {
-      const ctx = req.toolkitContext instanceof ExpressContext ? req.toolkitContext : undefined;
-      if (ctx !== undefined) ctx.failure = error;
-      const problem = toolkit.renderError(fromBodyParserError(error), ctx);
-      if (ctx !== undefined) ctx.sendProblem(problem);
-      else writeProblem(res, problem);
+      const ctx = req.toolkitContext;
+      const shown = fromBodyParserError(error);
+      if (ctx instanceof ExpressContext) failRequest(ctx, error, shown);
+      else writeProblem(nodeResponseWriter(res), toolkit.renderError(shown, undefined));
     },
 
     context(req) {

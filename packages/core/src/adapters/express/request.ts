@@ -1,8 +1,9 @@
 import { IncomingMessage } from 'node:http';
-import type { Request } from 'express';
+import type { Application, Request } from 'express';
 import { bodyTooLargeError, malformedJsonError } from '../../body/read-body.js';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { isHttpError } from '../../errors/http-error.js';
+import { KnownRoutes } from '../../internal/known-routes.js';
 
 /**
  * Names a dependency cannot take: setting them on `req` would throw (express 5's
@@ -68,4 +69,24 @@ export function fromBodyParserError(error: unknown): unknown {
   if (type === 'entity.parse.failed') return malformedJsonError();
   if (type === 'entity.too.large' && typeof limit === 'number') return bodyTooLargeError(limit);
   return error;
+}
+
+/** The routes of each app, read again when its router's stack grew. */
+const appRoutes = new WeakMap<Application, { readonly routes: KnownRoutes; layers: number }>();
+
+/** The method and path of every route of `app`, from its router's public `stack`. */
+export function knownRoutesOf(app: Application): KnownRoutes {
+  const { stack } = app.router;
+  let entry = appRoutes.get(app);
+  if (entry === undefined) appRoutes.set(app, (entry = { routes: new KnownRoutes(), layers: -1 }));
+  if (entry.layers !== stack.length) {
+    entry.routes.clear();
+    entry.layers = stack.length;
+    for (const { route } of stack) {
+      if (route === undefined || typeof route.path !== 'string') continue;
+      for (const layer of route.stack)
+        if (layer.method) entry.routes.add(layer.method.toUpperCase(), route.path);
+    }
+  }
+  return entry.routes;
 }

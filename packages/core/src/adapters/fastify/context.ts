@@ -1,27 +1,37 @@
 // The fastify side of the adapter: a context whose headers live on the reply, and the
 // ways a reply or a problem is written. Private to the adapter.
-import { Buffer } from 'node:buffer';
 import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { ValidationError, type ValidationIssue } from '../../errors/http-error.js';
-import { PROBLEM_CONTENT_TYPE, type ProblemResponse } from '../../errors/problem.js';
 import {
   checkedHeader,
   NodeContext,
   NodeRequestView,
   serializeBody,
 } from '../../internal/node-request.js';
+import type { ResponseWriter } from '../../lifecycle/adapter-context.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
 import { toJsonPointer } from '../../validation/validate.js';
 
 /** Headers write through the reply, so fastify code and features see and replace the same values. */
 export class FastifyContext extends NodeContext {
+  /** Fastify's request, which route handlers receive. */
+  readonly fastifyRequest: FastifyRequest;
   /** The reply every header goes through. */
   readonly reply: FastifyReply;
   constructor(request: FastifyRequest, reply: FastifyReply, toolkit: Toolkit) {
     super(new NodeRequestView(request.raw, toolkit, request.url), reply.raw, toolkit);
+    this.fastifyRequest = request;
     this.reply = reply;
+  }
+
+  override sendReply(reply: Reply): void {
+    sendReply(this.reply, reply);
+  }
+
+  override dropContentHeaders(): void {
+    this.reply.removeHeader('content-length').removeHeader('content-encoding');
   }
 
   // Fastify validates headers only when it writes them, after the route ran: check them
@@ -77,17 +87,14 @@ export function sendReply(reply: FastifyReply, out: Reply): FastifyReply {
   return reply.send(payload);
 }
 
-/** Sends a problem, replacing the content headers a failed handler may have set. */
-export function sendProblem(reply: FastifyReply, problem: ProblemResponse): void {
-  reply.removeHeader('content-length').removeHeader('content-encoding');
-  // Bytes skip fastify's serializers, so a route's response schema cannot reshape the body,
-  // and keep the content type as set: fastify appends `; charset=utf-8` to a JSON type
-  // sent with a string, where the other adapters send `application/problem+json` alone.
-  reply
-    .code(problem.status)
-    .headers(problem.headers)
-    .type(PROBLEM_CONTENT_TYPE)
-    .send(Buffer.from(JSON.stringify(problem.body)));
+/** A {@link ResponseWriter} over a reply, for errors fastify answers before any context exists. */
+export function replyWriter(reply: FastifyReply): ResponseWriter {
+  return {
+    headersSent: reply.raw.headersSent,
+    sendReply: (out) => void sendReply(reply, out),
+    dropContentHeaders: () => reply.removeHeader('content-length').removeHeader('content-encoding'),
+    abort: () => reply.raw.destroy(),
+  };
 }
 
 const LOCATIONS: Readonly<Record<string, ValidationIssue['location']>> = {
@@ -130,4 +137,27 @@ export function fromValidationError(error: unknown): ValidationError | undefined
     (validation as FastifySchemaValidationError[]).map((issue) => toIssue(issue, location)),
     { cause: error },
   );
+}
+
+// Properties of fastify's request that a dependency must not overwrite.
+const RESERVED = new Set([
+  ...'id params raw query log body server headers url originalUrl'.split(' '),
+  ...'method routeOptions is404 socket ip ips host hostname port protocol'.split(' '),
+  ...'signal validationError toolkitContext'.split(' '),
+]);
+
+/** The path of a request URL, without its query. */
+export function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** Throws, at `kit.route()` time, for a dependency name a fastify request already uses. */
+export function checkDependencyNames(names: readonly string[]): void {
+  const reserved = names.find((name) => RESERVED.has(name));
+  if (reserved !== undefined) {
+    throw new ConfigurationError(
+      `kit.route(): the dependency name "${reserved}" is a fastify request property; rename it.`,
+    );
+  }
 }

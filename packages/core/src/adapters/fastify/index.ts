@@ -36,16 +36,26 @@ import type {
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { clientErrorHandler } from '../../errors/client-error.js';
-import { ConfigurationError } from '../../errors/configuration-error.js';
+import type { ConfigurationError } from '../../errors/configuration-error.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
 import { KnownRoutes } from '../../internal/known-routes.js';
+import {
+  failRequest,
+  type LifecycleRoute,
+  type RequestSteps,
+  runRoute,
+  startRequest,
+  writeProblem,
+} from '../../lifecycle/request-lifecycle.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
 import {
+  checkDependencyNames,
   contextOf,
   FastifyContext,
   fromValidationError,
-  sendProblem,
+  pathOf,
+  replyWriter,
   sendReply,
 } from './context.js';
 
@@ -110,19 +120,6 @@ export interface FastifyAdapter {
   readonly serverOptions: Pick<FastifyServerOptions, 'clientErrorHandler' | 'frameworkErrors'>;
 }
 
-// Properties of fastify's request that a dependency must not overwrite.
-const RESERVED = new Set([
-  ...'id params raw query log body server headers url originalUrl'.split(' '),
-  ...'method routeOptions is404 socket ip ips host hostname port protocol'.split(' '),
-  ...'signal validationError toolkitContext'.split(' '),
-]);
-
-/** The path of a request URL, without its query. */
-function pathOf(url: string): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
-}
-
 /**
  * Creates the fastify adapter of a toolkit.
  *
@@ -141,6 +138,12 @@ export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
     throw new NotFoundError({ detail: 'No route matches this request.' });
   };
 
+  // Plugins' failures go to fastify's error handling, `onError` below or a child's own.
+  const steps: RequestSteps<FastifyContext, (error?: FastifyError) => void, void> = {
+    proceed: (_ctx, done) => done(),
+    fail: (_ctx, done, error) => done(error as FastifyError),
+  };
+
   function onRequest(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -153,45 +156,15 @@ export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
       ctx.request.params = request.params as Readonly<Record<string, string>>;
     }
     request.toolkitContext = ctx;
-    ctx.finishOnClose();
-    // done() inside the store: the rest of fastify's lifecycle runs in this request's context.
-    if (toolkit.asyncContext) toolkit.runInContext(ctx, () => runPlugins(ctx, reply, done));
-    else runPlugins(ctx, reply, done);
-  }
-
-  function runPlugins(
-    ctx: FastifyContext,
-    reply: FastifyReply,
-    done: (error?: FastifyError) => void,
-  ): void {
-    try {
-      const early = toolkit.runPlugins(ctx);
-      if (early instanceof Promise) early.then((value) => proceed(reply, done, value), done);
-      else proceed(reply, done, early);
-    } catch (error) {
-      done(error as FastifyError);
-    }
-  }
-
-  function proceed(
-    reply: FastifyReply,
-    done: (error?: FastifyError) => void,
-    early: Reply | void,
-  ): void {
-    if (early === undefined) done();
-    else sendReply(reply, early);
+    // done() inside the async context: the rest of fastify's lifecycle runs in it.
+    startRequest(ctx, done, steps);
   }
 
   function onError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const ctx = (request.toolkitContext as FastifyContext | null) ?? undefined;
-    if (ctx) ctx.failure = error;
-    if (reply.raw.headersSent) {
-      // Too late for a problem body: end the response so the client is not left hanging.
-      reply.raw.destroy();
-      return;
-    }
-    const problem = toolkit.renderError(fromValidationError(error) ?? error, ctx);
-    sendProblem(reply, problem);
+    const shown = fromValidationError(error) ?? error;
+    if (ctx !== undefined) failRequest(ctx, error, shown);
+    else writeProblem(replyWriter(reply), toolkit.renderError(shown, undefined));
   }
 
   const plugin: FastifyPluginCallback = (instance, _options, done) => {
@@ -226,37 +199,26 @@ export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
       // No toolkit context exists yet (routing failed before onRequest): a problem by the
       // error's status, without the path fastify would quote.
       frameworkErrors: (error, _request, reply) =>
-        sendProblem(reply, toolkit.renderError(error, undefined)),
+        writeProblem(replyWriter(reply), toolkit.renderError(error, undefined)),
     },
     route<M extends DependencyMap, G extends RouteGenericInterface>(
       dependencies: M,
       handler: FastifyDependentHandler<M, G>,
     ): FastifyRouteHandler<G> {
       const names = Object.keys(dependencies);
-      const reserved = names.find((name) => RESERVED.has(name));
-      if (reserved !== undefined) {
-        throw new ConfigurationError(
-          `kit.route(): the dependency name "${reserved}" is a fastify request property; rename it.`,
-        );
-      }
-      const { entries } = toolkit.prepareRoute(dependencies);
+      checkDependencyNames(names);
       // Fastify's route generics only matter to callers: the values are assigned here.
       const call = handler as unknown as (...args: unknown[]) => unknown;
-      const run = (
-        self: FastifyInstance,
-        request: FastifyRequest,
-        reply: FastifyReply,
-        values: Record<string, unknown>,
-      ) => {
-        const target = request as unknown as Record<string, unknown>;
-        for (const name of names) target[name] = values[name];
-        return call.call(self, request, reply);
+      const route: LifecycleRoute<FastifyContext, FastifyInstance, unknown> = {
+        entries: toolkit.prepareRoute(dependencies).entries,
+        call(ctx, self, values) {
+          const target = ctx.fastifyRequest as unknown as Record<string, unknown>;
+          for (const name of names) target[name] = values[name];
+          return call.call(self, ctx.fastifyRequest, ctx.reply);
+        },
       };
-      return function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
-        const resolved = contextOf(request).resolveAll(entries);
-        return resolved instanceof Promise
-          ? resolved.then((values) => run(this, request, reply, values))
-          : run(this, request, reply, resolved);
+      return function (this: FastifyInstance, request: FastifyRequest) {
+        return runRoute(contextOf(request), route, this);
       } as unknown as FastifyRouteHandler<G>;
     },
     endpoint(handler) {

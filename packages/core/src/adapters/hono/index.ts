@@ -24,18 +24,25 @@ import type {
   NotFoundHandler,
   Schema,
 } from 'hono';
-import type { HandlerResponse } from 'hono/types';
-import type { StatusCode } from 'hono/utils/http-status';
+import type { HandlerResponse, Next } from 'hono/types';
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
-import { PROBLEM_CONTENT_TYPE } from '../../errors/problem.js';
 import { KnownRoutes } from '../../internal/known-routes.js';
-import { serializeBody } from '../../internal/node-request.js';
+import {
+  failRequest,
+  type LifecycleRoute,
+  type RequestSteps,
+  runRoute,
+  sendResult,
+  startRequest,
+  writeProblem,
+} from '../../lifecycle/request-lifecycle.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
-import { HonoContext, nodeBindingsOf } from './request-view.js';
+import { HonoContext, honoWriter } from './context.js';
+import { nodeBindingsOf } from './request-view.js';
 
 /** A framework-neutral handler for {@link HonoAdapter.endpoint}; undefined sends 204. */
 export type HonoEndpoint<E extends Env = Env> = (
@@ -94,30 +101,11 @@ export type RouteEnv<M extends DependencyMap> = {
   Variables: ResolvedValues<M>;
 };
 
-const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
-
 /** The apps a hono adapter is installed on. */
 const installed = new WeakSet<object>();
 
 /** The hono variable (`c.get`) holding the toolkit context of a request. */
 const CONTEXT_VARIABLE = '@org/core.context';
-
-/** A {@link Reply} as a Response, through hono's context. */
-function toResponse(ctx: HonoContext, reply: Reply): Response {
-  const status = reply.status ?? 200;
-  const payload = serializeBody(reply.body);
-  const json = payload !== reply.body;
-  // The Reply's own content-type, in any case, is set last and wins.
-  const headers = json
-    ? { 'content-type': 'application/json; charset=utf-8', ...reply.headers }
-    : reply.headers;
-  // A Reply's bytes sit on a plain ArrayBuffer, as a Response requires.
-  const body = NULL_BODY_STATUSES.has(status)
-    ? null
-    : ((payload ?? null) as string | Uint8Array<ArrayBuffer> | null);
-  ctx.bytes = payload === undefined ? 0 : Buffer.byteLength(payload);
-  return ctx.request.c.newResponse(body, status as StatusCode, headers);
-}
 
 /**
  * Creates the hono adapter over a toolkit (see the module example).
@@ -138,57 +126,42 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
     );
   };
 
+  /** `error` as a problem Response, for hono's error and 404 handlers. */
   const problemResponse = (c: FrameworkContext, error: unknown): Response => {
     const ctx = c.get(CONTEXT_VARIABLE) as HonoContext | undefined;
-    if (ctx !== undefined) ctx.failure = error;
-    const problem = toolkit.renderError(error, ctx);
-    // Content headers set for a response begun before the failure do not describe the problem.
-    c.header('content-length', undefined);
-    c.header('content-encoding', undefined);
-    const body = JSON.stringify(problem.body);
-    if (ctx !== undefined) ctx.bytes = Buffer.byteLength(body);
-    return c.newResponse(body, problem.status as StatusCode, {
-      ...problem.headers,
-      'content-type': PROBLEM_CONTENT_TYPE,
-    });
+    if (ctx !== undefined) {
+      failRequest(ctx, error);
+      return ctx.takeResponse();
+    }
+    const writer = honoWriter(c);
+    writeProblem(writer, toolkit.renderError(error, undefined));
+    return writer.response ?? c.res;
+  };
+
+  /** A plugin answered or failed: its Response becomes the request's, finalized now. */
+  const answered = (ctx: HonoContext): Response => ctx.finalize(ctx.takeResponse());
+
+  const steps: RequestSteps<HonoContext, Next, Response | Promise<undefined>> = {
+    proceed: (ctx, next) =>
+      next().then(() => {
+        const { c } = ctx.request;
+        const sent = ctx.finalize(c.res);
+        // Assigning c.res makes hono copy the response: only when it had to change.
+        if (sent !== c.res) c.res = sent;
+        return undefined;
+      }),
+    fail(ctx, _next, error) {
+      failRequest(ctx, error);
+      return answered(ctx);
+    },
+    answered,
   };
 
   /** The adapter's middleware on `*`: the context, the plugins, hono's routing, the headers. */
-  const middleware: MiddlewareHandler = (c, next) => {
-    const bindings = nodeBindingsOf(c.env);
-    const ctx = new HonoContext(c, toolkit, bindings);
+  const middleware: MiddlewareHandler = async (c, next) => {
+    const ctx = new HonoContext(c, toolkit, nodeBindingsOf(c.env));
     c.set(CONTEXT_VARIABLE, ctx);
-    // On node-server, teardowns run once the response was really sent, or the client left.
-    ctx.finishOnClose();
-    return toolkit.runInContext(ctx, async () => {
-      let early: void | Reply;
-      try {
-        const result = toolkit.runPlugins(ctx);
-        early = result instanceof Promise ? await result : result;
-      } catch (error) {
-        return finalize(ctx, problemResponse(c, error));
-      }
-      if (early !== undefined) return finalize(ctx, toResponse(ctx, early));
-      await next();
-      const sent = finalize(ctx, c.res);
-      // Assigning c.res makes hono copy the response: only when it had to change.
-      if (sent !== c.res) c.res = sent;
-      return undefined;
-    });
-  };
-
-  /** The headers set through the context go on `response`; in-process, the request ends here. */
-  const finalize = (ctx: HonoContext, response: Response): Response => {
-    const sent = ctx.applyHeaders(response);
-    if (!ctx.onNodeServer) {
-      void ctx.finish({
-        status: sent.status,
-        aborted: false,
-        error: ctx.failure,
-        bytes: ctx.bytes,
-      });
-    }
-    return sent;
+    return startRequest(ctx, next, steps);
   };
 
   /** The methods hono serves for a path, from the app's public route list. */
@@ -232,28 +205,24 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
       return app;
     },
     route: ((dependencies: DependencyMap, handler?: (c: FrameworkContext) => unknown) => {
-      const { entries } = toolkit.prepareRoute(dependencies);
       const names = Object.keys(dependencies);
-      const resolve = (c: FrameworkContext): void | Promise<void> => {
+      const route: LifecycleRoute<HonoContext, Next | undefined, unknown> = {
+        entries: toolkit.prepareRoute(dependencies).entries,
+        call(ctx, next, values) {
+          const { c } = ctx.request;
+          for (const name of names) c.set(name, values[name]);
+          return next === undefined ? handler?.(c) : next();
+        },
+      };
+      const enter = (c: FrameworkContext): HonoContext => {
         const ctx = contextOf(c);
         ctx.request.bindRoute();
-        const resolved = ctx.resolveAll(entries);
-        if (resolved instanceof Promise)
-          return resolved.then((values) => {
-            for (const name of names) c.set(name, values[name]);
-          });
-        for (const name of names) c.set(name, resolved[name]);
+        return ctx;
       };
-      if (handler !== undefined) {
-        return (c: FrameworkContext) => {
-          const resolving = resolve(c);
-          return resolving === undefined ? handler(c) : resolving.then(() => handler(c));
-        };
-      }
+      if (handler !== undefined)
+        return (c: FrameworkContext) => runRoute(enter(c), route, undefined);
       const middleware: MiddlewareHandler = async (c, next) => {
-        const resolving = resolve(c);
-        if (resolving !== undefined) await resolving;
-        await next();
+        await runRoute(enter(c), route, next);
       };
       return middleware;
     }) as HonoAdapter['route'],
@@ -262,9 +231,8 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
         const ctx = contextOf(c);
         // Without kit.route in front, the route becomes known here.
         if (!ctx.request.bound) ctx.request.bindRoute();
-        const result = handler(ctx, c);
-        const reply = result instanceof Promise ? await result : result;
-        return toResponse(ctx, reply ?? { status: 204 });
+        await sendResult(ctx, handler(ctx, c));
+        return ctx.takeResponse();
       };
     },
     context: contextOf,

@@ -8,15 +8,8 @@ import {
   parseBody,
   readWebStream,
 } from '../../body/read-body.js';
-import { Context } from '../../context/context.js';
 import { parseCookieHeader, type RequestView } from '../../context/request-view.js';
-import { trackResponse } from '../../internal/current-response.js';
-import {
-  headerValue,
-  rawHeaderValues,
-  responseOutcome,
-  whenClosed,
-} from '../../internal/node-request.js';
+import { headerValue, rawHeaderValues } from '../../internal/node-request.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
 
 /** The bindings `@hono/node-server` passes as `env`; absent in `app.request()` and on other runtimes. */
@@ -152,101 +145,4 @@ export class HonoRequestView implements RequestView {
     const bytes = await readWebStream(stream, limits.limit, this.#toolkit.bodyTimeoutMs);
     return parseBody(bytes, kind, limits);
   }
-}
-
-/**
- * {@link Context} of a hono request. Headers set through it wait in a `Headers` and go
- * under the final Response when the adapter's middleware resumes (see
- * {@link HonoContext.applyHeaders}): the same for hono's own responses, a handler's raw
- * `Response`, errors and 404s, and a handler's own value wins.
- */
-export class HonoContext extends Context {
-  override readonly request: HonoRequestView;
-  readonly #outgoing: ServerResponse | undefined;
-  #headers: Headers | undefined;
-  /** Body bytes of the final Response, when it declares them. */
-  bytes = 0;
-  /** The error that escaped the route, for teardowns and `onResponse`. */
-  failure: unknown = undefined;
-
-  constructor(c: FrameworkContext, toolkit: Toolkit, bindings: NodeBindings | undefined) {
-    const request = new HonoRequestView(c, toolkit, bindings?.incoming);
-    super(request, toolkit);
-    this.request = request;
-    this.#outgoing = bindings?.outgoing;
-    if (bindings !== undefined) trackResponse(bindings.outgoing);
-  }
-
-  /**
-   * On node-server, finishes the context once the response was really sent, or the client
-   * left first (see {@link Context.finishOnClose}). In-process, the adapter finishes it
-   * when the Response is built.
-   */
-  protected override watchEnd(): void {
-    const outgoing = this.#outgoing;
-    if (outgoing === undefined) return;
-    whenClosed(outgoing, () => {
-      void this.finish(responseOutcome(outgoing, this.failure, this.bytes));
-    });
-  }
-
-  /** Whether the response is sent by node-server (else it is built in-process). */
-  get onNodeServer(): boolean {
-    return this.#outgoing !== undefined;
-  }
-
-  /**
-   * Puts the headers set through this context under `response`: a value the response
-   * has wins; `Vary` and `Set-Cookie` keep this context's values first. Returns the
-   * response to send (a copy when its headers are immutable, as `Response.redirect`'s).
-   */
-  applyHeaders(response: Response): Response {
-    const pending = this.#headers;
-    this.#headers = undefined;
-    let target = response;
-    if (pending !== undefined) {
-      try {
-        mergeUnder(target.headers, pending);
-      } catch {
-        target = new Response(response.body, response);
-        mergeUnder(target.headers, pending);
-      }
-    }
-    this.bytes = Number(target.headers.get('content-length')) || this.bytes;
-    return target;
-  }
-
-  setHeader(name: string, value: string): void {
-    if (!this.headersSent) (this.#headers ??= new Headers()).set(name, value);
-  }
-
-  appendHeader(name: string, value: string): void {
-    if (!this.headersSent) (this.#headers ??= new Headers()).append(name, value);
-  }
-
-  removeHeader(name: string): void {
-    if (this.headersSent) return;
-    this.#headers?.delete(name);
-    if (this.request.c.finalized) this.request.c.header(name, undefined);
-  }
-
-  /** In-process, headers stay open until the Response is returned. */
-  get headersSent(): boolean {
-    return this.#outgoing?.headersSent ?? false;
-  }
-}
-
-/** `pending` under `target`: values `target` has win; list headers get `pending`'s first. */
-function mergeUnder(target: Headers, pending: Headers): void {
-  for (const [name, value] of pending) {
-    if (name === 'set-cookie') continue;
-    const own = target.get(name);
-    if (own === null) target.set(name, value);
-    else if (name === 'vary') target.set(name, `${value}, ${own}`);
-  }
-  const cookies = pending.getSetCookie();
-  if (cookies.length === 0) return;
-  const own = target.getSetCookie();
-  target.delete('set-cookie');
-  for (const cookie of [...cookies, ...own]) target.append('set-cookie', cookie);
 }

@@ -31,8 +31,16 @@ import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { HttpError, MethodNotAllowedError } from '../../errors/http-error.js';
-import { normalizeError, PROBLEM_CONTENT_TYPE } from '../../errors/problem.js';
+import { normalizeError } from '../../errors/problem.js';
 import { NodeContext, NodeRequestView, serializeBody } from '../../internal/node-request.js';
+import {
+  failRequest,
+  type LifecycleRoute,
+  type RequestSteps,
+  runRoute,
+  sendResult,
+  startRequest,
+} from '../../lifecycle/request-lifecycle.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
 
@@ -79,20 +87,31 @@ type RouterFields = {
   params?: Record<string, string>;
 };
 
-/** Writes a reply the koa way; a string without a content type is never sniffed as HTML. */
-function writeReply(ctx: AnyKoaContext, reply: Reply): void {
-  if (reply.headers) ctx.set(reply.headers);
-  const payload = serializeBody(reply.body);
-  const json = payload !== reply.body;
-  if (payload !== undefined && !ctx.res.hasHeader('content-type')) {
-    ctx.type = json ? 'json' : typeof payload === 'string' ? 'text' : 'bin';
+/** The context of a koa request: replies go through koa's own response. */
+class KoaContext extends NodeContext {
+  /** Koa's context of the request. */
+  readonly koa: AnyKoaContext;
+  constructor(koa: AnyKoaContext, toolkit: Toolkit) {
+    super(new NodeRequestView(koa.req, toolkit, koa.originalUrl), koa.res, toolkit);
+    this.koa = koa;
   }
-  ctx.body =
-    payload === undefined || typeof payload === 'string' || Buffer.isBuffer(payload)
-      ? (payload ?? null)
-      : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  // After the body: koa's setter turns a null body into 204.
-  ctx.status = reply.status ?? 200;
+
+  /** Writes a reply the koa way; a string without a content type is never sniffed as HTML. */
+  override sendReply(reply: Reply): void {
+    const ctx = this.koa;
+    if (reply.headers) ctx.set(reply.headers);
+    const payload = serializeBody(reply.body);
+    const json = payload !== reply.body;
+    if (payload !== undefined && !ctx.res.hasHeader('content-type')) {
+      ctx.type = json ? 'json' : typeof payload === 'string' ? 'text' : 'bin';
+    }
+    ctx.body =
+      payload === undefined || typeof payload === 'string' || Buffer.isBuffer(payload)
+        ? (payload ?? null)
+        : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    // After the body: koa's setter turns a null body into 204.
+    ctx.status = reply.status ?? 200;
+  }
 }
 
 /** The error a bodiless error status stands for (a 404 nobody handled, `allowedMethods()`'s 405). */
@@ -124,9 +143,9 @@ export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
   // minor GCs keep every WeakMap entry whose key is young, so each request's whole object
   // graph was promoted to the old generation (under load: far more heap and GC time).
   const contextKey = Symbol('toolkitContext');
-  type Carrier = { [contextKey]?: NodeContext };
+  type Carrier = { [contextKey]?: KoaContext };
 
-  const context = (ctx: object): NodeContext => {
+  const context = (ctx: object): KoaContext => {
     const found = (ctx as Carrier)[contextKey];
     if (found === undefined) {
       throw new ConfigurationError(
@@ -137,7 +156,7 @@ export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
   };
 
   /** Gives the core context the router's full template (prefix included) and params. */
-  const bindRoute = (ctx: AnyKoaContext): NodeContext => {
+  const bindRoute = (ctx: AnyKoaContext): KoaContext => {
     const core = context(ctx);
     const routed = ctx as AnyKoaContext & RouterFields;
     const template = routed.routerPath;
@@ -149,97 +168,49 @@ export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
     return core;
   };
 
-  /** Writes `error` as a problem, replacing content headers set before it. */
-  const fail = (ctx: AnyKoaContext, core: NodeContext, error: unknown): void => {
-    core.failure = error;
-    const problem = toolkit.renderError(error, core);
-    if (ctx.headerSent) {
-      // Too late for a problem body: end the response so the client is not left hanging.
-      ctx.res.destroy();
-      return;
-    }
-    ctx.remove('content-length');
-    ctx.remove('content-encoding');
-    ctx.set(problem.headers);
-    ctx.status = problem.status;
-    ctx.type = PROBLEM_CONTENT_TYPE;
-    ctx.body = problem.body;
-  };
-
-  /** Runs the rest of the app; a bodiless error status left by it becomes a problem. */
-  const proceed = (ctx: AnyKoaContext, core: NodeContext, next: Next): Promise<void> =>
-    next().then(
-      () => {
-        if (ctx.status >= 400 && ctx.body == null && ctx.respond !== false) {
-          fail(ctx, core, statusError(ctx));
-        }
-      },
-      (error: unknown) => fail(ctx, core, error),
-    );
-
-  /** A plugin's early reply, or the rest of the app. */
-  const answer = (
-    ctx: AnyKoaContext,
-    core: NodeContext,
-    next: Next,
-    reply: Reply | void,
-  ): void | Promise<void> => {
-    if (reply === undefined) return proceed(ctx, core, next);
-    try {
-      writeReply(ctx, reply);
-    } catch (error) {
-      fail(ctx, core, error);
-    }
-  };
-
+  // Every error is written here as a problem, so koa's `onerror` never clears headers.
   // Promise chains rather than async functions: one promise and one turn per request
   // instead of an async frame, an await and a catch around each step.
+  const steps: RequestSteps<KoaContext, Next, void | Promise<void>> = {
+    proceed: (core, next) =>
+      next().then(
+        () => {
+          const { koa } = core;
+          // A bodiless error status left by the rest of the app becomes a problem.
+          if (koa.status >= 400 && koa.body == null && koa.respond !== false) {
+            failRequest(core, statusError(koa));
+          }
+        },
+        (error: unknown) => failRequest(core, error),
+      ),
+    fail: (core, _next, error) => failRequest(core, error),
+  };
+
   const middleware: Middleware = (ctx, next) => {
-    const core = new NodeContext(
-      new NodeRequestView(ctx.req, toolkit, ctx.originalUrl),
-      ctx.res,
-      toolkit,
-    );
+    const core = new KoaContext(ctx, toolkit);
     (ctx as Carrier)[contextKey] = core;
-    core.finishOnClose();
-    return toolkit.runInContext(core, () => {
-      let early: ReturnType<Toolkit['runPlugins']>;
-      try {
-        early = toolkit.runPlugins(core);
-      } catch (error) {
-        fail(ctx, core, error);
-        return;
-      }
-      if (!(early instanceof Promise)) return answer(ctx, core, next, early);
-      return early.then(
-        (reply) => answer(ctx, core, next, reply),
-        (error: unknown) => fail(ctx, core, error),
-      );
-    });
+    return startRequest(core, next, steps);
   };
 
   return {
     middleware,
     route(dependencies, handler) {
-      const { entries } = toolkit.prepareRoute(dependencies);
       const names = Object.keys(dependencies);
-      const run = (ctx: AnyKoaContext, next: Next, values: Record<string, unknown>) => {
-        const state = ctx.state as Record<string, unknown>;
-        for (const name of names) state[name] = values[name];
-        return handler(ctx as Parameters<typeof handler>[0], next);
+      const route: LifecycleRoute<KoaContext, Next, unknown> = {
+        entries: toolkit.prepareRoute(dependencies).entries,
+        call({ koa }, next, values) {
+          const state = koa.state as Record<string, unknown>;
+          for (const name of names) state[name] = values[name];
+          return handler(koa as Parameters<typeof handler>[0], next);
+        },
       };
       // Not async: koa-compose turns a synchronous throw into a rejection.
-      return (ctx, next) => {
-        const resolved = bindRoute(ctx).resolveAll(entries);
-        return resolved instanceof Promise
-          ? resolved.then((values) => run(ctx, next, values))
-          : run(ctx, next, resolved);
-      };
+      return (ctx, next) => runRoute(bindRoute(ctx), route, next);
     },
     endpoint(handler) {
-      return async (ctx) => {
-        const result = handler(bindRoute(ctx));
-        writeReply(ctx, result instanceof Promise ? await result : result);
+      return (ctx) => {
+        const core = bindRoute(ctx);
+        return sendResult(core, handler(core));
       };
     },
     context,

@@ -20,8 +20,16 @@ import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
 import { BufferedNodeContext, RawHeadersRequestView } from '../../internal/node-request.js';
+import {
+  failRequest,
+  type LifecycleRoute,
+  type RequestSteps,
+  runRoute,
+  sendResult,
+  startRequest,
+} from '../../lifecycle/request-lifecycle.js';
 import type { Reply } from '../../toolkit/plugin.js';
-import type { PreparedRoute, Toolkit } from '../../toolkit/toolkit.js';
+import type { Toolkit } from '../../toolkit/toolkit.js';
 import { Router } from './router.js';
 
 /** A node route handler: receives the context and the resolved dependencies, returns a {@link Reply} (undefined sends 204). */
@@ -30,12 +38,8 @@ export type NodeHandler<M extends DependencyMap> = (
   values: ResolvedValues<M>,
 ) => Reply | undefined | Promise<Reply | undefined>;
 
-const NO_CONTENT: Reply = Object.freeze({ status: 204 });
-
-interface RouteEntry {
-  readonly prepared: PreparedRoute;
-  readonly handler: NodeHandler<DependencyMap>;
-}
+/** A registered route: its dependencies and the handler, called by the lifecycle. */
+type RouteEntry = LifecycleRoute<BufferedNodeContext, undefined, void | Promise<void>>;
 
 /** A `node:http` app: register routes, then pass {@link NodeApp.handler} to `createServer`. */
 export interface NodeApp {
@@ -93,67 +97,40 @@ export interface NodeApp {
 export function createNodeAdapter(toolkit: Toolkit): NodeApp {
   const router = new Router<RouteEntry>();
 
-  // Each step continues synchronously when the step before it did: a request whose
-  // plugins, dependencies and handler are all synchronous creates no promise at all.
-  function dispatch(ctx: BufferedNodeContext): void | Promise<void> {
-    const early = toolkit.runPlugins(ctx);
-    return early instanceof Promise
-      ? early.then((reply) => routeTo(ctx, reply))
-      : routeTo(ctx, early ?? undefined);
-  }
-
-  function routeTo(ctx: BufferedNodeContext, early: Reply | void): void | Promise<void> {
-    if (early !== undefined) return ctx.send(early);
+  /** No plugin answered: route the request, or answer 404 / 405. */
+  function routeTo(ctx: BufferedNodeContext): void | Promise<void> {
     const view = ctx.request;
     const match = router.match(view.method, view.path);
     if (match === undefined) throw new NotFoundError({ detail: 'No route matches this request.' });
     if ('allow' in match) throw new MethodNotAllowedError({ allow: match.allow });
     view.route = match.template;
     view.params = match.params;
-    const { handler } = match;
-    const resolved = ctx.resolveAll(handler.prepared.entries);
-    return resolved instanceof Promise
-      ? resolved.then((values) => respond(ctx, handler, values))
-      : respond(ctx, handler, resolved);
+    return runRoute(ctx, match.handler, undefined);
   }
 
-  function respond(
-    ctx: BufferedNodeContext,
-    route: RouteEntry,
-    values: Record<string, unknown>,
-  ): void | Promise<void> {
-    const result = route.handler(ctx, values);
-    return result instanceof Promise
-      ? result.then((out) => ctx.send(out ?? NO_CONTENT))
-      : ctx.send(result ?? NO_CONTENT);
-  }
-
-  function fail(ctx: BufferedNodeContext, error: unknown): void {
-    ctx.failure = error;
-    ctx.sendProblem(toolkit.renderError(error, ctx));
-  }
-
-  function start(ctx: BufferedNodeContext): void {
-    try {
-      dispatch(ctx)?.catch((error: unknown) => fail(ctx, error));
-    } catch (error) {
-      fail(ctx, error);
-    }
-  }
+  const steps: RequestSteps<BufferedNodeContext, undefined, void> = {
+    proceed(ctx) {
+      try {
+        routeTo(ctx)?.catch((error: unknown) => failRequest(ctx, error));
+      } catch (error) {
+        failRequest(ctx, error);
+      }
+    },
+    fail: (ctx, _arg, error) => failRequest(ctx, error),
+  };
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = new BufferedNodeContext(new RawHeadersRequestView(req, toolkit), res, toolkit);
-    ctx.finishOnClose();
-    if (toolkit.asyncContext) toolkit.runInContext(ctx, () => start(ctx));
-    else start(ctx);
+    void startRequest(ctx, undefined, steps);
   };
 
   const app: NodeApp = {
     handler,
     route(method, template, dependencies, routeHandler) {
+      const call = routeHandler as NodeHandler<DependencyMap>;
       router.add(method, template, {
-        prepared: toolkit.prepareRoute(dependencies),
-        handler: routeHandler as NodeHandler<DependencyMap>,
+        entries: toolkit.prepareRoute(dependencies).entries,
+        call: (ctx, _arg, values) => sendResult(ctx, call(ctx, values)),
       });
       return app;
     },

@@ -1,0 +1,180 @@
+import { Buffer } from 'node:buffer';
+import type { ServerResponse } from 'node:http';
+import type { Context as FrameworkContext } from 'hono';
+import type { StatusCode } from 'hono/utils/http-status';
+import { trackResponse } from '../../internal/current-response.js';
+import { responseOutcome, serializeBody, whenClosed } from '../../internal/node-request.js';
+import { AdapterContext, type ResponseWriter } from '../../lifecycle/adapter-context.js';
+import type { Reply } from '../../toolkit/plugin.js';
+import type { Toolkit } from '../../toolkit/toolkit.js';
+import { HonoRequestView, type NodeBindings } from './request-view.js';
+
+/**
+ * {@link Context} of a hono request. Headers set through it wait in a `Headers` and go
+ * under the final Response when the adapter's middleware resumes (see
+ * {@link HonoContext.applyHeaders}): the same for hono's own responses, a handler's raw
+ * `Response`, errors and 404s, and a handler's own value wins.
+ */
+export class HonoContext extends AdapterContext {
+  override readonly request: HonoRequestView;
+  readonly #outgoing: ServerResponse | undefined;
+  #headers: Headers | undefined;
+  /** Body bytes of the final Response, when it declares them. */
+  bytes = 0;
+  /** The Response {@link HonoContext.sendReply} built, for the adapter to hand to hono. */
+  response: Response | undefined = undefined;
+
+  constructor(c: FrameworkContext, toolkit: Toolkit, bindings: NodeBindings | undefined) {
+    const request = new HonoRequestView(c, toolkit, bindings?.incoming);
+    super(request, toolkit);
+    this.request = request;
+    this.#outgoing = bindings?.outgoing;
+    if (bindings !== undefined) trackResponse(bindings.outgoing);
+  }
+
+  /**
+   * On node-server, finishes the context once the response was really sent, or the client
+   * left first (see {@link Context.finishOnClose}). In-process, the adapter finishes it
+   * when the Response is built.
+   */
+  protected override watchEnd(): void {
+    const outgoing = this.#outgoing;
+    if (outgoing === undefined) return;
+    whenClosed(outgoing, () => {
+      void this.finish(responseOutcome(outgoing, this.failure, this.bytes));
+    });
+  }
+
+  /**
+   * Puts the headers set through this context under `response`: a value the response
+   * has wins; `Vary` and `Set-Cookie` keep this context's values first. Returns the
+   * response to send (a copy when its headers are immutable, as `Response.redirect`'s).
+   */
+  applyHeaders(response: Response): Response {
+    const pending = this.#headers;
+    this.#headers = undefined;
+    let target = response;
+    if (pending !== undefined) {
+      try {
+        mergeUnder(target.headers, pending);
+      } catch {
+        target = new Response(response.body, response);
+        mergeUnder(target.headers, pending);
+      }
+    }
+    this.bytes = Number(target.headers.get('content-length')) || this.bytes;
+    return target;
+  }
+
+  setHeader(name: string, value: string): void {
+    if (!this.headersSent) (this.#headers ??= new Headers()).set(name, value);
+  }
+
+  appendHeader(name: string, value: string): void {
+    if (!this.headersSent) (this.#headers ??= new Headers()).append(name, value);
+  }
+
+  removeHeader(name: string): void {
+    if (this.headersSent) return;
+    this.#headers?.delete(name);
+    if (this.request.c.finalized) this.request.c.header(name, undefined);
+  }
+
+  /** In-process, headers stay open until the Response is returned. */
+  get headersSent(): boolean {
+    return this.#outgoing?.headersSent ?? false;
+  }
+
+  sendReply(reply: Reply): void {
+    this.response = toResponse(this.request.c, reply, this);
+  }
+
+  /** What {@link HonoContext.sendReply} wrote (else hono's own response), taken once. */
+  takeResponse(): Response {
+    const response = this.response ?? this.request.c.res;
+    this.response = undefined;
+    return response;
+  }
+
+  /** The headers set through the context go on `response`; in-process, the request ends here. */
+  finalize(response: Response): Response {
+    const sent = this.applyHeaders(response);
+    if (this.#outgoing === undefined) {
+      void this.finish({
+        status: sent.status,
+        aborted: false,
+        error: this.failure,
+        bytes: this.bytes,
+      });
+    }
+    return sent;
+  }
+
+  dropContentHeaders(): void {
+    dropContentHeaders(this.request.c);
+  }
+
+  abort(): void {
+    this.#outgoing?.destroy();
+  }
+}
+
+/** A {@link ResponseWriter} over hono's context, for errors of an app without the adapter's middleware. */
+export function honoWriter(c: FrameworkContext): ResponseWriter & HonoResponseHolder {
+  return {
+    headersSent: false,
+    bytes: 0,
+    response: undefined,
+    sendReply(reply) {
+      this.response = toResponse(c, reply, this);
+    },
+    dropContentHeaders: () => dropContentHeaders(c),
+    abort() {},
+  };
+}
+
+/** Where a written Response waits for the adapter to return it to hono. */
+interface HonoResponseHolder {
+  bytes: number;
+  response: Response | undefined;
+}
+
+// Content headers set for a response begun before a failure do not describe the problem.
+function dropContentHeaders(c: FrameworkContext): void {
+  c.header('content-length', undefined);
+  c.header('content-encoding', undefined);
+}
+
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/** A {@link Reply} as a Response, through hono's context; its length goes to `holder`. */
+function toResponse(c: FrameworkContext, reply: Reply, holder: HonoResponseHolder): Response {
+  const status = reply.status ?? 200;
+  const payload = serializeBody(reply.body);
+  const json = payload !== reply.body;
+  // The Reply's own content-type, in any case, is set last and wins.
+  const headers = json
+    ? { 'content-type': 'application/json; charset=utf-8', ...reply.headers }
+    : reply.headers;
+  // A Reply's bytes sit on a plain ArrayBuffer, as a Response requires.
+  const body = NULL_BODY_STATUSES.has(status)
+    ? null
+    : ((payload ?? null) as string | Uint8Array<ArrayBuffer> | null);
+  holder.bytes = payload === undefined ? 0 : Buffer.byteLength(payload);
+  return c.newResponse(body, status as StatusCode, headers);
+}
+
+/** `pending` under `target`: values `target` has win; list headers get `pending`'s first. */
+function mergeUnder(target: Headers, pending: Headers): void {
+  for (const [name, value] of pending) {
+    if (name === 'set-cookie') continue;
+    const own = target.get(name);
+    if (own === null) target.set(name, value);
+    else if (name === 'vary') target.set(name, `${value}, ${own}`);
+  }
+  const cookies = pending.getSetCookie();
+  if (cookies.length === 0) return;
+  const own = target.getSetCookie();
+  target.delete('set-cookie');
+  for (const cookie of [...cookies, ...own]) target.append('set-cookie', cookie);
+}
