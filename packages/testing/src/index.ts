@@ -57,7 +57,11 @@ export {
   type TestRequestOptions,
   type TestResponse,
 } from './requests/requester.js';
-export { type DeriveForgeriesOptions, deriveForgeries } from './tokens/derive-forgeries.js';
+export {
+  type DeriveForgeriesOptions,
+  deriveForgeries,
+  type PublicJwk,
+} from './tokens/derive-forgeries.js';
 export type {
   DerivedForgeryName,
   Forgery,

@@ -1,7 +1,6 @@
 /** What the checks share: one requester, tokens obtained once, forgeries made once. */
-import type { JWK } from 'jose';
 import { createRequester, type Requester, type TestResponse } from '../requests/requester.js';
-import { deriveForgeries } from '../tokens/derive-forgeries.js';
+import { deriveForgeries, type PublicJwk } from '../tokens/derive-forgeries.js';
 import type { Forgery } from '../tokens/forgery-names.js';
 import { ensure, expectStatus } from './assert.js';
 import { ConformanceSkip } from './conformance-error.js';
@@ -79,7 +78,7 @@ export function createSession(options: SecurityConformanceOptions): ConformanceS
       );
     });
 
-  const publicKeys = async (): Promise<JWK[] | undefined> => {
+  const publicKeys = async (): Promise<PublicJwk[] | undefined> => {
     if (routes.jwks === undefined) return undefined;
     const response = await api.get(routes.jwks);
     expectStatus(response, 200, 'JWKS');
@@ -90,7 +89,7 @@ export function createSession(options: SecurityConformanceOptions): ConformanceS
       'JWKS publishes a private key or a secret',
       response,
     );
-    return keys as JWK[];
+    return keys as PublicJwk[];
   };
 
   const forgeries = () =>

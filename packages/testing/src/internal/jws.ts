@@ -2,7 +2,7 @@
  * Compact JWS pieces for forging: jose signs whatever header it is given (crit
  * included), and the unsigned variants are assembled by hand.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, type webcrypto } from 'node:crypto';
 import { base64url, CompactSign, type JWK } from 'jose';
 import { TestingError } from '../errors/testing-error.js';
 
@@ -62,14 +62,17 @@ export function decodeCompact(token: string): CompactParts {
 export function sign(
   header: JsonObject & { alg: string },
   payload: JsonObject,
-  key: CryptoKey | Uint8Array | JWK,
+  key: webcrypto.CryptoKey | Uint8Array | JWK,
 ): Promise<string> {
   const crit = Array.isArray(header.crit)
     ? Object.fromEntries((header.crit as string[]).map((name) => [name, true]))
     : undefined;
-  return new CompactSign(encoder.encode(JSON.stringify(payload)))
-    .setProtectedHeader(header)
-    .sign(key, crit === undefined ? undefined : { crit });
+  return (
+    new CompactSign(encoder.encode(JSON.stringify(payload)))
+      .setProtectedHeader(header)
+      // A TestKey's key is node:crypto's CryptoKey (its type names more key usages than the DOM lib's).
+      .sign(key as CryptoKey | Uint8Array | JWK, crit === undefined ? undefined : { crit })
+  );
 }
 
 /** Assembles a token from a header, a payload and a signature segment, no signing. */

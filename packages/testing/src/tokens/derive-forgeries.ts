@@ -5,10 +5,25 @@ import type { Forgery } from './forgery-names.js';
 import { createRefreshTokenString } from './refresh-token.js';
 import { createTestKey, type TestKey, type TestKeyAlgorithm } from './test-key.js';
 
+/**
+ * A public key as a JWKS publishes it (RFC 7517 4). Declared here rather than taken from
+ * jose, whose ESM-only types a CommonJS project under `"module": "node16"` cannot import.
+ */
+export interface PublicJwk {
+  /** Key type: `EC`, `OKP` or `RSA`. */
+  readonly kty: string;
+  /** Key id. */
+  readonly kid?: string;
+  /** Algorithm. */
+  readonly alg?: string;
+  /** The key members (`crv`, `x`, `y`, `n`, `e`...) and `use`. */
+  readonly [member: string]: unknown;
+}
+
 /** Options of {@link deriveForgeries}. */
 export interface DeriveForgeriesOptions {
   /** The app's public keys (its JWKS `keys`), for the HS256 key-confusion attacks. @default [] (those attacks are left out) */
-  publicKeys?: readonly JWK[];
+  publicKeys?: readonly PublicJwk[];
   /** The attacker's key. @default a fresh key of the token's algorithm (ES256 when it is not one of ours) */
   attackerKey?: TestKey;
   /** Characters of the oversize token: past the verifier's 8 KiB cap, under Node's 16 KiB header limit. @default 10240 */
@@ -28,9 +43,13 @@ const RELABEL: Readonly<Record<string, readonly string[]>> = {
 const ATTACKER_URL = 'https://attacker.example';
 const OURS: readonly string[] = ['ES256', 'EdDSA', 'RS256', 'HS256'];
 
-async function publicKeyForms(jwk: JWK): Promise<{ pem: string; json: string; der: Uint8Array }> {
+async function publicKeyForms(
+  jwk: PublicJwk,
+): Promise<{ pem: string; json: string; der: Uint8Array }> {
   const alg = typeof jwk.alg === 'string' ? jwk.alg : jwk.kty === 'OKP' ? 'EdDSA' : 'ES256';
-  const pem = await exportSPKI((await importJWK(jwk, alg, { extractable: true })) as CryptoKey);
+  const pem = await exportSPKI(
+    (await importJWK(jwk as JWK, alg, { extractable: true })) as CryptoKey,
+  );
   const der = Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
   return { pem, json: JSON.stringify(jwk), der: new Uint8Array(der) };
 }

@@ -1,3 +1,4 @@
+import type { webcrypto } from 'node:crypto';
 import {
   calculateJwkThumbprint,
   exportJWK,
@@ -32,8 +33,11 @@ export interface TestKey {
   readonly alg: TestKeyAlgorithm;
   /** Key id. */
   readonly kid: string;
-  /** Signs (the private key or the HMAC secret). */
-  readonly signingKey: CryptoKey;
+  /**
+   * Signs (the private key or the HMAC secret). Typed from `node:crypto`: the global
+   * `CryptoKey` type exists only with the DOM lib.
+   */
+  readonly signingKey: webcrypto.CryptoKey;
   /** The private JWK with `kid` and `alg` (an `oct` JWK for HS256). Never publish it. */
   readonly privateJwk: TestJwk;
   /** The public JWK with `kid`, `alg` and `use: "sig"`, as a JWKS publishes it; undefined for HS256. */

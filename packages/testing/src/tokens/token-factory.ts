@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '@org/core';
-import type { JWK } from 'jose';
 import { TestingError } from '../errors/testing-error.js';
 import { type JsonObject, sign } from '../internal/jws.js';
-import { deriveForgeries } from './derive-forgeries.js';
+import { deriveForgeries, type PublicJwk } from './derive-forgeries.js';
 import {
   type Forgery,
   type ForgeryName,
@@ -127,9 +126,9 @@ export function createTokenFactory(options: TokenFactoryOptions): TokenFactory {
       'key must be a TestKey; create one with createTestKey().',
     );
   }
-  const publicKeys = (): JWK[] => {
-    const published = options.keySet?.jwks().keys as JWK[] | undefined;
-    return published ?? (key.publicJwk === undefined ? [] : [key.publicJwk as JWK]);
+  const publicKeys = (): readonly PublicJwk[] => {
+    const published = options.keySet?.jwks().keys as readonly PublicJwk[] | undefined;
+    return published ?? (key.publicJwk === undefined ? [] : [key.publicJwk]);
   };
   let attacker: Promise<TestKey> | undefined;
   const attackerKey = () =>
