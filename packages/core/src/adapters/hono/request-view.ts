@@ -35,8 +35,6 @@ const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 export class HonoRequestView implements RequestView {
   /** Hono's context of the request. */
   readonly c: FrameworkContext;
-  /** The index of the handler that bound the route (`c.req.routeIndex` then), read on first use. */
-  #routeIndex: number | undefined;
   #route: string | undefined;
   #params: Readonly<Record<string, string>> = NO_PARAMS;
   readonly #raw: Request;
@@ -55,23 +53,20 @@ export class HonoRequestView implements RequestView {
 
   /**
    * Binds the route of the handler now running (`kit.route` or `kit.endpoint`): its
-   * parameters now, while hono's current handler is that route's; its template when
-   * first read, through hono's `routePath(c, index)`.
+   * template and parameters are read now, while hono's current handler is that route's
+   * (later handlers of the request may belong to other patterns).
    */
   bindRoute(): void {
-    this.#routeIndex = this.c.req.routeIndex;
-    this.#route = undefined;
+    this.#route = routePath(this.c);
     this.#params = this.c.req.param();
   }
 
   /** Whether a handler of the adapter bound the route. */
   get bound(): boolean {
-    return this.#routeIndex !== undefined;
+    return this.#route !== undefined;
   }
 
   get route(): string | undefined {
-    if (this.#route === undefined && this.#routeIndex !== undefined)
-      this.#route = routePath(this.c, this.#routeIndex);
     return this.#route;
   }
 
