@@ -14,28 +14,29 @@ export interface RouteEntry {
  */
 export class KnownRoutes {
   #router = new Router<undefined>();
-  #count = 0;
+  /** The length of the framework's route list the table was built from. */
+  #builtFrom = -1;
+
+  /**
+   * Builds the table again from a framework's route list when it changed length (routes
+   * are added, never removed, while an app runs), so a 405 sees routes added late.
+   */
+  sync(length: number, read: () => Iterable<RouteEntry>): this {
+    if (length === this.#builtFrom) return this;
+    this.#router = new Router<undefined>();
+    this.#builtFrom = length;
+    for (const { method, path } of read()) this.add(method, path);
+    return this;
+  }
 
   /** Records a route; methods such as `ALL` or `*` that match any method are left out. */
   add(method: string, path: string): void {
-    this.#count++;
     if (method === 'ALL' || method === '*' || method === '_all') return;
     try {
       this.#router.add(method, path, undefined);
     } catch {
       // A duplicate or a template outside `:param` syntax: nothing to add.
     }
-  }
-
-  /** How many routes were recorded, counted or not. */
-  get size(): number {
-    return this.#count;
-  }
-
-  /** Starts again from no routes. */
-  clear(): void {
-    this.#router = new Router<undefined>();
-    this.#count = 0;
   }
 
   /** The methods `path` is served with when `method` is not among them; undefined for an unknown path. */

@@ -72,21 +72,20 @@ export function fromBodyParserError(error: unknown): unknown {
 }
 
 /** The routes of each app, read again when its router's stack grew. */
-const appRoutes = new WeakMap<Application, { readonly routes: KnownRoutes; layers: number }>();
+const appRoutes = new WeakMap<Application, KnownRoutes>();
 
 /** The method and path of every route of `app`, from its router's public `stack`. */
 export function knownRoutesOf(app: Application): KnownRoutes {
   const { stack } = app.router;
-  let entry = appRoutes.get(app);
-  if (entry === undefined) appRoutes.set(app, (entry = { routes: new KnownRoutes(), layers: -1 }));
-  if (entry.layers !== stack.length) {
-    entry.routes.clear();
-    entry.layers = stack.length;
-    for (const { route } of stack) {
-      if (route === undefined || typeof route.path !== 'string') continue;
-      for (const layer of route.stack)
-        if (layer.method) entry.routes.add(layer.method.toUpperCase(), route.path);
-    }
-  }
-  return entry.routes;
+  let routes = appRoutes.get(app);
+  if (routes === undefined) appRoutes.set(app, (routes = new KnownRoutes()));
+  return routes.sync(stack.length, () =>
+    stack.flatMap(({ route }) =>
+      route === undefined || typeof route.path !== 'string'
+        ? []
+        : route.stack
+            .filter((layer) => layer.method)
+            .map((layer) => ({ method: layer.method.toUpperCase(), path: route.path })),
+    ),
+  );
 }

@@ -164,16 +164,6 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
     return startRequest(ctx, next, steps);
   };
 
-  /** The methods hono serves for a path, from the app's public route list. */
-  const knownRoutes = new KnownRoutes();
-  const allowedMethods = (app: Hono, c: FrameworkContext): readonly string[] | undefined => {
-    if (knownRoutes.size !== app.routes.length) {
-      knownRoutes.clear();
-      for (const route of app.routes) knownRoutes.add(route.method, route.path);
-    }
-    return knownRoutes.allowed(c.req.method, new URL(c.req.url).pathname);
-  };
-
   const kit: HonoAdapter = {
     errorHandler: (error, c) => problemResponse(c, error),
     notFound: (c) =>
@@ -193,11 +183,14 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
         );
       }
       installed.add(app);
-      const base = app as unknown as Hono;
       app.use('*', middleware);
       app.onError(kit.errorHandler);
+      // The methods hono serves for a path, from the app's public route list.
+      const known = new KnownRoutes();
       app.notFound((c) => {
-        const allow = allowedMethods(base, c);
+        const allow = known
+          .sync(app.routes.length, () => app.routes)
+          .allowed(c.req.method, new URL(c.req.url).pathname);
         return allow === undefined
           ? kit.notFound(c)
           : problemResponse(c, new MethodNotAllowedError({ allow }));
