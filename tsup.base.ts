@@ -9,7 +9,12 @@ export function packageConfig(entry: Record<string, string>): Options | Options[
     entry,
     format: ['esm', 'cjs'],
     dts: { compilerOptions: { composite: false } },
+    // Maps for stack traces and profiles, without a copy of the sources inside: that copy
+    // was about 60% of each package's unpacked size.
     sourcemap: true,
+    esbuildOptions(options) {
+      options.sourcesContent = false;
+    },
     clean: true,
     splitting: true,
     treeshake: true,
