@@ -11,6 +11,17 @@ import {
 } from './assertions.ts';
 import type { ContractContext } from './suite.ts';
 
+/** An operation of `/openapi.json`, as far as the lint checks read it. */
+interface LintedOperation {
+  operationId?: string;
+  summary?: string;
+  security?: unknown;
+  responses: Record<string, { content?: Record<string, unknown> }>;
+}
+
+/** Probes: not rate limited, not protected, so they document no 4xx. */
+const PROBE_OPERATIONS = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics']);
+
 /** POSTs JSON headers announcing `length` bytes, sends none of them, and reads the answer. */
 function announceBody(
   url: string,
@@ -187,6 +198,45 @@ export function platformContract(get: () => ContractContext): void {
     );
     expect(doc.paths['/api/v1/users']?.get?.parameters).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: 'limit', in: 'query' })]),
+    );
+  });
+
+  it('GET /openapi.json: what `redocly lint` (recommended) asks of every operation', async () => {
+    const { api } = get();
+    const doc = (await api.get('/openapi.json')).body as {
+      info: { license?: { name: string } };
+      servers?: { url: string }[];
+      paths: Record<string, Record<string, LintedOperation>>;
+    };
+    expect(doc.info.license?.name).toBe('MIT');
+    expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, op })),
+    );
+    const ids = operations.map(({ op }) => op.operationId);
+    expect(new Set(ids).size).toBe(operations.length);
+    for (const { name, op } of operations) {
+      expect(op.operationId, name).toMatch(/^[A-Za-z][A-Za-z0-9]*$/);
+      expect(op.summary, name).toEqual(expect.any(String));
+      expect(op.security, name).toEqual(expect.any(Array));
+      const problems = Object.entries(op.responses).filter(([status]) => /^4\d\d$/.test(status));
+      // The probes are neither rate limited nor protected: no 4xx applies to them.
+      if (!PROBE_OPERATIONS.has(name)) expect(problems.length, name).toBeGreaterThan(0);
+      for (const [status, response] of problems) {
+        expect(Object.keys(response.content ?? {}), `${name} ${status}`).toEqual([
+          'application/problem+json',
+        ]);
+      }
+    }
+    const byName = Object.fromEntries(operations.map(({ name, op }) => [name, op]));
+    expect(byName['POST /api/v1/auth/login']?.security).toEqual([]);
+    expect(byName['GET /healthz']?.security).toEqual([]);
+    expect(byName['GET /api/v1/users/me']?.security).toEqual([{ bearer: [] }]);
+    expect(Object.keys(byName['DELETE /api/v1/users/{id}']?.responses ?? {})).toEqual(
+      expect.arrayContaining(['401', '403', '404', '422', '429']),
+    );
+    expect(Object.keys(byName['POST /api/v1/auth/register']?.responses ?? {})).toEqual(
+      expect.arrayContaining(['409', '422', '429']),
     );
   });
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createOpenApiDocument, type Reply } from '@org/core';
-import { type ApiRoute, defineRoute } from './route.ts';
+import { type ApiRoute, defineRoute, tooManyRequests } from './route.ts';
 
 /** The docs page loads only what this server sends: no CDN, no inline script, no fonts from afar. */
 const DOCS_CSP = [
@@ -73,10 +73,14 @@ export function docsRoutes(routes: readonly ApiRoute[], framework: string): ApiR
     defineRoute({
       method: 'GET',
       path: '/openapi.json',
+      operationId: 'getOpenApiDocument',
       summary: 'This document (OpenAPI 3.1)',
       tags: ['operations'],
       dependencies: {},
-      responses: { 200: 'The OpenAPI document.' },
+      responses: {
+        200: { description: 'The OpenAPI document.', mediaType: 'application/json' },
+        429: tooManyRequests,
+      },
       handler: () => ({
         headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' },
         body: json,
@@ -85,10 +89,14 @@ export function docsRoutes(routes: readonly ApiRoute[], framework: string): ApiR
     defineRoute({
       method: 'GET',
       path: '/docs',
+      operationId: 'getDocs',
       summary: 'Interactive API reference',
       tags: ['operations'],
       dependencies: {},
-      responses: { 200: 'An HTML page.' },
+      responses: {
+        200: { description: 'An HTML page.', mediaType: 'text/html' },
+        429: tooManyRequests,
+      },
       handler: () => ({
         headers: {
           'content-type': 'text/html; charset=utf-8',
@@ -117,7 +125,9 @@ export function docsRoutes(routes: readonly ApiRoute[], framework: string): ApiR
       title: 'Users API',
       version: '1.0.0',
       description: `The @org toolkit example on ${framework}. Every error is an RFC 9457 problem.`,
+      license: { name: 'MIT', identifier: 'MIT' },
     },
+    servers: [{ url: '/', description: 'This server' }],
     tags: [
       { name: 'auth', description: 'Accounts and sessions.' },
       { name: 'users', description: 'Profiles and administration.' },

@@ -1,6 +1,6 @@
 import { jwksHandler, type KeySet } from '@org/auth';
 import type { HealthChecks, Metrics } from '@org/observability';
-import { type ApiRoute, defineRoute } from './route.ts';
+import { type ApiRoute, defineRoute, tooManyRequests } from './route.ts';
 
 /** What the operations routes serve. */
 export interface OperationsRoutesOptions {
@@ -16,18 +16,21 @@ export function operationsRoutes({ keySet, health, metrics }: OperationsRoutesOp
     defineRoute({
       method: 'GET',
       path: '/.well-known/jwks.json',
+      operationId: 'getJwks',
       summary: 'Public keys that verify access tokens (JWKS)',
       tags,
       dependencies: {},
       responses: {
         200: { description: 'A JWK Set (RFC 7517).', mediaType: 'application/jwk-set+json' },
         304: 'Not modified (If-None-Match).',
+        429: tooManyRequests,
       },
       handler: jwksHandler(keySet),
     }),
     defineRoute({
       method: 'GET',
       path: '/healthz',
+      operationId: 'getLiveness',
       summary: 'Liveness: 200 while the process serves',
       tags,
       dependencies: {},
@@ -37,6 +40,7 @@ export function operationsRoutes({ keySet, health, metrics }: OperationsRoutesOp
     defineRoute({
       method: 'GET',
       path: '/readyz',
+      operationId: 'getReadiness',
       summary: 'Readiness: the database and Redis answer',
       tags,
       dependencies: {},
@@ -52,6 +56,7 @@ export function operationsRoutes({ keySet, health, metrics }: OperationsRoutesOp
     defineRoute({
       method: 'GET',
       path: '/metrics',
+      operationId: 'getMetrics',
       summary: 'Prometheus metrics',
       tags,
       dependencies: {},

@@ -28,6 +28,15 @@ export interface ApiRoute extends OpenApiRoute {
   readonly hidden?: boolean;
 }
 
+/**
+ * The 429 of the per-IP limit, which covers every route but the probes (`/healthz`,
+ * `/readyz`, `/metrics`).
+ */
+export const tooManyRequests = {
+  description: 'Too many requests from this client.',
+  headers: { 'Retry-After': 'Seconds to wait.' },
+} as const;
+
 /** Declares a route with its handler typed by its dependencies. */
 export function defineRoute<M extends DependencyMap>(
   route: Omit<ApiRoute, 'dependencies' | 'handler'> & {

@@ -13,7 +13,7 @@ import {
 import type { SessionService } from '../users/session-service.ts';
 import type { UserRecord } from '../users/user-repository.ts';
 import { toUserDto, type UserService } from '../users/user-service.ts';
-import { type ApiRoute, afterGuard, defineRoute } from './route.ts';
+import { type ApiRoute, afterGuard, defineRoute, tooManyRequests as tooMany } from './route.ts';
 
 /** What the users routes work with. */
 export interface UserRoutesOptions {
@@ -27,10 +27,6 @@ const invalidToken = {
   description: 'No token, or a bad one.',
   headers: { 'WWW-Authenticate': 'Bearer realm="api", error="invalid_token"' },
 };
-const tooMany = {
-  description: 'Too many requests.',
-  headers: { 'Retry-After': 'Seconds to wait.' },
-};
 
 /** The `/api/v1` routes of the users API: auth, the caller's profile, and administration. */
 export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRoute[] {
@@ -40,15 +36,21 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRou
     defineRoute({
       method: 'POST',
       path: '/api/v1/auth/register',
+      operationId: 'register',
       summary: 'Create an account',
       tags: ['auth'],
       dependencies: { input: requestBody(RegisterRequest) },
-      responses: { 201: { description: 'The new user.', schema: User }, 409: 'Email taken.' },
+      responses: {
+        201: { description: 'The new user.', schema: User },
+        409: 'Email taken.',
+        429: tooMany,
+      },
       handler: async (_ctx, { input }) => ({ status: 201, body: await users.register(input) }),
     }),
     defineRoute({
       method: 'POST',
       path: '/api/v1/auth/login',
+      operationId: 'login',
       summary: 'Sign in (JSON email/password or OAuth2 password form)',
       tags: ['auth'],
       dependencies: { credentials: loginCredentials() },
@@ -58,7 +60,8 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRou
         401: 'Invalid email or password (the same answer for both).',
         429: {
           ...tooMany,
-          description: '5 failures for this account from this client in 15 minutes.',
+          description:
+            '5 failures for this account from this client in 15 minutes, or too many requests from this client.',
         },
       },
       handler: async (ctx, { credentials }) => ({ body: await sessions.login(ctx, credentials) }),
@@ -66,12 +69,14 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRou
     defineRoute({
       method: 'POST',
       path: '/api/v1/auth/refresh',
+      operationId: 'refreshTokens',
       summary: 'Trade a refresh token for a new pair (the old one is spent)',
       tags: ['auth'],
       dependencies: { input: requestBody(RefreshRequest) },
       responses: {
         200: { description: 'A new token pair.', schema: TokenResponse },
         401: 'Unknown, expired or replayed token; a replay revokes the whole session.',
+        429: tooMany,
         503: 'Sessions are unavailable (Redis is down).',
       },
       handler: async (_ctx, { input }) => ({ body: await sessions.refresh(input.refresh_token) }),
@@ -79,10 +84,15 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRou
     defineRoute({
       method: 'POST',
       path: '/api/v1/auth/logout',
+      operationId: 'logout',
       summary: 'End the session of a refresh token',
       tags: ['auth'],
       dependencies: { input: requestBody(RefreshRequest) },
-      responses: { 204: 'Signed out.', 503: 'Sessions are unavailable (Redis is down).' },
+      responses: {
+        204: 'Signed out.',
+        429: tooMany,
+        503: 'Sessions are unavailable (Redis is down).',
+      },
       handler: async (_ctx, { input }) => {
         await sessions.logout(input.refresh_token);
         return { status: 204 };
@@ -91,16 +101,22 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRou
     defineRoute({
       method: 'GET',
       path: '/api/v1/users/me',
+      operationId: 'getMe',
       summary: 'The signed-in user',
       tags: ['users'],
       security: bearer,
       dependencies: { user: currentUser },
-      responses: { 200: { description: 'The user.', schema: User }, 401: invalidToken },
+      responses: {
+        200: { description: 'The user.', schema: User },
+        401: invalidToken,
+        429: tooMany,
+      },
       handler: (_ctx, { user }) => ({ body: toUserDto(user) }),
     }),
     defineRoute({
       method: 'PATCH',
       path: '/api/v1/users/me',
+      operationId: 'updateMe',
       summary: 'Change your name (and nothing else)',
       tags: ['users'],
       security: bearer,
@@ -108,12 +124,17 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRou
         user: currentUser,
         changes: afterGuard(currentUser, requestBody(UpdateMeRequest)),
       },
-      responses: { 200: { description: 'The updated user.', schema: User }, 401: invalidToken },
+      responses: {
+        200: { description: 'The updated user.', schema: User },
+        401: invalidToken,
+        429: tooMany,
+      },
       handler: (_ctx, { user, changes }) => ({ body: users.update(user, changes) }),
     }),
     defineRoute({
       method: 'GET',
       path: '/api/v1/users',
+      operationId: 'listUsers',
       summary: 'List users (admin)',
       tags: ['users'],
       security: bearer,
@@ -122,12 +143,14 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRou
         200: { description: 'A page of users.', schema: UserPage },
         401: invalidToken,
         403: 'The caller is not an admin.',
+        429: tooMany,
       },
       handler: (_ctx, { page }) => ({ body: users.list(page) }),
     }),
     defineRoute({
       method: 'DELETE',
       path: '/api/v1/users/:id',
+      operationId: 'deleteUser',
       summary: 'Delete a user (admin)',
       tags: ['users'],
       security: bearer,
@@ -137,6 +160,7 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRou
         401: invalidToken,
         403: 'The caller is not an admin.',
         404: 'No user has this id.',
+        429: tooMany,
       },
       handler: async (_ctx, { target }) => {
         await users.delete(target.id);

@@ -167,6 +167,48 @@ describe('createOpenApiDocument', () => {
     expect(JSON.parse(JSON.stringify(doc))).toEqual(doc);
   });
 
+  it('writes what linters ask for: operationIds, security, servers, licence', () => {
+    const doc = createOpenApiDocument({
+      info: { ...info, license: { name: 'MIT', identifier: 'MIT' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      routes: [
+        { method: 'GET', path: '/users/:id/posts' },
+        { method: 'delete', path: '/.well-known/some_thing.json', operationId: 'removeThing' },
+        { method: 'GET', path: '/me', security: [{ bearer: [] }] },
+      ],
+    });
+    const posts = operation(doc, '/users/{id}/posts', 'get') as Operation & { operationId: string };
+    expect(posts.operationId).toBe('getUsersByIdPosts');
+    // No requirement anywhere: the operation is public, and says so.
+    expect(posts.security).toEqual([]);
+    expect(operation(doc, '/.well-known/some_thing.json', 'delete')).toMatchObject({
+      operationId: 'removeThing',
+      security: [],
+    });
+    expect(operation(doc, '/me', 'get')).toMatchObject({
+      operationId: 'getMe',
+      security: [{ bearer: [] }],
+    });
+    expect(doc.servers).toEqual([{ url: '/' }]);
+    expect(doc.info.license).toEqual({ name: 'MIT', identifier: 'MIT' });
+  });
+
+  it('leaves security to the document-wide requirement when there is one', () => {
+    const doc = createOpenApiDocument({
+      info,
+      servers: [{ url: 'https://api.example.com', description: 'Production' }],
+      security: [{ bearer: [] }],
+      routes: [
+        { method: 'GET', path: '/me' },
+        { method: 'GET', path: '/healthz', security: [] },
+      ],
+    });
+    expect(operation(doc, '/me', 'get').security).toBeUndefined();
+    expect(operation(doc, '/healthz', 'get').security).toEqual([]);
+    expect(doc.security).toEqual([{ bearer: [] }]);
+    expect(doc.servers).toEqual([{ url: 'https://api.example.com', description: 'Production' }]);
+  });
+
   it('refuses routes it cannot describe, at start-up', () => {
     expect(() =>
       createOpenApiDocument({ info, routes: [{ method: 'CONNECT', path: '/x' }] }),
@@ -180,5 +222,14 @@ describe('createOpenApiDocument', () => {
         ],
       }),
     ).toThrow(/listed twice/);
+    expect(() =>
+      createOpenApiDocument({
+        info,
+        routes: [
+          { method: 'GET', path: '/a', operationId: 'same' },
+          { method: 'GET', path: '/b', operationId: 'same' },
+        ],
+      }),
+    ).toThrow(/operationId "same" of GET \/b is already taken/);
   });
 });

@@ -30,7 +30,10 @@ export interface OpenApiRoute {
   summary?: string;
   /** Longer text (CommonMark). */
   description?: string;
-  /** A unique id for client generators. @default none */
+  /**
+   * A unique id for client generators.
+   * @default derived from the method and path: `GET /users/:id` is `getUsersById`
+   */
   operationId?: string;
   /** Groups in the reference. @default [] */
   tags?: readonly string[];
@@ -47,7 +50,10 @@ export interface OpenApiRoute {
    * @default { 200: 'OK' }
    */
   responses?: Readonly<Record<number, OpenApiResponse | string>>;
-  /** Security requirements, such as `[{ bearer: [] }]`. @default the document's `security` */
+  /**
+   * Security requirements, such as `[{ bearer: [] }]`; `[]` marks a public operation.
+   * @default the document's `security`, or `[]` (public) when the document sets none
+   */
   security?: readonly Readonly<Record<string, readonly string[]>>[];
   /** Media types the body is accepted in (the adapters parse JSON and HTML forms alike). @default ['application/json'] */
   bodyMediaTypes?: readonly string[];
@@ -65,12 +71,24 @@ export interface OpenApiDocumentOptions {
     version: string;
     /** What the API does, in CommonMark. @default none */
     description?: string;
+    /** The licence the API is offered under: a `name` and an SPDX `identifier` or a `url`. @default none */
+    license?: {
+      /** The licence's name, such as `MIT`. */
+      name: string;
+      /** Its SPDX expression, such as `MIT`; not together with `url`. @default none */
+      identifier?: string;
+      /** Where the licence's text is; not together with `identifier`. @default none */
+      url?: string;
+    };
     /** Any other Info Object field (`summary`, `contact`, `license`, `x-` extensions), copied as given. */
     [field: string]: unknown;
   };
   /** The routes to document, in the order they should appear. */
   routes: readonly OpenApiRoute[];
-  /** Where the API is served. @default none: relative to where the document was fetched */
+  /**
+   * Where the API is served.
+   * @default [{ url: '/' }]: relative to where the document was fetched, as OpenAPI reads an absent list
+   */
   servers?: readonly {
     /** The server's base URL (`https://api.example.com/v1`); a relative URL is resolved against the document's. */
     url: string;
@@ -103,7 +121,7 @@ export interface OpenApiDocument {
    * `Problem`) and, when the options give them, `securitySchemes`.
    */
   readonly components: Readonly<Record<string, unknown>>;
-  /** `servers`, `tags` and `security`, present when the options give them. */
+  /** `servers` (always), `tags` and `security` (present when the options give them). */
   readonly [field: string]: unknown;
 }
 
@@ -220,13 +238,29 @@ function responsesOf(
   return out;
 }
 
+const capitalize = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
+
+/** `GET /users/:id/posts` to `getUsersByIdPosts`: URL-safe, and unique while method and path are. */
+function deriveOperationId(method: string, template: string): string {
+  const words = template
+    .split('/')
+    .flatMap((segment) =>
+      segment.startsWith(':')
+        ? ['by', ...segment.slice(1).split(/[^A-Za-z0-9]+/)]
+        : segment.split(/[^A-Za-z0-9]+/),
+    )
+    .filter((word) => word !== '');
+  return method + words.map(capitalize).join('');
+}
+
 function operationOf(
   route: OpenApiRoute,
   names: readonly string[],
   components: SchemaComponents,
 ): Record<string, unknown> {
   const operation: Record<string, unknown> = {};
-  if (route.operationId !== undefined) operation.operationId = route.operationId;
+  operation.operationId =
+    route.operationId ?? deriveOperationId(route.method.toLowerCase(), route.path);
   if (route.summary !== undefined) operation.summary = route.summary;
   if (route.description !== undefined) operation.description = route.description;
   if (route.tags !== undefined && route.tags.length > 0) operation.tags = [...route.tags];
@@ -282,6 +316,7 @@ function operationOf(
 export function createOpenApiDocument(options: OpenApiDocumentOptions): OpenApiDocument {
   const components = new SchemaComponents();
   const paths: Record<string, Record<string, unknown>> = {};
+  const operationIds = new Set<string>();
   for (const route of options.routes) {
     const method = route.method.toLowerCase();
     if (!METHODS.has(method)) {
@@ -296,10 +331,23 @@ export function createOpenApiDocument(options: OpenApiDocumentOptions): OpenApiD
         `createOpenApiDocument: ${route.method.toUpperCase()} ${route.path} is listed twice.`,
       );
     }
-    item[method] = operationOf(route, names, components);
+    const operation = operationOf(route, names, components);
+    const operationId = operation.operationId as string;
+    if (operationIds.has(operationId)) {
+      throw new ConfigurationError(
+        `createOpenApiDocument: operationId "${operationId}" of ${route.method.toUpperCase()} ${route.path} is already taken; give the route an operationId of its own.`,
+      );
+    }
+    operationIds.add(operationId);
+    // Without a document-wide requirement, a route that names none is public: say so,
+    // so readers and linters need not guess (an absent `security` means the same).
+    if (operation.security === undefined && options.security === undefined) operation.security = [];
+    item[method] = operation;
   }
   const document: Record<string, unknown> = { openapi: '3.1.1', info: { ...options.info } };
-  if (options.servers !== undefined) document.servers = options.servers.map((s) => ({ ...s }));
+  // OpenAPI reads an absent or empty `servers` as `[{ url: '/' }]`; written out, linters agree.
+  const servers = options.servers?.length ? options.servers : [{ url: '/' }];
+  document.servers = servers.map((s) => ({ ...s }));
   if (options.tags !== undefined) document.tags = options.tags.map((t) => ({ ...t }));
   document.paths = paths;
   document.components = {
