@@ -34,16 +34,24 @@ const isStale = (name) => {
 };
 
 // In build order: the others import @org/core.
-for (const name of ['core', 'auth', 'security', 'observability'].filter(isStale)) {
-  console.log(`Building @org/${name}...`);
+const stale = ['core', 'auth', 'security', 'observability'].filter(isStale);
+if (stale.length > 0) {
+  console.log(
+    `Building the ${stale.length} toolkit package(s) the example imports (ESM, CommonJS and types; later starts skip this):`,
+  );
+}
+for (const [index, name] of stale.entries()) {
+  const started = performance.now();
+  process.stdout.write(`  [${index + 1}/${stale.length}] @org/${name} ... `);
   const built = spawnSync('pnpm', ['--filter', `@org/${name}`, 'run', 'build'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   if (built.status !== 0) {
-    console.error(`Building @org/${name} failed; run \`pnpm build\` to see why.`);
+    console.error(`\nBuilding @org/${name} failed; run \`pnpm build\` to see why.`);
     process.exit(1);
   }
+  console.log(`built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
 console.log(`Starting examples/${example} (Ctrl-C stops it)...`);
