@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Reply } from '@org/core';
+import { defineRoute, type Reply } from '@org/core';
 import { createExpressAdapter } from '@org/core/express';
 import express, { type NextFunction, type Response } from 'express';
 import { FileBody, pipeInto, StreamBody } from './bodies.js';
@@ -34,8 +34,8 @@ function send(res: Response, reply: Reply | undefined, next: NextFunction): void
 /**
  * An idiomatic express app: `kit.middleware` first, express's own body parsers with the
  * toolkit's limit (so their errors must map onto the same problems) except under
- * `/own-body/`, each route through `kit.route` with its values read back from `req`,
- * then the 404 and error handlers.
+ * `/own-body/`, each route through `kit.mount` (a `native` one through `kit.route`, its
+ * values read back from `req`), then the 404 and error handlers.
  */
 export const expressFixture: AdapterFixture = {
   name: 'express',
@@ -55,6 +55,10 @@ export const expressFixture: AdapterFixture = {
     parsers.use(express.urlencoded({ limit: toolkit.bodyLimit }));
     app.use(/^(?!\/own-body\/)/, parsers);
     for (const route of routes) {
+      if (route.native !== true) {
+        kit.mount(app, [defineRoute(route)]);
+        continue;
+      }
       const dependencies = route.dependencies ?? {};
       const names = Object.keys(dependencies);
       const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';

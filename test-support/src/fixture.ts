@@ -1,28 +1,26 @@
-import type { Context, DependencyMap, Reply, Toolkit } from '@org/core';
+import type { DependencyMap, Route, Toolkit } from '@org/core';
 import type { NodeServer, StartOptions, Transport } from './transport.js';
 
 /** The adapters every feature must pass on. */
 export type AdapterName = 'express' | 'fastify' | 'koa' | 'hono' | 'node';
 
 /**
- * A framework-neutral route for tests. Each fixture mounts it the framework's
- * idiomatic way (`kit.route(...)`) and hands the handler the values it read back
- * from the idiomatic place (`req.user`, `request.user`, `ctx.state.user`,
- * `c.get('user')`), so exposure is tested too.
+ * A framework-neutral route for tests, mounted with the adapter's `mount` (`app.mount`
+ * on node). Marked `native`, it goes the framework's own way instead: `kit.route(...)`,
+ * its values read back from where the framework exposes them (`req.user`,
+ * `request.user`, `ctx.state.user`, `c.get('user')`) and its reply sent with the
+ * framework's own response methods, so exposure and those methods are tested too.
  */
-export interface RouteSpec {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** Template in `:param` form, for example `/users/:id`. */
-  path: string;
+export interface RouteSpec extends Omit<Route, 'dependencies'> {
+  /** What the handler's values come from. @default {} */
   dependencies?: DependencyMap;
   /**
-   * Returns a neutral reply (undefined sends 204). Its `body` may also be a
-   * {@link StreamBody} or a {@link FileBody}, which each fixture sends its framework's way.
+   * Mount it the framework's own way (`kit.route` and its response methods). Only then
+   * may a reply's `body` be a {@link StreamBody} or a {@link FileBody}, which each
+   * fixture sends its framework's way.
+   * @default false
    */
-  handler: (
-    ctx: Context,
-    values: Record<string, unknown>,
-  ) => Reply | undefined | Promise<Reply | undefined>;
+  native?: true;
 }
 
 /** A running test app on a loopback port. */

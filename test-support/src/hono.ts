@@ -3,7 +3,7 @@ import { createSecureServer } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import { Readable } from 'node:stream';
 import { createAdaptorServer, type ServerType } from '@hono/node-server';
-import type { Reply } from '@org/core';
+import { defineRoute, type Reply } from '@org/core';
 import { createHonoAdapter } from '@org/core/hono';
 import { type Context as FrameworkContext, Hono } from 'hono';
 import { FileBody, fileLength, StreamBody } from './bodies.js';
@@ -61,7 +61,10 @@ function createServer(
   return createAdaptorServer({ fetch });
 }
 
-/** The hono adapter on `@hono/node-server`, over real HTTP on a loopback port. */
+/**
+ * The hono adapter on `@hono/node-server`, over real HTTP on a loopback port: each route
+ * through `kit.mount`; a `native` one through `kit.route`, its values read from `c.get`.
+ */
 export const honoFixture: AdapterFixture = {
   name: 'hono',
   transports: ['http', 'https', 'http2'],
@@ -70,6 +73,10 @@ export const honoFixture: AdapterFixture = {
     const kit = createHonoAdapter(toolkit);
     const app = kit.install(new Hono<Env>());
     for (const route of routes) {
+      if (route.native !== true) {
+        kit.mount(app, [defineRoute(route)]);
+        continue;
+      }
       const names = Object.keys(route.dependencies ?? {});
       app.on(route.method, route.path, kit.route(route.dependencies ?? {}), async (c, next) => {
         // Values are read back from c.get, so exposure is tested too.

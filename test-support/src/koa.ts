@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import Router from '@koa/router';
-import type { Reply } from '@org/core';
+import { defineRoute, type Reply } from '@org/core';
 import { createKoaAdapter } from '@org/core/koa';
 import Koa, { type ParameterizedContext } from 'koa';
 import { FileBody, fileLength, StreamBody } from './bodies.js';
@@ -27,7 +27,7 @@ async function send(ctx: ParameterizedContext, reply: Reply | undefined): Promis
   if (body instanceof StreamBody && body.flushHeaders) ctx.flushHeaders();
 }
 
-/** Mounts each route with `kit.route` on `@koa/router` and reads values back from `ctx.state`. */
+/** Each route through `kit.mount` on `@koa/router`; a `native` one through `kit.route`, its values read back from `ctx.state`. */
 export const koaFixture: AdapterFixture = {
   name: 'koa',
   transports: ['http', 'https', 'http2'],
@@ -36,6 +36,10 @@ export const koaFixture: AdapterFixture = {
     const kit = createKoaAdapter(toolkit);
     const router = new Router();
     for (const route of routes) {
+      if (route.native !== true) {
+        kit.mount(router, [defineRoute(route)]);
+        continue;
+      }
       const dependencies = route.dependencies ?? {};
       const names = Object.keys(dependencies);
       router.register(

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
-import type { Reply } from '@org/core';
+import { defineRoute, type Reply } from '@org/core';
 import { createNodeAdapter } from '@org/core/node';
 import { FileBody, fileLength, pipeInto, StreamBody } from './bodies.js';
 import type { AdapterFixture } from './fixture.js';
@@ -44,6 +44,10 @@ function sendOwn(reply: Reply | undefined): Reply | undefined | Promise<undefine
   });
 }
 
+/**
+ * Each route through `app.mount`; a `native` one through `app.route`, streaming its
+ * {@link StreamBody} or {@link FileBody} into the response itself.
+ */
 export const nodeFixture: AdapterFixture = {
   name: 'node',
   transports: ['http', 'https', 'http2'],
@@ -51,6 +55,10 @@ export const nodeFixture: AdapterFixture = {
     const { transport, tls } = chooseTransport('node', nodeFixture.transports, options);
     const app = createNodeAdapter(toolkit);
     for (const route of routes) {
+      if (route.native !== true) {
+        app.mount([defineRoute(route)]);
+        continue;
+      }
       app.route(route.method, route.path, route.dependencies ?? {}, (ctx, values) => {
         // A synchronous handler stays synchronous, as the adapter's fast path expects.
         const out = route.handler(ctx, values);

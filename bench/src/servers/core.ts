@@ -1,6 +1,6 @@
 // Issue 3 benchmark servers: each framework bare, bare with one pass-through hook, and
-// the same route through the toolkit adapter with one dependency (adapter-tracked: with
-// asyncContext on, what getCurrentContext() costs).
+// the same neutral route mounted through the toolkit adapter with one dependency
+// (adapter-tracked: with asyncContext on, what getCurrentContext() costs).
 // Usage: node core.ts <framework> <bare|hook|adapter|adapter-tracked> <port>
 // (or `node work:<µs>`: bare node:http plus that much CPU work per request, the calibration).
 // The bare servers are the HTTP suite's (servers/http/bare.ts), so both suites
@@ -15,16 +15,24 @@ process.on('SIGTERM', () => process.exit(0));
 const payload = { id: 'u1', name: 'Ada Lovelace', roles: ['user'] };
 
 async function adapter(): Promise<void> {
-  const { createToolkit, defineDependency } = await import('@org/core');
+  const { createToolkit, defineDependency, defineRoute } = await import('@org/core');
   const toolkit = createToolkit({
     asyncContext: variant === 'adapter-tracked',
   });
   const user = defineDependency({ name: 'user', resolve: () => payload });
+  // One neutral route, mounted on each framework with its adapter's `mount`.
+  const routes = [
+    defineRoute({
+      method: 'GET',
+      path: '/users/me',
+      dependencies: { user },
+      handler: (_ctx, values) => ({ body: values.user }),
+    }),
+  ];
   switch (framework) {
     case 'node': {
       const { createNodeAdapter } = await import('@org/core/node');
-      const app = createNodeAdapter(toolkit);
-      app.get('/users/me', { user }, (_ctx, values) => ({ body: values.user }));
+      const app = createNodeAdapter(toolkit).mount(routes);
       createServer(app.handler).listen(port, '127.0.0.1', ready);
       return;
     }
@@ -34,12 +42,7 @@ async function adapter(): Promise<void> {
       const app = express();
       const kit = createExpressAdapter(toolkit);
       app.use(kit.middleware);
-      app.get(
-        '/users/me',
-        kit.route({ user }, (req, res) => {
-          res.json(req.user);
-        }),
-      );
+      kit.mount(app, routes);
       app.use(kit.notFound, kit.errorHandler);
       app.listen(port, '127.0.0.1', ready);
       return;
@@ -50,10 +53,7 @@ async function adapter(): Promise<void> {
       const app = Fastify();
       const kit = createFastifyAdapter(toolkit);
       await app.register(kit.plugin);
-      app.get(
-        '/users/me',
-        kit.route({ user }, async (request) => request.user),
-      );
+      kit.mount(app, routes);
       await app.listen({ port, host: '127.0.0.1' });
       ready();
       return;
@@ -66,12 +66,7 @@ async function adapter(): Promise<void> {
       const router = new Router();
       const kit = createKoaAdapter(toolkit);
       app.use(kit.middleware);
-      router.get(
-        '/users/me',
-        kit.route({ user }, (ctx) => {
-          ctx.body = ctx.state.user;
-        }),
-      );
+      kit.mount(router, routes);
       app.use(router.routes());
       app.listen(port, '127.0.0.1', ready);
       return;
@@ -82,11 +77,7 @@ async function adapter(): Promise<void> {
       const { createHonoAdapter } = await import('@org/core/hono');
       const app = new Hono();
       const kit = createHonoAdapter(toolkit);
-      kit.install(app);
-      app.get(
-        '/users/me',
-        kit.route({ user }, (c) => c.json(c.get('user'))),
-      );
+      kit.mount(kit.install(app), routes);
       serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, ready);
       return;
     }

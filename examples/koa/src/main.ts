@@ -1,6 +1,6 @@
 /**
  * The users API on Koa 3 with @koa/router. The toolkit's middleware goes first, so it
- * sees every error; `kit.route` resolves each route's dependencies into `ctx.state`.
+ * sees every error; `kit.mount` registers the shared framework-neutral routes on the router.
  */
 import { createServer } from 'node:http';
 import Router from '@koa/router';
@@ -11,24 +11,7 @@ import Koa from 'koa';
 
 await startExample('koa', (api) => {
   const kit = createKoaAdapter(api.toolkit);
-  const router = new Router();
-  for (const route of api.routes) {
-    const names = Object.keys(route.dependencies);
-    router.register(
-      route.path,
-      [route.method],
-      kit.route(route.dependencies, async (ctx) => {
-        const state = ctx.state as Record<string, unknown>; // ctx.state.user, ctx.state.admin...
-        const reply = await route.handler(
-          kit.context(ctx),
-          Object.fromEntries(names.map((name) => [name, state[name]])),
-        );
-        if (reply.headers !== undefined) ctx.set(reply.headers);
-        ctx.body = reply.body ?? null;
-        ctx.status = reply.status ?? 200; // after the body: a null body would make it 204
-      }),
-    );
-  }
+  const router = kit.mount(new Router(), api.routes);
   const app = new Koa();
   app.use(kit.middleware);
   app.use(router.routes()).use(router.allowedMethods());

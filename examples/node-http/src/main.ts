@@ -1,6 +1,6 @@
 /**
- * The users API on plain `node:http`: the adapter's own router takes the neutral
- * routes as they are, since its handlers already are `(ctx, values) => reply`.
+ * The users API on plain `node:http`: the adapter's own router mounts the shared
+ * framework-neutral routes, as every other adapter does.
  */
 import { createServer } from 'node:http';
 import { clientErrorHandler } from '@org/core';
@@ -8,10 +8,7 @@ import { createNodeAdapter } from '@org/core/node';
 import { startExample } from '@org/example-domain';
 
 await startExample('node:http', (api) => {
-  const app = createNodeAdapter(api.toolkit);
-  for (const route of api.routes) {
-    app.route(route.method, route.path, route.dependencies, route.handler);
-  }
+  const app = createNodeAdapter(api.toolkit).mount(api.routes);
   // Requests Node's HTTP parser rejects are answered as problems too.
   return createServer(app.handler).on('clientError', clientErrorHandler);
 });

@@ -1,13 +1,13 @@
 /**
  * The users domain of the example apps, written once: SQLite storage with migrations,
  * the user and session services, zod schemas, configuration from the environment, and
- * the framework-neutral app definition (plugins, dependencies and route table) that
- * each framework example mounts with its adapter.
+ * the framework-neutral app definition (plugins, dependencies and routes) that each
+ * framework example mounts with its adapter's `mount`.
  *
  * @module
  */
 export { createUsersApi, type UsersApi, type UsersApiOptions } from './app/create-users-api.ts';
-export { type ApiRoute, afterGuard, defineRoute, type HttpMethod } from './app/route.ts';
+export { afterGuard, tooManyRequests } from './app/route.ts';
 export { type MountFramework, startExample } from './app/start-example.ts';
 export { ConfigSchema, type ExampleConfig, loadExampleConfig } from './config.ts';
 export { migrate, openDatabase } from './database/database.ts';

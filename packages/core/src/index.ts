@@ -1,7 +1,8 @@
 /**
  * The framework-neutral kernel of the `@org` toolkit: request context, dependencies
  * (memoized, with teardown and overrides), the `HttpError` hierarchy and RFC 9457
- * problem envelopes, zod validation, typed environment config, and plugins.
+ * problem envelopes, zod validation, typed environment config, plugins, and routes
+ * written once (`defineRoute`) that every adapter mounts.
  * Adapters live in subpaths: `@org/core/express`, `/fastify`, `/koa`, `/hono`, `/node`.
  *
  * @module \@org/core
@@ -79,6 +80,12 @@ export {
 } from './toolkit/channels.js';
 export { type Clock, systemClock } from './toolkit/clock.js';
 export type { Plugin, Reply, ResponseInfo } from './toolkit/plugin.js';
+export {
+  defineRoute,
+  type Route,
+  type RouteHandler,
+  type RouteMethod,
+} from './toolkit/route.js';
 export {
   createToolkit,
   type Toolkit,

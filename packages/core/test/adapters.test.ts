@@ -4,6 +4,7 @@ import { runInNewContext } from 'node:vm';
 import {
   BadRequestError,
   ConflictError,
+  type Context,
   createToolkit,
   defineDependency,
   ForbiddenError,
@@ -78,7 +79,7 @@ describe.each(adapters)('$name adapter', (fixture) => {
     app = undefined;
   });
 
-  it('resolves a shared dependency once per request and exposes values to the handler', async () => {
+  it('resolves a shared dependency once per request, exposed the framework’s way or mounted', async () => {
     let calls = 0;
     const db = defineDependency({ name: 'db', resolve: async () => ({ id: ++calls }) });
     const users = defineDependency({
@@ -91,20 +92,22 @@ describe.each(adapters)('$name adapter', (fixture) => {
       inject: { db },
       resolve: async (_ctx, { db }) => `orders@${db.id}`,
     });
+    const handler = (_ctx: Context, values: Record<string, unknown>) => ({ body: values });
+    const dependencies = { users, orders, db };
     const url = await start([
-      {
-        method: 'GET',
-        path: '/memo',
-        dependencies: { users, orders, db },
-        handler: (_ctx, values) => ({ body: values }),
-      },
+      // Native: kit.route, the values read back from req, request, ctx.state or c.get.
+      { method: 'GET', path: '/memo', dependencies, handler, native: true },
+      { method: 'GET', path: '/mounted', dependencies, handler },
     ]);
     const first = await fetch(`${url}/memo`);
     expect(first.status).toBe(200);
     expect(await first.json()).toEqual({ users: 'users@1', orders: 'orders@1', db: { id: 1 } });
     const second = await fetch(`${url}/memo`);
     expect(await second.json()).toEqual({ users: 'users@2', orders: 'orders@2', db: { id: 2 } });
-    expect(calls).toBe(2);
+    const mounted = await fetch(`${url}/mounted`);
+    expect(mounted.status).toBe(200);
+    expect(await mounted.json()).toEqual({ users: 'users@3', orders: 'orders@3', db: { id: 3 } });
+    expect(calls).toBe(3);
   });
 
   it('runs a teardown once after the response, told whether the request failed', async () => {

@@ -129,6 +129,7 @@ describe.each(matrix)('$name over $transport', ({ fixture, transport }) => {
         {
           method: 'GET',
           path: '/stream',
+          native: true,
           handler: () => ({
             headers: { 'content-type': 'application/octet-stream', 'x-streamed': 'yes' },
             body: new StreamBody(source),
@@ -160,6 +161,7 @@ describe.each(matrix)('$name over $transport', ({ fixture, transport }) => {
         {
           method: 'GET',
           path: '/file',
+          native: true,
           handler: () => ({ body: new FileBody(file, 'application/octet-stream') }),
         },
       ],
@@ -184,6 +186,7 @@ describe.each(matrix)('$name over $transport', ({ fixture, transport }) => {
       {
         method: 'GET',
         path: '/events',
+        native: true,
         handler: () => {
           const events = new PassThrough();
           // Real timers: the 50 ms cadence is the scenario, the delivery latency the measure.
@@ -234,6 +237,7 @@ describe.each(matrix)('$name over $transport', ({ fixture, transport }) => {
         {
           method: 'GET',
           path: '/endless',
+          native: true,
           handler: () => ({
             headers: { 'content-type': 'application/octet-stream' },
             body: new StreamBody(source),
@@ -288,6 +292,7 @@ describe.each(matrix)('$name over $transport', ({ fixture, transport }) => {
       {
         method: 'GET',
         path: '/slow',
+        native: true,
         handler: () => {
           const body = new PassThrough();
           // The ~300 ms of work the headers must not wait for.

@@ -111,12 +111,7 @@ export const stacks: StackFactories = {
     const user = await ours.oursGuard(setup);
     const app = express();
     app.use(kit.middleware);
-    app.get(
-      '/users/me',
-      kit.route({ user }, (req, res) => {
-        res.json(userBody(req.user.sub, req.user.roles ?? []));
-      }),
-    );
+    kit.mount(app, [ours.meRoute(user)]);
     app.use(kit.notFound, kit.errorHandler);
     await listen(app, port);
   },
@@ -136,12 +131,7 @@ export const stacks: StackFactories = {
     const kit = createExpressAdapter(await ours.oursToolkit(setup, 'observability'));
     const app = express();
     app.use(kit.middleware);
-    app.get(
-      '/users/me',
-      kit.route({}, (_req, res) => {
-        res.json(PAYLOAD);
-      }),
-    );
+    kit.mount(app, [ours.meRoute()]);
     app.use(kit.notFound, kit.errorHandler);
     await listen(app, port);
   },

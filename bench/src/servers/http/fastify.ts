@@ -94,10 +94,7 @@ export const stacks: StackFactories = {
     const user = await ours.oursGuard(setup);
     const app = Fastify();
     await app.register(kit.plugin);
-    app.get(
-      '/users/me',
-      kit.route({ user }, async (request) => userBody(request.user.sub, request.user.roles ?? [])),
-    );
+    kit.mount(app, [ours.meRoute(user)]);
     await listen(app, port);
   },
 
@@ -113,10 +110,7 @@ export const stacks: StackFactories = {
     const kit = createFastifyAdapter(await ours.oursToolkit(setup, 'observability'));
     const app = Fastify();
     await app.register(kit.plugin);
-    app.get(
-      '/users/me',
-      kit.route({}, async () => PAYLOAD),
-    );
+    kit.mount(app, [ours.meRoute()]);
     await listen(app, port);
   },
 };

@@ -103,14 +103,7 @@ export const stacks: StackFactories = {
     const kit = createHonoAdapter(await ours.oursToolkit(setup, 'full'));
     const user = await ours.oursGuard(setup);
     const app = new Hono();
-    kit.install(app);
-    app.get(
-      '/users/me',
-      kit.route({ user }, (c) => {
-        const verified = c.get('user');
-        return c.json(userBody(verified.sub, verified.roles ?? []));
-      }),
-    );
+    kit.mount(kit.install(app), [ours.meRoute(user)]);
     await listen(app, port);
   },
 };

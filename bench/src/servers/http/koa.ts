@@ -105,12 +105,7 @@ export const stacks: StackFactories = {
     const app = new Koa();
     const router = new Router();
     app.use(kit.middleware);
-    router.get(
-      '/users/me',
-      kit.route({ user }, (ctx) => {
-        ctx.body = userBody(ctx.state.user.sub, ctx.state.user.roles ?? []);
-      }),
-    );
+    kit.mount(router, [ours.meRoute(user)]);
     await listen(app, router, port);
   },
 };

@@ -1,7 +1,7 @@
 // node:http: the toolkit through @org/core/node (no popular stack exists).
 import { createServer } from 'node:http';
 import type { Layer } from './ours.ts';
-import { ROLE, ready, type ServerSetup, SUBJECT, userBody } from './setup.ts';
+import { ready, type ServerSetup } from './setup.ts';
 import type { StackFactories } from './types.ts';
 
 /** The toolkit on node:http with `layers`: auth (the route's dependency) and the toolkit's LAYERS. */
@@ -13,13 +13,7 @@ async function serve(setup: ServerSetup, port: number, layers: readonly string[]
   if (unknown.length > 0) throw new Error(`unknown layers: ${unknown.join(', ')}`);
   const app = createNodeAdapter(await ours.oursToolkit(setup, plugins as Layer[]));
   const user = layers.includes('auth') ? await ours.oursGuard(setup) : undefined;
-  if (user === undefined) {
-    app.get('/users/me', {}, () => ({ body: userBody(SUBJECT, [ROLE]) }));
-  } else {
-    app.get('/users/me', { user }, (_ctx, values) => ({
-      body: userBody(values.user.sub, values.user.roles ?? []),
-    }));
-  }
+  app.mount([ours.meRoute(user)]);
   createServer(app.handler).listen(port, '127.0.0.1', ready);
 }
 

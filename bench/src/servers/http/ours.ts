@@ -1,8 +1,8 @@
 // The toolkit doing the peer stacks' work: verify the access token, require a role,
 // rate limit, security headers, request id, one access line to a file, the
-// route-template histogram. Framework-neutral: each framework file mounts it.
+// route-template histogram. Framework-neutral: each framework file mounts its route.
 import { createAccessTokenVerifier, createAuth, createKeySet } from '@org/auth';
-import { createToolkit, type Plugin, type Toolkit } from '@org/core';
+import { createToolkit, defineRoute, type Plugin, type Route, type Toolkit } from '@org/core';
 import {
   accessLog,
   createLogger,
@@ -26,7 +26,9 @@ import {
   ourSigningKey,
   ROLE,
   type ServerSetup,
+  SUBJECT,
   stats,
+  userBody,
   WINDOW_MS,
 } from './setup.ts';
 
@@ -81,4 +83,21 @@ export async function oursGuard(setup: ServerSetup) {
     audience: AUDIENCE,
   });
   return createAuth({ verifier }).requireRoles(ROLE);
+}
+
+/**
+ * `GET /users/me` as every framework mounts it (`kit.mount`, `app.mount`): the verified
+ * caller's profile, or without `user` (the observability stack) a fixed one.
+ */
+export function meRoute(user?: Awaited<ReturnType<typeof oursGuard>>): Route {
+  if (user === undefined) {
+    const body = userBody(SUBJECT, [ROLE]);
+    return defineRoute({ method: 'GET', path: '/users/me', handler: () => ({ body }) });
+  }
+  return defineRoute({
+    method: 'GET',
+    path: '/users/me',
+    dependencies: { user },
+    handler: (_ctx, { user }) => ({ body: userBody(user.sub, user.roles ?? []) }),
+  });
 }

@@ -8,7 +8,7 @@ import {
   createRefreshTokenManager,
   RedisRefreshTokenStore,
 } from '@org/auth';
-import { createToolkit, type Plugin, type Toolkit } from '@org/core';
+import { createToolkit, type Plugin, type Route, type Toolkit } from '@org/core';
 import {
   accessLog,
   createHealthChecks,
@@ -38,7 +38,6 @@ import { UserService } from '../users/user-service.ts';
 import { docsRoutes } from './docs.ts';
 import { createRedisClient, loadSigningKey } from './infrastructure.ts';
 import { operationsRoutes } from './operations.ts';
-import type { ApiRoute } from './route.ts';
 import { userRoutes } from './routes.ts';
 
 /** Issuer and audience of the access tokens this API signs and accepts. */
@@ -52,8 +51,11 @@ export interface UsersApi {
   readonly config: ExampleConfig;
   /** The toolkit every adapter is created over. */
   readonly toolkit: Toolkit;
-  /** Every route, framework-neutral, in the order to mount them. */
-  readonly routes: readonly ApiRoute[];
+  /**
+   * Every route, framework-neutral, in the order to mount them with the adapter's
+   * `mount`; `/openapi.json` documents what was mounted.
+   */
+  readonly routes: readonly Route[];
   readonly logger: ReturnType<typeof createLogger>;
   readonly health: HealthChecks;
   readonly metrics: Metrics;
@@ -168,15 +170,15 @@ export async function createUsersApi(options: UsersApiOptions): Promise<UsersApi
     }
   }
 
-  const apiRoutes = [
-    ...userRoutes({ auth, users, sessions }),
-    ...operationsRoutes({ keySet, health, metrics }),
-  ];
   return {
     framework: options.framework,
     config,
     toolkit,
-    routes: [...apiRoutes, ...docsRoutes(apiRoutes, options.framework)],
+    routes: [
+      ...userRoutes({ auth, users, sessions }),
+      ...operationsRoutes({ keySet, health, metrics }),
+      ...docsRoutes(toolkit, options.framework),
+    ],
     logger,
     health,
     metrics,

@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { createOpenApiDocument, type Reply } from '@org/core';
-import { type ApiRoute, defineRoute, tooManyRequests } from './route.ts';
+import {
+  createOpenApiDocument,
+  defineRoute,
+  type OpenApiDocument,
+  type Reply,
+  type Route,
+  type Toolkit,
+} from '@org/core';
+import { tooManyRequests } from './route.ts';
 
 /** The docs page loads only what this server sends: no CDN, no inline script, no fonts from afar. */
 const DOCS_CSP = [
@@ -59,31 +66,35 @@ function scalarBundle(): () => Buffer {
 }
 
 /**
- * `GET /openapi.json`, generated once from the routes' own zod schemas, and
- * `GET /docs`, an interactive reference served from the `@scalar/api-reference` package.
+ * `GET /openapi.json`, generated on its first request from the routes mounted with
+ * `toolkit`'s adapter (`toolkit.routes`) and their own zod schemas, and `GET /docs`, an
+ * interactive reference served from the `@scalar/api-reference` package.
  */
-export function docsRoutes(routes: readonly ApiRoute[], framework: string): ApiRoute[] {
-  let json = Buffer.alloc(0);
+export function docsRoutes(toolkit: Toolkit, framework: string): Route[] {
+  let json: Buffer | undefined;
+  const document = (): Buffer => {
+    json ??= Buffer.from(JSON.stringify(openApiDocument(toolkit.routes, framework)));
+    return json;
+  };
   const bundle = scalarBundle();
   const asset = (body: string | Buffer, type: string): Reply => ({
     headers: { 'content-type': type, 'cache-control': 'public, max-age=3600' },
     body,
   });
-  const own = [
+  return [
     defineRoute({
       method: 'GET',
       path: '/openapi.json',
       operationId: 'getOpenApiDocument',
       summary: 'This document (OpenAPI 3.1)',
       tags: ['operations'],
-      dependencies: {},
       responses: {
         200: { description: 'The OpenAPI document.', mediaType: 'application/json' },
         429: tooManyRequests,
       },
       handler: () => ({
         headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' },
-        body: json,
+        body: document(),
       }),
     }),
     defineRoute({
@@ -92,7 +103,6 @@ export function docsRoutes(routes: readonly ApiRoute[], framework: string): ApiR
       operationId: 'getDocs',
       summary: 'Interactive API reference',
       tags: ['operations'],
-      dependencies: {},
       responses: {
         200: { description: 'An HTML page.', mediaType: 'text/html' },
         429: tooManyRequests,
@@ -109,18 +119,20 @@ export function docsRoutes(routes: readonly ApiRoute[], framework: string): ApiR
       method: 'GET',
       path: '/docs/init.js',
       hidden: true,
-      dependencies: {},
       handler: () => asset(INIT, 'text/javascript; charset=utf-8'),
     }),
     defineRoute({
       method: 'GET',
       path: '/docs/scalar.js',
       hidden: true,
-      dependencies: {},
       handler: () => asset(bundle(), 'text/javascript; charset=utf-8'),
     }),
   ];
-  const document = createOpenApiDocument({
+}
+
+/** The OpenAPI document of `routes`, those marked `hidden` left out. */
+function openApiDocument(routes: readonly Route[], framework: string): OpenApiDocument {
+  return createOpenApiDocument({
     info: {
       title: 'Users API',
       version: '1.0.0',
@@ -134,8 +146,6 @@ export function docsRoutes(routes: readonly ApiRoute[], framework: string): ApiR
       { name: 'operations', description: 'Probes, metrics, keys and these docs.' },
     ],
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-    routes: [...routes, ...own].filter((route) => route.hidden !== true),
+    routes,
   });
-  json = Buffer.from(JSON.stringify(document));
-  return own;
 }

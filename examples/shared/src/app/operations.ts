@@ -1,6 +1,7 @@
 import { jwksHandler, type KeySet } from '@org/auth';
+import { defineRoute, type Route } from '@org/core';
 import type { HealthChecks, Metrics } from '@org/observability';
-import { type ApiRoute, defineRoute, tooManyRequests } from './route.ts';
+import { tooManyRequests } from './route.ts';
 
 /** What the operations routes serve. */
 export interface OperationsRoutesOptions {
@@ -10,7 +11,7 @@ export interface OperationsRoutesOptions {
 }
 
 /** The public signing keys, the probes and the Prometheus metrics. */
-export function operationsRoutes({ keySet, health, metrics }: OperationsRoutesOptions): ApiRoute[] {
+export function operationsRoutes({ keySet, health, metrics }: OperationsRoutesOptions): Route[] {
   const tags = ['operations'];
   return [
     defineRoute({
@@ -19,7 +20,6 @@ export function operationsRoutes({ keySet, health, metrics }: OperationsRoutesOp
       operationId: 'getJwks',
       summary: 'Public keys that verify access tokens (JWKS)',
       tags,
-      dependencies: {},
       responses: {
         200: { description: 'A JWK Set (RFC 7517).', mediaType: 'application/jwk-set+json' },
         304: 'Not modified (If-None-Match).',
@@ -33,7 +33,6 @@ export function operationsRoutes({ keySet, health, metrics }: OperationsRoutesOp
       operationId: 'getLiveness',
       summary: 'Liveness: 200 while the process serves',
       tags,
-      dependencies: {},
       responses: { 200: { description: 'Alive.', mediaType: 'application/health+json' } },
       handler: health.liveness,
     }),
@@ -43,7 +42,6 @@ export function operationsRoutes({ keySet, health, metrics }: OperationsRoutesOp
       operationId: 'getReadiness',
       summary: 'Readiness: the database and Redis answer',
       tags,
-      dependencies: {},
       responses: {
         200: { description: 'Ready.', mediaType: 'application/health+json' },
         503: {
@@ -59,7 +57,6 @@ export function operationsRoutes({ keySet, health, metrics }: OperationsRoutesOp
       operationId: 'getMetrics',
       summary: 'Prometheus metrics',
       tags,
-      dependencies: {},
       responses: { 200: { description: 'Prometheus text format.', mediaType: 'text/plain' } },
       handler: metrics.handler,
     }),

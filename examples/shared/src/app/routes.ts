@@ -1,5 +1,5 @@
 import { type Auth, loginCredentials } from '@org/auth';
-import { requestBody, requestParams, requestQuery } from '@org/core';
+import { defineRoute, type Route, requestBody, requestParams, requestQuery } from '@org/core';
 import {
   ListUsersQuery,
   RefreshRequest,
@@ -13,7 +13,7 @@ import {
 import type { SessionService } from '../users/session-service.ts';
 import type { UserRecord } from '../users/user-repository.ts';
 import { toUserDto, type UserService } from '../users/user-service.ts';
-import { type ApiRoute, afterGuard, defineRoute, tooManyRequests as tooMany } from './route.ts';
+import { afterGuard, tooManyRequests as tooMany } from './route.ts';
 
 /** What the users routes work with. */
 export interface UserRoutesOptions {
@@ -29,7 +29,7 @@ const invalidToken = {
 };
 
 /** The `/api/v1` routes of the users API: auth, the caller's profile, and administration. */
-export function userRoutes({ auth, users, sessions }: UserRoutesOptions): ApiRoute[] {
+export function userRoutes({ auth, users, sessions }: UserRoutesOptions): Route[] {
   const currentUser = auth.currentUser;
   const admin = auth.requireRoles('admin');
   return [

@@ -59,6 +59,8 @@ export interface OpenApiRoute {
   bodyMediaTypes?: readonly string[];
   /** Marks the operation as deprecated. @default false */
   deprecated?: boolean;
+  /** Left out of the document (a docs page's own assets). @default false */
+  hidden?: boolean;
 }
 
 /** Options of {@link createOpenApiDocument}. */
@@ -83,7 +85,10 @@ export interface OpenApiDocumentOptions {
     /** Any other Info Object field (`summary`, `contact`, `license`, `x-` extensions), copied as given. */
     [field: string]: unknown;
   };
-  /** The routes to document, in the order they should appear. */
+  /**
+   * The routes to document, in the order they should appear: those mounted with an
+   * adapter are `toolkit.routes`. Routes marked `hidden` are left out.
+   */
   routes: readonly OpenApiRoute[];
   /**
    * Where the API is served.
@@ -310,6 +315,11 @@ function operationOf(
  *     responses: { 201: { description: 'Created', schema: User }, 409: 'Email taken' } }],
  * });
  * app.get('/openapi.json', kit.endpoint(() => ({ body: document })));
+ *
+ * // Or from what was mounted, built on the first request:
+ * let mounted: OpenApiDocument | undefined;
+ * kit.mount(app, [...routes, defineRoute({ method: 'GET', path: '/openapi.json', hidden: true,
+ *   handler: () => ({ body: (mounted ??= createOpenApiDocument({ info, routes: toolkit.routes })) }) })]);
  * ```
  * @throws {@link ConfigurationError} for an unknown method, a repeated route, or a schema without a JSON form.
  */
@@ -318,6 +328,7 @@ export function createOpenApiDocument(options: OpenApiDocumentOptions): OpenApiD
   const paths: Record<string, Record<string, unknown>> = {};
   const operationIds = new Set<string>();
   for (const route of options.routes) {
+    if (route.hidden === true) continue;
     const method = route.method.toLowerCase();
     if (!METHODS.has(method)) {
       throw new ConfigurationError(

@@ -9,6 +9,7 @@ import { DependencyOverrides } from '../dependency/overrides.js';
 import { type ProblemResponse, toProblem } from '../errors/problem.js';
 import { booleanOption, positiveInteger } from '../options/check-options.js';
 import type { Plugin, Reply, ResponseInfo } from './plugin.js';
+import type { Route } from './route.js';
 import { createUnhandledWarner } from './warn-unhandled.js';
 
 /** Options of {@link createToolkit}. */
@@ -80,6 +81,18 @@ export interface Toolkit {
   readonly observesResponses: boolean;
   /** App-wide dependency overrides (FastAPI's `dependency_overrides`). */
   readonly overrides: DependencyOverrides;
+  /**
+   * Every {@link Route} mounted with an adapter of this toolkit, in mount order, each
+   * once, with the prefix the framework knows (a fastify plugin's, a koa router's). What
+   * `createOpenApiDocument({ routes })` takes, so the document lists what is served.
+   *
+   * @example
+   * ```ts
+   * kit.mount(app, routes);
+   * const document = createOpenApiDocument({ info, routes: toolkit.routes });
+   * ```
+   */
+  readonly routes: readonly Route[];
   /** Runs every plugin's `onRequest` in order; stops at the first reply. */
   runPlugins(ctx: Context): void | Reply | Promise<void | Reply>;
   /** Checks a route's dependency graph for cycles and precomputes its entries. */
@@ -98,6 +111,20 @@ export interface Toolkit {
    * {@link Toolkit.asyncContext}, just runs it.
    */
   runInContext<R>(ctx: Context, fn: () => R): R;
+}
+
+/** The routes mounted with each toolkit, behind {@link Toolkit.routes}. */
+const mountedRoutes = new WeakMap<Toolkit, Route[]>();
+
+/**
+ * Adds `route` to {@link Toolkit.routes}, unless the same route (method, path and
+ * handler) is there already: mounted on a second app of the same toolkit.
+ */
+export function recordRoute(toolkit: Toolkit, route: Route): void {
+  const routes = mountedRoutes.get(toolkit);
+  const known = (r: Route) =>
+    r.method === route.method && r.path === route.path && r.handler === route.handler;
+  if (routes !== undefined && !routes.some(known)) routes.push(route);
 }
 
 /** Runs `fn` outside any async context: what {@link Toolkit.runInContext} is when nothing tracks it. */
@@ -160,7 +187,8 @@ export function createToolkit(options: ToolkitOptions = {}): Toolkit {
     return undefined;
   };
 
-  return Object.freeze({
+  const routes: Route[] = [];
+  const toolkit: Toolkit = Object.freeze({
     development,
     bodyLimit: positiveInteger('createToolkit', 'bodyLimit', options.bodyLimit, 1024 * 1024),
     maxJsonDepth: positiveInteger('createToolkit', 'maxJsonDepth', options.maxJsonDepth, 64),
@@ -169,6 +197,9 @@ export function createToolkit(options: ToolkitOptions = {}): Toolkit {
     plugins,
     observesResponses: responsePlugins.length > 0,
     overrides,
+    get routes(): readonly Route[] {
+      return Object.freeze([...routes]);
+    },
     runPlugins: (ctx: Context) => runPluginsFrom(ctx, 0),
     prepareRoute(dependencies: DependencyMap): PreparedRoute {
       const entries = [...appDependencies, ...Object.entries(dependencies)];
@@ -196,4 +227,6 @@ export function createToolkit(options: ToolkitOptions = {}): Toolkit {
     },
     runInContext: asyncContext ? runInContext : runUntracked,
   });
+  mountedRoutes.set(toolkit, routes);
+  return toolkit;
 }

@@ -1,11 +1,11 @@
 /**
- * Builds (without starting) one app object per adapter from framework-neutral
- * routes, so the requester meets each framework's own app object: a fastify
+ * Builds (without starting) one app object per adapter, the framework-neutral routes
+ * mounted with its `mount`, so the requester meets each framework's own app object: a fastify
  * instance (inject), a hono app (app.request), an express function, a koa app and
  * an @org/core/node app (both over a loopback port the requester opens).
  */
 import Router from '@koa/router';
-import type { Toolkit } from '@org/core';
+import { defineRoute, type Route, type Toolkit } from '@org/core';
 import { createExpressAdapter } from '@org/core/express';
 import { createFastifyAdapter } from '@org/core/fastify';
 import { createHonoAdapter } from '@org/core/hono';
@@ -26,7 +26,7 @@ export interface BuiltApp {
   close(): Promise<void>;
 }
 
-type Builder = (toolkit: Toolkit, routes: readonly RouteSpec[]) => Promise<BuiltApp>;
+type Builder = (toolkit: Toolkit, routes: readonly Route[]) => Promise<BuiltApp>;
 
 const noop = async () => {};
 
@@ -35,13 +35,7 @@ const builders: Record<AdapterName, Builder> = {
     const kit = createExpressAdapter(toolkit);
     const app = express();
     app.use(kit.middleware);
-    for (const spec of routes) {
-      const method = spec.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
-      app[method](
-        spec.path,
-        kit.endpoint((ctx) => routeReply(spec, ctx)),
-      );
-    }
+    kit.mount(app, routes);
     app.use(kit.notFound, kit.errorHandler);
     return { app, close: noop };
   },
@@ -49,59 +43,24 @@ const builders: Record<AdapterName, Builder> = {
     const app = Fastify();
     const kit = createFastifyAdapter(toolkit);
     await app.register(kit.plugin);
-    for (const spec of routes) {
-      app.route({
-        method: spec.method,
-        url: spec.path,
-        handler: kit.endpoint((ctx) => routeReply(spec, ctx)),
-      });
-    }
+    kit.mount(app, routes);
     return { app, close: () => app.close() };
   },
   async koa(toolkit, routes) {
     const kit = createKoaAdapter(toolkit);
-    const router = new Router();
-    for (const spec of routes) {
-      router.register(
-        spec.path,
-        [spec.method],
-        kit.endpoint((ctx) => routeReply(spec, ctx)),
-      );
-    }
+    const router = kit.mount(new Router(), routes);
     const app = new Koa();
     app.use(kit.middleware).use(router.routes()).use(router.allowedMethods());
     return { app, close: noop };
   },
   async hono(toolkit, routes) {
     const kit = createHonoAdapter(toolkit);
-    const app = kit.install(new Hono());
-    for (const spec of routes) {
-      app.on(
-        spec.method,
-        spec.path,
-        kit.endpoint((ctx) => routeReply(spec, ctx)),
-      );
-    }
-    return { app, close: noop };
+    return { app: kit.mount(kit.install(new Hono()), routes), close: noop };
   },
   async node(toolkit, routes) {
-    const app = createNodeAdapter(toolkit);
-    for (const spec of routes) {
-      app.route(spec.method, spec.path, spec.dependencies ?? {}, (ctx, values) =>
-        spec.handler(ctx, values),
-      );
-    }
-    return { app, close: noop };
+    return { app: createNodeAdapter(toolkit).mount(routes), close: noop };
   },
 };
-
-/** Resolves the spec's dependencies through the context, then runs its handler. */
-async function routeReply(spec: RouteSpec, ctx: Parameters<RouteSpec['handler']>[0]) {
-  const entries = Object.entries(spec.dependencies ?? {});
-  const values: Record<string, unknown> = {};
-  for (const [name, dependency] of entries) values[name] = await ctx.resolve(dependency);
-  return (await spec.handler(ctx, values)) ?? { status: 204 };
-}
 
 /** Builds the app object of `adapter` serving `routes`. */
 export function buildApp(
@@ -109,5 +68,5 @@ export function buildApp(
   toolkit: Toolkit,
   routes: readonly RouteSpec[],
 ): Promise<BuiltApp> {
-  return builders[adapter](toolkit, routes);
+  return builders[adapter](toolkit, routes.map(defineRoute));
 }

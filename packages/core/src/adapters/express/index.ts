@@ -13,6 +13,7 @@
  * const app = express();
  * app.use(kit.middleware); // first: context, plugins, request id
  * app.use(express.json()); // optional: the adapter reads bodies itself otherwise
+ * kit.mount(app, routes); // framework-neutral `Route`s, written once for every adapter
  * app.get('/users/:id', kit.route({ user: currentUser }, (req, res) => {
  *   res.json(req.user); // typed from the `currentUser` dependency
  * }));
@@ -23,22 +24,30 @@
  *
  * @module \@org/core/express
  */
-import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import type {
+  ErrorRequestHandler,
+  IRouter,
+  NextFunction,
+  Request,
+  RequestHandler,
+  Response,
+} from 'express';
 import { type Context, getCurrentContext } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
 import { NodeContext, NodeRequestView, nodeResponseWriter } from '../../internal/node-request.js';
+import { endpointRoute, prepareRoutes } from '../../lifecycle/mount-routes.js';
 import {
   failRequest,
   type LifecycleRoute,
   type RequestSteps,
   runRoute,
-  sendResult,
   startRequest,
   writeProblem,
 } from '../../lifecycle/request-lifecycle.js';
 import type { Reply } from '../../toolkit/plugin.js';
+import type { Route } from '../../toolkit/route.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
 import {
   checkDependencyName,
@@ -71,6 +80,20 @@ export type ExpressEndpoint = (ctx: Context) => Reply | Promise<Reply>;
 export interface ExpressAdapter {
   /** `app.use` it before everything else: builds the context and runs the plugins, which may answer early. */
   readonly middleware: RequestHandler;
+  /**
+   * Registers framework-neutral {@link Route}s on an app or `express.Router()`, after
+   * `kit.middleware`, and records them in `toolkit.routes` for the OpenAPI document (a
+   * router used under a path is recorded without it). Errors go to `next(err)`.
+   *
+   * @example
+   * ```ts
+   * app.use(kit.middleware);
+   * kit.mount(app, [defineRoute({ method: 'GET', path: '/users/me', dependencies: { user: currentUser },
+   *   handler: (_ctx, { user }) => ({ body: user }) })]);
+   * app.use(kit.notFound, kit.errorHandler);
+   * ```
+   */
+  mount<T extends IRouter>(target: T, routes: readonly Route[]): T;
   /**
    * A route handler that resolves `dependencies` once per request, puts each value on
    * `req` under its name (`req.user`), then calls `handler`. The dependency graph is
@@ -125,9 +148,24 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
     return ctx;
   };
 
-  /** Runs `fn` in the request's async context: some middleware (session stores, pools) lose it. */
-  const within = <R>(ctx: Context, fn: () => R): R =>
-    !toolkit.asyncContext || getCurrentContext() === ctx ? fn() : toolkit.runInContext(ctx, fn);
+  /**
+   * Runs a route in the request's async context (some middleware, session stores and
+   * pools, lose it); errors, sync or async, go to `next(err)`.
+   */
+  const run = (
+    req: Request,
+    route: LifecycleRoute<ExpressContext, NextFunction, unknown>,
+    next: NextFunction,
+  ): void => {
+    const ctx = enter(req);
+    const out =
+      !toolkit.asyncContext || getCurrentContext() === ctx
+        ? runRoute(ctx, route, next)
+        : toolkit.runInContext(ctx, () => runRoute(ctx, route, next));
+    if (out instanceof Promise) {
+      out.then(undefined, (error: unknown) => next(error ?? new Error('Rejected promise')));
+    }
+  };
 
   return {
     middleware(req, res, next) {
@@ -142,6 +180,16 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
       startRequest(ctx, next, steps);
     },
 
+    mount(target, routes) {
+      for (const { method, path, lifecycle } of prepareRoutes(toolkit, routes)) {
+        const handle: RequestHandler = (req, _res, next) => run(req, lifecycle, next);
+        target
+          .route(path)
+          [method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'](handle);
+      }
+      return target;
+    },
+
     route<M extends DependencyMap>(dependencies: M, handler: ExpressRouteHandler<M>) {
       const names = Object.keys(dependencies);
       for (const name of names) checkDependencyName(name);
@@ -154,28 +202,12 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
           return handler(req as Request & ResolvedValues<M>, ctx.response as Response, next);
         },
       };
-      const handle = (ctx: ExpressContext, next: NextFunction): void => {
-        const out = runRoute(ctx, route, next);
-        if (out instanceof Promise) {
-          out.then(undefined, (error: unknown) => next(error ?? new Error('Rejected promise')));
-        }
-      };
-      return (req, _res, next) => {
-        const ctx = enter(req);
-        if (!toolkit.asyncContext || getCurrentContext() === ctx) return handle(ctx, next);
-        toolkit.runInContext(ctx, () => handle(ctx, next));
-      };
+      return (req, _res, next) => run(req, route, next);
     },
 
     endpoint(handler) {
-      return (req, _res, next) => {
-        const ctx = enter(req);
-        const sent = sendResult(
-          ctx,
-          within(ctx, () => handler(ctx)),
-        );
-        if (sent instanceof Promise) sent.then(undefined, next);
-      };
+      const route = endpointRoute(handler);
+      return (req, _res, next) => run(req, route, next);
     },
 
     notFound(req, _res, next) {

@@ -9,7 +9,8 @@ import {
   NodeRequestView,
   serializeBody,
 } from '../../internal/node-request.js';
-import type { ResponseWriter } from '../../lifecycle/adapter-context.js';
+import type { AdapterContext, ResponseWriter } from '../../lifecycle/adapter-context.js';
+import { type LifecycleRoute, runRoute } from '../../lifecycle/request-lifecycle.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
 import { toJsonPointer } from '../../validation/validate.js';
@@ -85,6 +86,18 @@ export function sendReply(reply: FastifyReply, out: Reply): FastifyReply {
   if (out.headers !== undefined) reply.headers(out.headers);
   if (json && !reply.hasHeader('content-type')) reply.type('application/json; charset=utf-8');
   return reply.send(payload);
+}
+
+/** A route handler running `route` through the lifecycle, which sends the reply itself. */
+export function lifecycleHandler(
+  route: LifecycleRoute<AdapterContext, unknown, void | Promise<void>>,
+): (request: FastifyRequest) => Promise<FastifyReply> | undefined {
+  return (request) => {
+    const ctx = contextOf(request);
+    const sent = runRoute(ctx, route, undefined);
+    // Resolving to the reply (a thenable) makes fastify wait for it, never send again.
+    return sent instanceof Promise ? sent.then(() => ctx.reply) : undefined;
+  };
 }
 
 /** A {@link ResponseWriter} over a reply, for errors fastify answers before any context exists. */

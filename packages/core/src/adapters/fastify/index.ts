@@ -13,6 +13,7 @@
  * const kit = createFastifyAdapter(createToolkit());
  * const app = Fastify({ ...kit.serverOptions }); // parser and routing errors as problems too
  * await app.register(kit.plugin);
+ * kit.mount(app, routes); // framework-neutral `Route`s, written once for every adapter
  * app.get('/users/:id', kit.route({ user: currentUser }, async (request) => request.user));
  * app.get('/jwks', kit.endpoint(() => ({ body: keys.jwks() })));
  * await app.listen({ port: 3000 });
@@ -39,6 +40,7 @@ import { clientErrorHandler } from '../../errors/client-error.js';
 import type { ConfigurationError } from '../../errors/configuration-error.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
 import { KnownRoutes } from '../../internal/known-routes.js';
+import { endpointRoute, prepareRoutes } from '../../lifecycle/mount-routes.js';
 import {
   failRequest,
   type LifecycleRoute,
@@ -48,16 +50,20 @@ import {
   writeProblem,
 } from '../../lifecycle/request-lifecycle.js';
 import type { Reply } from '../../toolkit/plugin.js';
+import type { Route } from '../../toolkit/route.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
 import {
   checkDependencyNames,
   contextOf,
   FastifyContext,
   fromValidationError,
+  lifecycleHandler,
   pathOf,
   replyWriter,
-  sendReply,
 } from './context.js';
+
+/** Fastify's continuation of a hook. */
+type Done = (error?: FastifyError) => void;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -90,6 +96,19 @@ export interface FastifyAdapter {
    * schema, others read the body through `requestBody(schema)`.
    */
   readonly plugin: FastifyPluginCallback;
+  /**
+   * Registers framework-neutral {@link Route}s on an instance with the plugin (the root,
+   * or a child plugin: its prefix is kept) and records them in `toolkit.routes` for the
+   * OpenAPI document.
+   *
+   * @example
+   * ```ts
+   * await app.register(kit.plugin);
+   * kit.mount(app, [defineRoute({ method: 'GET', path: '/users/me', dependencies: { user: currentUser },
+   *   handler: (_ctx, { user }) => ({ body: user }) })]);
+   * ```
+   */
+  mount(instance: FastifyInstance, routes: readonly Route[]): FastifyInstance;
   /**
    * Wraps a handler so `dependencies` are resolved once per request and assigned onto
    * `request` under their names, typed. Give names a fastify request does not already
@@ -139,16 +158,12 @@ export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
   };
 
   // Plugins' failures go to fastify's error handling, `onError` below or a child's own.
-  const steps: RequestSteps<FastifyContext, (error?: FastifyError) => void, void> = {
+  const steps: RequestSteps<FastifyContext, Done, void> = {
     proceed: (_ctx, done) => done(),
     fail: (_ctx, done, error) => done(error as FastifyError),
   };
 
-  function onRequest(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    done: (error?: FastifyError) => void,
-  ): void {
+  function onRequest(request: FastifyRequest, reply: FastifyReply, done: Done): void {
     const ctx = new FastifyContext(request, reply, toolkit);
     if (!request.is404) {
       // Fastify routes before hooks run: plugins already see the template.
@@ -201,6 +216,12 @@ export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
       frameworkErrors: (error, _request, reply) =>
         writeProblem(replyWriter(reply), toolkit.renderError(error, undefined)),
     },
+    mount(instance, routes) {
+      for (const { method, path, lifecycle } of prepareRoutes(toolkit, routes, instance.prefix)) {
+        instance.route({ method, url: path, handler: lifecycleHandler(lifecycle) });
+      }
+      return instance;
+    },
     route<M extends DependencyMap, G extends RouteGenericInterface>(
       dependencies: M,
       handler: FastifyDependentHandler<M, G>,
@@ -221,14 +242,7 @@ export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
         return runRoute(contextOf(request), route, this);
       } as unknown as FastifyRouteHandler<G>;
     },
-    endpoint(handler) {
-      return (request, reply) => {
-        const out = handler(contextOf(request));
-        return out instanceof Promise
-          ? out.then((value) => sendReply(reply, value))
-          : sendReply(reply, out);
-      };
-    },
+    endpoint: (handler) => lifecycleHandler(endpointRoute(handler)),
     context: contextOf,
   };
 }

@@ -2,9 +2,11 @@ import { Buffer } from 'node:buffer';
 import type { ServerResponse } from 'node:http';
 import type { Context as FrameworkContext } from 'hono';
 import type { StatusCode } from 'hono/utils/http-status';
+import { ConfigurationError } from '../../errors/configuration-error.js';
 import { trackResponse } from '../../internal/current-response.js';
 import { responseOutcome, serializeBody, whenClosed } from '../../internal/node-request.js';
 import { AdapterContext, type ResponseWriter } from '../../lifecycle/adapter-context.js';
+import { failRequest, writeProblem } from '../../lifecycle/request-lifecycle.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
 import { HonoRequestView, type NodeBindings } from './request-view.js';
@@ -117,6 +119,30 @@ export class HonoContext extends AdapterContext {
   abort(): void {
     this.#outgoing?.destroy();
   }
+}
+
+/** The hono variable (`c.get`) holding the toolkit context of a request. */
+export const CONTEXT_VARIABLE = '@org/core.context';
+
+/** The toolkit context of a request; a {@link ConfigurationError} when the app was not installed. */
+export function contextOf(c: FrameworkContext): HonoContext {
+  const ctx = c.get(CONTEXT_VARIABLE) as HonoContext | undefined;
+  if (ctx !== undefined) return ctx;
+  throw new ConfigurationError(
+    'No toolkit context for this hono request: call kit.install(app) before adding routes.',
+  );
+}
+
+/** `error` as a problem Response, for hono's error and 404 handlers. */
+export function problemOf(c: FrameworkContext, error: unknown, toolkit: Toolkit): Response {
+  const ctx = c.get(CONTEXT_VARIABLE) as HonoContext | undefined;
+  if (ctx !== undefined) {
+    failRequest(ctx, error);
+    return ctx.takeResponse();
+  }
+  const writer = honoWriter(c);
+  writeProblem(writer, toolkit.renderError(error, undefined));
+  return writer.response ?? c.res;
 }
 
 /** A {@link ResponseWriter} over hono's context, for errors of an app without the adapter's middleware. */

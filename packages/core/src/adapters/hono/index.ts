@@ -6,6 +6,7 @@
  * ```ts
  * const kit = createHonoAdapter(createToolkit());
  * const app = kit.install(new Hono());
+ * kit.mount(app, routes); // framework-neutral `Route`s, written once for every adapter
  * app.get('/users/:id', kit.route({ user: currentUser }), (c) => c.json(c.get('user')));
  * app.get('/jwks', kit.endpoint(() => ({ body: keySet.jwks() })));
  * serve({ fetch: app.fetch, port: 3000 }); // @hono/node-server
@@ -30,6 +31,7 @@ import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
 import { KnownRoutes } from '../../internal/known-routes.js';
+import { prepareRoutes } from '../../lifecycle/mount-routes.js';
 import {
   failRequest,
   type LifecycleRoute,
@@ -37,11 +39,11 @@ import {
   runRoute,
   sendResult,
   startRequest,
-  writeProblem,
 } from '../../lifecycle/request-lifecycle.js';
 import type { Reply } from '../../toolkit/plugin.js';
+import type { Route } from '../../toolkit/route.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
-import { HonoContext, honoWriter } from './context.js';
+import { CONTEXT_VARIABLE, contextOf, HonoContext, problemOf } from './context.js';
 import { nodeBindingsOf } from './request-view.js';
 
 /** A framework-neutral handler for {@link HonoAdapter.endpoint}; undefined sends 204. */
@@ -65,6 +67,21 @@ export interface HonoAdapter {
    * otherwise).
    */
   install<E extends Env, S extends Schema, B extends string>(app: Hono<E, S, B>): Hono<E, S, B>;
+  /**
+   * Registers framework-neutral {@link Route}s on an {@link HonoAdapter.install}ed app and
+   * records them in `toolkit.routes` for the OpenAPI document (a `basePath` is not seen).
+   *
+   * @example
+   * ```ts
+   * const app = kit.install(new Hono());
+   * kit.mount(app, [defineRoute({ method: 'GET', path: '/users/me', dependencies: { user: currentUser },
+   *   handler: (_ctx, { user }) => ({ body: user }) })]);
+   * ```
+   */
+  mount<E extends Env, S extends Schema, B extends string>(
+    app: Hono<E, S, B>,
+    routes: readonly Route[],
+  ): Hono<E, S, B>;
   /**
    * Route middleware: resolves `dependencies` once per request and `c.set`s each value
    * under its key, so `c.get('user')` is typed. Cycles are found here, at start-up.
@@ -104,9 +121,6 @@ export type RouteEnv<M extends DependencyMap> = {
 /** The apps a hono adapter is installed on. */
 const installed = new WeakSet<object>();
 
-/** The hono variable (`c.get`) holding the toolkit context of a request. */
-const CONTEXT_VARIABLE = '@org/core.context';
-
 /**
  * Creates the hono adapter over a toolkit (see the module example).
  *
@@ -118,24 +132,11 @@ const CONTEXT_VARIABLE = '@org/core.context';
  * ```
  */
 export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
-  const contextOf = (c: FrameworkContext): HonoContext => {
-    const ctx = c.get(CONTEXT_VARIABLE) as HonoContext | undefined;
-    if (ctx !== undefined) return ctx;
-    throw new ConfigurationError(
-      'No toolkit context for this hono request: call kit.install(app) before adding routes.',
-    );
-  };
-
-  /** `error` as a problem Response, for hono's error and 404 handlers. */
-  const problemResponse = (c: FrameworkContext, error: unknown): Response => {
-    const ctx = c.get(CONTEXT_VARIABLE) as HonoContext | undefined;
-    if (ctx !== undefined) {
-      failRequest(ctx, error);
-      return ctx.takeResponse();
-    }
-    const writer = honoWriter(c);
-    writeProblem(writer, toolkit.renderError(error, undefined));
-    return writer.response ?? c.res;
+  /** The request's context, given the route hono matched. */
+  const enter = (c: FrameworkContext): HonoContext => {
+    const ctx = contextOf(c);
+    ctx.request.bindRoute();
+    return ctx;
   };
 
   /** A plugin answered or failed: its Response becomes the request's, finalized now. */
@@ -165,9 +166,9 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
   };
 
   const kit: HonoAdapter = {
-    errorHandler: (error, c) => problemResponse(c, error),
+    errorHandler: (error, c) => problemOf(c, error, toolkit),
     notFound: (c) =>
-      problemResponse(c, new NotFoundError({ detail: 'No route matches this request.' })),
+      problemOf(c, new NotFoundError({ detail: 'No route matches this request.' }), toolkit),
     install(app) {
       if (installed.has(app)) {
         // A second middleware would run every plugin twice per request.
@@ -193,8 +194,22 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
           .allowed(c.req.method, new URL(c.req.url).pathname);
         return allow === undefined
           ? kit.notFound(c)
-          : problemResponse(c, new MethodNotAllowedError({ allow }));
+          : problemOf(c, new MethodNotAllowedError({ allow }), toolkit);
       });
+      return app;
+    },
+    mount(app, routes) {
+      if (!installed.has(app)) {
+        throw new ConfigurationError('kit.mount(app): call kit.install(app) on it first.');
+      }
+      for (const { method, path, lifecycle } of prepareRoutes(toolkit, routes)) {
+        const handle: Handler = (c) => {
+          const ctx = enter(c);
+          const sent = runRoute(ctx, lifecycle, undefined);
+          return sent instanceof Promise ? sent.then(() => ctx.takeResponse()) : ctx.takeResponse();
+        };
+        app.on(method, path, handle);
+      }
       return app;
     },
     route: ((dependencies: DependencyMap, handler?: (c: FrameworkContext) => unknown) => {
@@ -206,11 +221,6 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
           for (const name of names) c.set(name, values[name]);
           return next === undefined ? handler?.(c) : next();
         },
-      };
-      const enter = (c: FrameworkContext): HonoContext => {
-        const ctx = contextOf(c);
-        ctx.request.bindRoute();
-        return ctx;
       };
       if (handler !== undefined)
         return (c: FrameworkContext) => runRoute(enter(c), route, undefined);

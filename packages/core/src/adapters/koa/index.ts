@@ -12,6 +12,7 @@
  *
  * const kit = createKoaAdapter(createToolkit());
  * const router = new Router({ prefix: '/api/v1' });
+ * kit.mount(router, routes); // framework-neutral `Route`s, written once for every adapter
  * router.get('/users/:id', kit.route({ user: currentUser }, (ctx) => {
  *   ctx.body = ctx.state.user; // typed from the `currentUser` dependency
  * }));
@@ -25,6 +26,7 @@
  * @module \@org/core/koa
  */
 import { Buffer } from 'node:buffer';
+import type Router from '@koa/router';
 import type { RouterMiddleware } from '@koa/router';
 import type { ExtendableContext, Middleware, Next, ParameterizedContext } from 'koa';
 import type { Context } from '../../context/context.js';
@@ -33,15 +35,16 @@ import { ConfigurationError } from '../../errors/configuration-error.js';
 import { HttpError, MethodNotAllowedError } from '../../errors/http-error.js';
 import { normalizeError } from '../../errors/problem.js';
 import { NodeContext, NodeRequestView, serializeBody } from '../../internal/node-request.js';
+import { endpointRoute, prepareRoutes } from '../../lifecycle/mount-routes.js';
 import {
   failRequest,
   type LifecycleRoute,
   type RequestSteps,
   runRoute,
-  sendResult,
   startRequest,
 } from '../../lifecycle/request-lifecycle.js';
 import type { Reply } from '../../toolkit/plugin.js';
+import type { Route } from '../../toolkit/route.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
 
 /** A koa route handler whose `ctx.state` holds the resolved values of its dependencies. */
@@ -58,6 +61,18 @@ export interface KoaAdapter {
    * writes every downstream error as a problem, so koa's `onerror` never clears headers.
    */
   readonly middleware: Middleware;
+  /**
+   * Registers framework-neutral {@link Route}s on a `@koa/router` router and records them,
+   * behind the router's prefix, in `toolkit.routes` for the OpenAPI document.
+   *
+   * @example
+   * ```ts
+   * kit.mount(router, [defineRoute({ method: 'GET', path: '/users/me', dependencies: { user: currentUser },
+   *   handler: (_ctx, { user }) => ({ body: user }) })]);
+   * app.use(kit.middleware).use(router.routes()).use(router.allowedMethods());
+   * ```
+   */
+  mount<R extends Router>(router: R, routes: readonly Route[]): R;
   /**
    * Route middleware for `@koa/router`: resolves `dependencies` once per request
    * into `ctx.state`, then calls `handler`. The graph is checked once, here.
@@ -194,6 +209,13 @@ export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
 
   return {
     middleware,
+    mount(router, routes) {
+      const mounted = prepareRoutes(toolkit, routes, router.opts.prefix);
+      for (const { method, path, lifecycle } of mounted) {
+        router.register(path, [method], (ctx) => runRoute(bindRoute(ctx), lifecycle, undefined));
+      }
+      return router;
+    },
     route(dependencies, handler) {
       const names = Object.keys(dependencies);
       const route: LifecycleRoute<KoaContext, Next, unknown> = {
@@ -208,10 +230,8 @@ export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
       return (ctx, next) => runRoute(bindRoute(ctx), route, next);
     },
     endpoint(handler) {
-      return (ctx) => {
-        const core = bindRoute(ctx);
-        return sendResult(core, handler(core));
-      };
+      const route = endpointRoute(handler);
+      return (ctx) => runRoute(bindRoute(ctx), route, undefined);
     },
     context,
   };

@@ -10,16 +10,17 @@
  *
  * const app = createNodeAdapter(createToolkit());
  * app.get('/users/:id', { user: currentUser }, (ctx, { user }) => ({ body: user }));
+ * app.mount(routes); // the same `Route`s every adapter mounts
  * createServer(app.handler).listen(3000);
  * ```
  *
  * @module \@org/core/node
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Context } from '../../context/context.js';
-import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
+import type { DependencyMap } from '../../dependency/dependency.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
 import { BufferedNodeContext, RawHeadersRequestView } from '../../internal/node-request.js';
+import { prepareRoutes } from '../../lifecycle/mount-routes.js';
 import {
   failRequest,
   type LifecycleRoute,
@@ -28,15 +29,12 @@ import {
   sendResult,
   startRequest,
 } from '../../lifecycle/request-lifecycle.js';
-import type { Reply } from '../../toolkit/plugin.js';
+import type { Route, RouteHandler } from '../../toolkit/route.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
 import { Router } from './router.js';
 
-/** A node route handler: receives the context and the resolved dependencies, returns a {@link Reply} (undefined sends 204). */
-export type NodeHandler<M extends DependencyMap> = (
-  ctx: Context,
-  values: ResolvedValues<M>,
-) => Reply | undefined | Promise<Reply | undefined>;
+/** A node route handler: the framework-neutral {@link RouteHandler}. */
+export type NodeHandler<M extends DependencyMap> = RouteHandler<M>;
 
 /** A registered route: its dependencies and the handler, called by the lifecycle. */
 type RouteEntry = LifecycleRoute<BufferedNodeContext, undefined, void | Promise<void>>;
@@ -45,6 +43,19 @@ type RouteEntry = LifecycleRoute<BufferedNodeContext, undefined, void | Promise<
 export interface NodeApp {
   /** The request listener for `http.createServer`. */
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * Registers framework-neutral {@link Route}s (the same ones every adapter's `mount`
+   * takes) and records them in `toolkit.routes` for the OpenAPI document.
+   *
+   * @example
+   * ```ts
+   * const app = createNodeAdapter(toolkit).mount([
+   *   defineRoute({ method: 'GET', path: '/users/me', dependencies: { user: currentUser },
+   *     handler: (_ctx, { user }) => ({ body: user }) }),
+   * ]);
+   * ```
+   */
+  mount(routes: readonly Route[]): NodeApp;
   /** Registers a route for any method. */
   route<M extends DependencyMap>(
     method: string,
@@ -126,6 +137,12 @@ export function createNodeAdapter(toolkit: Toolkit): NodeApp {
 
   const app: NodeApp = {
     handler,
+    mount(routes) {
+      for (const { method, path, lifecycle } of prepareRoutes(toolkit, routes)) {
+        router.add(method, path, lifecycle);
+      }
+      return app;
+    },
     route(method, template, dependencies, routeHandler) {
       const call = routeHandler as NodeHandler<DependencyMap>;
       router.add(method, template, {
