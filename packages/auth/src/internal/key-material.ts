@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { ConfigurationError } from '@org/core';
-import { calculateJwkThumbprint } from 'jose';
+import { calculateJwkThumbprint } from 'jose/jwk/thumbprint';
 import type { PublicJwk, SigningAlgorithm, SigningKey } from '../keys/signing-key.js';
 
 /** The keys behind a {@link SigningKey}; never reachable from the public object. */

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { type Clock, ConfigurationError, ServiceUnavailableError, systemClock } from '@org/core';
-import { decodeJwt } from 'jose';
+import { decodeJwt } from 'jose/jwt/decode';
 import { RemoteKeyStore } from '../internal/remote-key-store.js';
 import { VerifiedTokenCache } from '../internal/verified-token-cache.js';
 import {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, ConfigurationError, systemClock } from '@org/core';
 import { positiveInteger } from '@org/core/adapter';
-import { type JWTPayload, SignJWT } from 'jose';
+import type { JWTPayload } from 'jose';
+import { SignJWT } from 'jose/jwt/sign';
 import { keyMaterial } from '../internal/key-material.js';
 import type { KeySet } from '../keys/key-set.js';
 import type { AccessTokenClaims } from './types.js';

@@ -3,7 +3,9 @@
  * included), and the unsigned variants are assembled by hand.
  */
 import { createHmac, type webcrypto } from 'node:crypto';
-import { base64url, CompactSign, type JWK } from 'jose';
+import type { JWK } from 'jose';
+import * as base64url from 'jose/base64url';
+import { CompactSign } from 'jose/jws/compact/sign';
 import { TestingError } from '../errors/testing-error.js';
 
 /** A JOSE header or claims set, any members. */

@@ -1,5 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { base64url, exportSPKI, importJWK, type JWK } from 'jose';
+import type { JWK } from 'jose';
+import * as base64url from 'jose/base64url';
+import { exportSPKI } from 'jose/key/export';
+import { importJWK } from 'jose/key/import';
 import { assemble, decodeCompact, hmacSign, segment, sign } from '../internal/jws.js';
 import type { Forgery } from './forgery-names.js';
 import { createRefreshTokenString } from './refresh-token.js';

@@ -1,12 +1,8 @@
 import type { webcrypto } from 'node:crypto';
-import {
-  calculateJwkThumbprint,
-  exportJWK,
-  exportPKCS8,
-  exportSPKI,
-  generateKeyPair,
-  generateSecret,
-} from 'jose';
+import { calculateJwkThumbprint } from 'jose/jwk/thumbprint';
+import { exportJWK, exportPKCS8, exportSPKI } from 'jose/key/export';
+import { generateKeyPair } from 'jose/key/generate/keypair';
+import { generateSecret } from 'jose/key/generate/secret';
 
 /** A JSON Web Key as this package hands it out: always with `kid` and `alg`. */
 export interface TestJwk {
