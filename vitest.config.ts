@@ -8,7 +8,7 @@ const packages = ['core', 'auth', 'security', 'observability', 'testing'] as con
 const alias = [
   { find: /^@org\/core\/adapter$/, replacement: here('./packages/core/src/adapter/index.ts') },
   {
-    find: /^@org\/core\/(express|fastify|koa|hono|node)$/,
+    find: /^@org\/core\/(express|fastify|koa|hono|node|nest)$/,
     replacement: here('./packages/core/src/adapters/$1/index.ts'),
   },
   { find: /^@org\/testing\/vitest$/, replacement: here('./packages/testing/src/vitest.ts') },

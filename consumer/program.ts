@@ -9,6 +9,7 @@ import { createExpressAdapter } from '@org/core/express';
 import { createFastifyAdapter } from '@org/core/fastify';
 import { createHonoAdapter } from '@org/core/hono';
 import { createKoaAdapter } from '@org/core/koa';
+import { OrgToolkitModule } from '@org/core/nest';
 import { createNodeAdapter } from '@org/core/node';
 import { parseTraceparent } from '@org/observability';
 import { normalizeIp } from '@org/security';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   const checks: Record<string, boolean> = {
     'core errors': isHttpError(new NotFoundError()),
     'core/adapter': positiveInteger('consumer', 'limit', undefined, 10) === 10,
+    'core/nest': typeof OrgToolkitModule.forRoot === 'function',
     adapters: adapters.every((adapter) => adapter !== undefined),
     auth: typeof createTokenExtractor() === 'function',
     security: normalizeIp('::ffff:127.0.0.1') === '127.0.0.1',

@@ -3,7 +3,7 @@
 // older than their sources, then runs an example (express unless named) on the
 // embedded defaults: SQLite in memory, no Redis, port 3000. Usage:
 //   pnpm start            # examples/express
-//   pnpm start fastify    # examples/fastify (koa, hono, node-http too)
+//   pnpm start fastify    # examples/fastify (koa, hono, node-http, nest too)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const example = process.argv[2] ?? 'express';
 const dir = join(root, 'examples', example);
 if (!existsSync(join(dir, 'src', 'main.ts'))) {
-  console.error(`No example named "${example}": try express, fastify, koa, hono or node-http.`);
+  console.error(
+    `No example named "${example}": try express, fastify, koa, hono, node-http or nest.`,
+  );
   process.exit(1);
 }
 

@@ -7,6 +7,7 @@ const { createExpressAdapter } = require('@org/core/express');
 const { createFastifyAdapter } = require('@org/core/fastify');
 const { createHonoAdapter } = require('@org/core/hono');
 const { createKoaAdapter } = require('@org/core/koa');
+const { OrgToolkitModule } = require('@org/core/nest');
 const { createNodeAdapter } = require('@org/core/node');
 const { createTokenExtractor } = require('@org/auth');
 const { normalizeIp } = require('@org/security');
@@ -32,6 +33,7 @@ async function main() {
   const checks = {
     'core errors': isHttpError(new NotFoundError()),
     'core/adapter': positiveInteger('consumer', 'limit', undefined, 10) === 10,
+    'core/nest': typeof OrgToolkitModule.forRoot === 'function',
     adapters: adapters.every((adapter) => adapter !== undefined),
     auth: typeof createTokenExtractor() === 'function',
     security: normalizeIp('::ffff:127.0.0.1') === '127.0.0.1',

@@ -7,5 +7,6 @@ export default packageConfig({
   koa: 'src/adapters/koa/index.ts',
   hono: 'src/adapters/hono/index.ts',
   node: 'src/adapters/node/index.ts',
+  nest: 'src/adapters/nest/index.ts',
   adapter: 'src/adapter/index.ts',
 });

@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@org/testing';
 
-/** The five examples, by folder name. */
-export const EXAMPLES = ['express', 'fastify', 'koa', 'hono', 'node-http'] as const;
+/** The six examples, by folder name. */
+export const EXAMPLES = ['express', 'fastify', 'koa', 'hono', 'node-http', 'nest'] as const;
 export type ExampleName = (typeof EXAMPLES)[number];
 
 /** Variables the examples read: never inherited from the test runner's environment. */

@@ -1,0 +1,3 @@
+import { conformanceSuite } from './support/suite.ts';
+
+await conformanceSuite('nest');

@@ -1,0 +1,3 @@
+import { exampleSuite } from './support/suite.ts';
+
+await exampleSuite('nest');
