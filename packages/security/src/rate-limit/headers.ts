@@ -25,12 +25,9 @@ export interface HeaderSettings {
 }
 
 /**
- * An integer as text, past V8's number-to-string cache. `${n}` and `String(n)` keep each
- * new string in that cache, so a value that changes on every request (the remaining
- * count) leaves one string per request alive through young-generation collections:
- * measured on a bare node:http server with one such header, 114 KB promoted per
- * scavenge, the young generation grown from 32 to 64 MiB and 40 MiB more peak RSS;
- * `toFixed(0)` builds the same text outside the cache.
+ * An integer as text, outside V8's number-to-string cache, which would keep one string
+ * per request alive (the remaining count changes every time; bench/README.md has the
+ * measurement).
  */
 const digits = (n: number): string => n.toFixed(0);
 

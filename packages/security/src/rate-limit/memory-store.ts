@@ -35,11 +35,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
   /** One map per policy name: no key concatenation (and re-hashing) per hit. */
   readonly #policies = new Map<string, Map<string, AlgorithmState>>();
   /**
-   * Per policy map, an iterator kept from one eviction to the next. A `Map` keeps deleted
-   * entries as holes until it rehashes, and a fresh `keys()` walks every hole at the old
-   * end: with churning keys at `maxKeys`, each eviction scanned tens of thousands of
-   * holes (about 50 µs a new key). A live iterator resumes where it stopped, and sees
-   * keys inserted or moved to the young end after it was made.
+   * Per policy map, an iterator kept between evictions: a fresh `keys()` would walk every
+   * hole a `Map` keeps for deleted keys; a live one resumes where it stopped.
    */
   readonly #cursors = new Map<Map<string, AlgorithmState>, MapIterator<string>>();
   #size = 0;
