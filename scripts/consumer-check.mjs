@@ -4,6 +4,9 @@
 // then for each fixture under consumer/ (ESM with "module": "nodenext", CommonJS with
 // require, CommonJS with "module": "node16") typechecks a program importing every
 // entry point (strict, the workspace's TypeScript) and runs it on each given Node.
+// Then the docs as tests: the marked code blocks of the guides and READMEs
+// (scripts/docs-to-tests.mjs) become the project consumer/docs, typechecked strictly
+// and run by consumer/docs/run.mjs on each given Node.
 // Needs `pnpm build` first.
 //   node scripts/consumer-check.mjs [--node /path/to/node]... [--keep]
 // --node: run the programs on these (default: this node); --keep: leave the temp dir.
@@ -15,11 +18,13 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeTests } from './docs-to-tests.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const packages = ['core', 'auth', 'security', 'observability', 'testing'];
@@ -30,6 +35,11 @@ const thirdParty = [
   'koa',
   '@koa/router',
   'hono',
+  '@hono/node-server',
+  '@nestjs/common',
+  '@nestjs/core',
+  'reflect-metadata',
+  'rxjs',
   'ioredis',
   'vitest',
   '@types/express',
@@ -107,11 +117,28 @@ try {
       failures += 1;
     }
   }
+
+  // Docs as tests: its own package.json (ESM), and the shared install through a link,
+  // so `npx org-auth` in a guide's shell steps finds the packed bin.
+  const docs = join(project, 'docs');
+  const docsStarted = performance.now();
+  try {
+    console.log(`docs: ${writeTests(docs).length} files from the guides and READMEs`);
+    symlinkSync('../node_modules', join(docs, 'node_modules'));
+    run(process.execPath, [tsc, '-p', 'tsconfig.json'], docs);
+    console.log('docs: typechecks');
+    for (const node of nodes) run(node, ['run.mjs'], docs);
+  } catch {
+    console.error('docs: FAILED');
+    failures += 1;
+  }
+  const docsSeconds = ((performance.now() - docsStarted) / 1000).toFixed(0);
+  console.log(`docs as tests: ${docsSeconds}s`);
 } finally {
   if (values.keep) console.log(`left ${work}`);
   else rmSync(work, { recursive: true, force: true });
 }
 console.log(
-  `consumer check: ${fixtures.length - failures}/${fixtures.length} fixtures passed in ${elapsed()}`,
+  `consumer check: ${fixtures.length + 1 - failures}/${fixtures.length + 1} fixtures passed in ${elapsed()}`,
 );
 process.exitCode = failures > 0 ? 1 : 0;
