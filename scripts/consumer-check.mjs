@@ -64,6 +64,22 @@ const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
 const run = (command, args, cwd) => execFileSync(command, args, { cwd, stdio: 'inherit' });
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)}s`;
 
+/** Runs `args` in `cwd` on every node, each even when another failed; true when all passed. */
+function runOnEachNode(label, args, cwd) {
+  let passed = true;
+  for (const node of nodes) {
+    const at = performance.now();
+    try {
+      run(node, args, cwd);
+    } catch {
+      console.error(`${label}: FAILED on ${node}`);
+      passed = false;
+    }
+    console.log(`${label} on ${node}: ${((performance.now() - at) / 1000).toFixed(0)}s`);
+  }
+  return passed;
+}
+
 /** The version the workspace pins for `name`, from the root's or a package's devDependencies. */
 function pinnedVersion(name) {
   for (const manifest of [
@@ -111,7 +127,7 @@ try {
     try {
       run(process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
       console.log(`${fixture.name}: typechecks`);
-      for (const node of nodes) run(node, [fixture.run], dir);
+      if (!runOnEachNode(fixture.name, [fixture.run], dir)) throw new Error('failed');
     } catch {
       console.error(`${fixture.name}: FAILED`);
       failures += 1;
@@ -127,7 +143,7 @@ try {
     symlinkSync('../node_modules', join(docs, 'node_modules'));
     run(process.execPath, [tsc, '-p', 'tsconfig.json'], docs);
     console.log('docs: typechecks');
-    for (const node of nodes) run(node, ['run.mjs'], docs);
+    if (!runOnEachNode('docs', ['run.mjs'], docs)) throw new Error('failed');
   } catch {
     console.error('docs: FAILED');
     failures += 1;
