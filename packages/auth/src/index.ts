@@ -2,6 +2,27 @@
  * @module
  */
 
+export {
+  ApiKeyError,
+  type ApiKeyErrorCode,
+  type ApiKeyErrorOptions,
+} from './api-keys/api-key-error.js';
+export {
+  type ApiKeys,
+  type ApiKeysOptions,
+  type CreateApiKeyInput,
+  type CreatedApiKey,
+  createApiKeys,
+  type RotateApiKeyOptions,
+} from './api-keys/api-key-manager.js';
+export {
+  MemoryApiKeyStore,
+  type MemoryApiKeyStoreOptions,
+} from './api-keys/memory-store.js';
+export { RedisApiKeyStore, type RedisApiKeyStoreOptions } from './api-keys/redis-store.js';
+export { SqliteApiKeyStore, type SqliteApiKeyStoreOptions } from './api-keys/sqlite-store.js';
+export type { ApiKeyRecord, ApiKeyStore, StoredApiKey } from './api-keys/types.js';
+export { API_KEY_ISSUER, type ApiKeyVerifier } from './dependencies/api-key-admission.js';
 export { type AnyGuard, allOf, anyOf, type Guards } from './dependencies/combinators.js';
 export { type AuthOptions, createAuth } from './dependencies/create-auth.js';
 export type {

@@ -11,6 +11,11 @@ import { checkRealm } from '../internal/challenge.js';
 import { defaultRoles, LazyPrincipal, type PrincipalSources } from '../internal/principal.js';
 import { RoleGraph } from '../internal/role-graph.js';
 import { type AccessTokenClaims, type AccessTokenVerifier, TokenError } from '../tokens/types.js';
+import {
+  type ApiKeyVerifier,
+  createApiKeyAdmission,
+  type MakePrincipal,
+} from './api-key-admission.js';
 import * as guards from './guards.js';
 import type { Auth, Principal } from './types.js';
 
@@ -49,6 +54,18 @@ export interface AuthOptions<U, R extends string = string, P extends string = st
   getPermissions?: (user: U, claims: AccessTokenClaims) => Iterable<string> | undefined;
   /** The user's id, compared by `requireOwnership` and set as the access log's principal id. @default the token's `sub` */
   getUserId?: (user: U, claims: AccessTokenClaims) => string;
+  /**
+   * Accept API keys (from `createApiKeys`) as well as access tokens: `principal`,
+   * `currentUser` and every guard then admit either, and `apiKey` admits only a key.
+   * A key is read from the `apiKeyHeader` or from `Authorization: Bearer` when it starts
+   * with the key prefix (a JWT never does). Its principal is the owner (`loadUser` is
+   * called with the owner id) with the key's scopes, and the key's roles bounded by the
+   * owner's (none when the key names none).
+   * @default undefined (no API keys)
+   */
+  apiKeys?: ApiKeyVerifier;
+  /** Header an API key may come in, besides `Authorization: Bearer`; false for none. @default 'x-api-key' */
+  apiKeyHeader?: string | false;
 }
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
@@ -111,21 +128,20 @@ export function createAuth<
   const inactive = () =>
     new InvalidTokenError({ realm, description: 'The token does not belong to an active user.' });
 
+  const tokenPrincipal: MakePrincipal<U> = (id, user, claims) =>
+    new LazyPrincipal(id, user, claims, sources);
+
   const admit = (
     ctx: Context,
     claims: AccessTokenClaims,
     user: U | null | undefined,
+    make: MakePrincipal<U> = tokenPrincipal,
   ): Principal<U> => {
     if (user === null || user === undefined || (isActive !== undefined && !isActive(user))) {
       publish(ctx, InvalidTokenError.code);
       throw inactive();
     }
-    const principal = new LazyPrincipal(
-      getUserId?.(user, claims) ?? claims.sub,
-      user,
-      claims,
-      sources,
-    );
+    const principal = make(getUserId?.(user, claims) ?? claims.sub, user, claims);
     ctx.set(principalIdKey, principal.id);
     publish(ctx, 'success');
     return principal;
@@ -161,14 +177,32 @@ export function createAuth<
     return error;
   };
 
+  const keys =
+    options.apiKeys === undefined
+      ? undefined
+      : createApiKeyAdmission(options.apiKeys, options.apiKeyHeader, realm, sources, publish);
+  const admitKey = (ctx: Context, key: string): Promise<Principal<U>> =>
+    (keys as NonNullable<typeof keys>).verify(
+      ctx,
+      key,
+      (claims) => (loadUser === undefined ? (claims as U) : loadUser(claims.sub, claims)),
+      (claims, user, make) => admit(ctx, claims, user, make),
+    );
+  const readBearer = (ctx: Context): string | undefined => {
+    try {
+      return readToken(ctx);
+    } catch (error) {
+      throw refused(ctx, error);
+    }
+  };
+
   const optionalPrincipal = defineDependency({
     name: 'optionalPrincipal',
     resolve: (ctx): Principal<U> | undefined | Promise<Principal<U> | undefined> => {
-      let token: string | undefined;
-      try {
-        token = readToken(ctx);
-      } catch (error) {
-        throw refused(ctx, error);
+      const token = readBearer(ctx);
+      if (keys !== undefined) {
+        const key = keys.read(ctx, token);
+        if (key !== undefined) return admitKey(ctx, key);
       }
       if (token === undefined) return undefined;
       // A token the verifier already knows is admitted without a promise (unless loadUser
@@ -194,6 +228,23 @@ export function createAuth<
     },
   });
 
+  const apiKey = defineDependency({
+    name: 'apiKey',
+    resolve: (ctx): Promise<Principal<U>> => {
+      if (keys === undefined) {
+        throw new ConfigurationError(
+          'auth.apiKey needs createAuth({ apiKeys: createApiKeys(...) }).',
+        );
+      }
+      const key = keys.read(ctx, readBearer(ctx));
+      if (key === undefined) {
+        publish(ctx, MissingTokenError.code);
+        throw new MissingTokenError({ realm });
+      }
+      return admitKey(ctx, key);
+    },
+  });
+
   const context: guards.GuardContext<U> = {
     principal,
     graph,
@@ -203,6 +254,7 @@ export function createAuth<
   return Object.freeze({
     principal,
     optionalPrincipal,
+    apiKey,
     currentUser: defineDependency({
       name: 'currentUser',
       inject: { principal },

@@ -1,4 +1,5 @@
 import type { Context, Dependency } from '@org/core';
+import type { ApiKeyRecord } from '../api-keys/types.js';
 import type { AccessTokenClaims } from '../tokens/types.js';
 
 /** Who made the request, as the auth dependencies resolved it from a verified token. */
@@ -15,6 +16,11 @@ export interface Principal<U> {
   readonly permissions: ReadonlySet<string>;
   /** OAuth2 scopes of the token (RFC 6749 section 3.3): its `scope` and `scp` claims, string or array. */
   readonly scopes: ReadonlySet<string>;
+  /**
+   * The API key that admitted the request; absent for an access token. Its claims are
+   * then stand-ins: `sub` the owner, `jti` the key id, `scope` the key's scopes.
+   */
+  readonly apiKey?: ApiKeyRecord;
 }
 
 declare const grantedRoles: unique symbol;
@@ -64,10 +70,22 @@ export interface OwnershipOptions<R extends string> {
 
 /** What {@link createAuth} returns: the dependencies and guard factories of one app. */
 export interface Auth<U, R extends string = string, P extends string = string> {
-  /** The verified principal; 401 without a valid token or when the user is gone or inactive. */
+  /** The verified principal; 401 without a valid token (or API key, with `createAuth({ apiKeys })`) or when the user is gone or inactive. */
   readonly principal: Dependency<Principal<U>>;
   /** The principal, or undefined when the request has no token. A bad token is still a 401. */
   readonly optionalPrincipal: Dependency<Principal<U> | undefined>;
+  /**
+   * The principal of an API key, and only of a key (an access token is not enough):
+   * for routes meant for machines. Needs `createAuth({ apiKeys })`; otherwise resolving
+   * it is a `ConfigurationError`. Without a key, 401; a revoked, expired or malformed
+   * key, 401 `invalid_token`.
+   *
+   * @example
+   * ```ts
+   * app.post('/deploy', { caller: auth.apiKey }, (ctx, { caller }) => deploy(caller.apiKey?.name));
+   * ```
+   */
+  readonly apiKey: Dependency<Principal<U>>;
   /** The authenticated user; 401 otherwise. */
   readonly currentUser: Dependency<U>;
   /** The user, or undefined when the request has no token. A bad token is still a 401. */
