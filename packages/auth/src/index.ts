@@ -82,6 +82,24 @@ export {
   type LoginCredentialsOptions,
   loginCredentials,
 } from './login/login-credentials.js';
+export type {
+  ClaimMapper,
+  MappedClaims,
+} from './oidc/claim-mapper.js';
+export {
+  type Auth0ClaimOptions,
+  claimPresets,
+  type EntraIdClaimOptions,
+  type KeycloakClaimOptions,
+  type OktaClaimOptions,
+} from './oidc/claim-presets.js';
+export { OidcDiscoveryError, type OidcDiscoveryErrorCode } from './oidc/oidc-discovery-error.js';
+export {
+  createOidcVerifier,
+  type OidcIssuer,
+  type OidcVerifier,
+  type OidcVerifierOptions,
+} from './oidc/oidc-verifier.js';
 export {
   type AuthenticateOptions,
   authenticate,
