@@ -12,8 +12,12 @@ const root = new URL('..', import.meta.url).pathname;
 const check = process.argv.includes('--check');
 const FORMAT = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.WriteArrowStyleSignature;
 
+/** A union of string literals, sorted: TypeScript prints them in the order the program met them. */
+const sortLiterals = (text) =>
+  text.replace(/"[^"]*"(?: \| "[^"]*")+/g, (union) => union.split(' | ').sort().join(' | '));
+
 /** Type text without the file paths TypeScript prints for types it cannot name locally. */
-const clean = (text) => text.replace(/import\("[^"]*"\)\./g, '');
+const clean = (text) => sortLiterals(text.replace(/import\("[^"]*"\)\./g, ''));
 
 /** A property's name; a unique symbol's (`__@NAME@123`) without its per-program id. */
 const nameOf = (symbol) => symbol.name.replace(/^__@(.+)@\d+$/, '[$1]');

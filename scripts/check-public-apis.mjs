@@ -11,7 +11,11 @@ const OWNED =
 
 /** [name, pattern, a line the rule must catch]. */
 const RULES = [
-  ['no write coalescing', /coalesce/i, "import { coalesceWrites } from './coalesce-writes.js';"],
+  [
+    'no write coalescing',
+    /coalesce(?:Writes|-writes|dSocket)/i,
+    "import { coalesceWrites } from './coalesce-writes.js';",
+  ],
   [
     "no patching a prototype of Node's or a library's",
     /\b[A-Z]\w*\.prototype\s*(?:as\b|\.|\[|=(?!=))/,

@@ -1,7 +1,7 @@
 // The stacks servers/core.ts serves, in a module of their own: core.ts starts a server
 // when imported, and the runners (bench:profile, bench:inproc) only need the names.
 
-/** The adapter variants: the toolkit's defaults, and `asyncContext: true`. */
+/** The adapter variants: the toolkit's defaults, and a plugin declaring `asyncContext: true`. */
 export const ADAPTER_VARIANTS: readonly string[] = ['adapter', 'adapter-tracked'];
 
 /** Every stack of servers/core.ts besides bare; every other stack is servers/http.ts's. */

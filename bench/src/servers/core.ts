@@ -1,6 +1,6 @@
 // Issue 3 benchmark servers: each framework bare, bare with one pass-through hook, and
 // the same neutral route mounted through the toolkit adapter with one dependency
-// (adapter-tracked: with asyncContext on, what getCurrentContext() costs).
+// (adapter-tracked: a plugin declares asyncContext, what getCurrentContext() costs).
 // Usage: node core.ts <framework> <bare|hook|adapter|adapter-tracked> <port>
 // (or `node work:<µs>`: bare node:http plus that much CPU work per request, the calibration).
 // The bare servers are the HTTP suite's (servers/http/bare.ts), so both suites
@@ -16,9 +16,9 @@ const payload = { id: 'u1', name: 'Ada Lovelace', roles: ['user'] };
 
 async function adapter(): Promise<void> {
   const { createToolkit, defineDependency, defineRoute } = await import('@org/core');
-  const toolkit = createToolkit({
-    asyncContext: variant === 'adapter-tracked',
-  });
+  // A plugin with nothing but `asyncContext: true`, as observability's requestId() declares.
+  const tracks = { name: 'tracks', asyncContext: true };
+  const toolkit = createToolkit({ plugins: variant === 'adapter-tracked' ? [tracks] : [] });
   const user = defineDependency({ name: 'user', resolve: () => payload });
   // One neutral route, mounted on each framework with its adapter's `mount`.
   const routes = [

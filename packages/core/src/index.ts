@@ -3,7 +3,8 @@
  * (memoized, with teardown and overrides), the `HttpError` hierarchy and RFC 9457
  * problem envelopes, zod validation, typed environment config, plugins, and routes
  * written once (`defineRoute`) that every adapter mounts.
- * Adapters live in subpaths: `@org/core/express`, `/fastify`, `/koa`, `/hono`, `/node`.
+ * Adapters live in subpaths: `@org/core/express`, `/fastify`, `/koa`, `/hono`, `/node`,
+ * `/nest`; what authors of adapters and feature packages need is in `@org/core/adapter`.
  *
  * @module \@org/core
  */
@@ -12,7 +13,7 @@ export {
   loadConfig,
   type Profile,
 } from './config/load-config.js';
-export { Context, getCurrentContext } from './context/context.js';
+export { Context } from './context/context.js';
 export {
   type ContextKey,
   clientIpKey,

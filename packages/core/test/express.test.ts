@@ -5,11 +5,11 @@ import {
   createToolkit,
   defineDependency,
   ForbiddenError,
-  getCurrentContext,
   type ResponseInfo,
   type Toolkit,
   TooManyRequestsError,
 } from '@org/core';
+import { getCurrentContext } from '@org/core/adapter';
 import { createExpressAdapter, type ExpressAdapter } from '@org/core/express';
 import { abandonRequest, deferred, listen, type RunningApp } from '@org/test-support';
 import express, { type Express } from 'express';
@@ -269,7 +269,7 @@ describe('express adapter specifics', () => {
           }),
         );
       },
-      createToolkit({ asyncContext: true }),
+      createToolkit({ plugins: [{ name: 'tracks', asyncContext: true }] }),
     );
     const res = await postJson(`${url}/ctx`, '{"a":1}');
     expect(await res.json()).toEqual({ same: true, slow: 'v' });

@@ -4,11 +4,11 @@ import {
   createToolkit,
   defineDependency,
   ForbiddenError,
-  getCurrentContext,
   type Plugin,
   requestBody,
   UnauthorizedError,
 } from '@org/core';
+import { getCurrentContext } from '@org/core/adapter';
 import { createFastifyAdapter } from '@org/core/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';

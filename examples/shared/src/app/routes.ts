@@ -162,8 +162,8 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): Route[
         404: 'No user has this id.',
         429: tooMany,
       },
-      handler: async (_ctx, { target }) => {
-        await users.delete(target.id);
+      handler: async (ctx, { target }) => {
+        await users.delete(target.id, (error) => ctx.toolkit.reportError(error, ctx));
         return { status: 204 };
       },
     }),

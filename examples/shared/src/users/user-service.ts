@@ -1,5 +1,5 @@
 import type { PasswordHasher, RefreshTokenManager } from '@org/auth';
-import { ConflictError, getCurrentContext, NotFoundError } from '@org/core';
+import { ConflictError, NotFoundError } from '@org/core';
 import type { RegisterInput, UserDto } from './schemas.ts';
 import { DuplicateEmailError, type UserRecord, type UserRepository } from './user-repository.ts';
 
@@ -81,14 +81,14 @@ export class UserService {
     return { items: items.map(toUserDto), total, limit: page.limit, offset: page.offset };
   }
 
-  /** Deletes a user and ends every session of theirs. @throws 404 for an unknown id. */
-  async delete(id: string): Promise<void> {
+  /**
+   * Deletes a user and ends every session of theirs; a failure to end them goes to
+   * `reportError` (the route passes the toolkit's). @throws 404 for an unknown id.
+   */
+  async delete(id: string, reportError: (error: unknown) => void): Promise<void> {
     if (!this.#users.delete(id)) throw new NotFoundError({ detail: 'No user has this id.' });
     // Their access tokens die with the row (loadUser finds nobody) and refresh refuses
     // tokens of a missing user, so revoking is hygiene: a store outage must not fail the delete.
-    await this.#refreshTokens.revokeAllForUser(id).catch((error: unknown) => {
-      const ctx = getCurrentContext();
-      ctx?.toolkit.reportError(error, ctx);
-    });
+    await this.#refreshTokens.revokeAllForUser(id).catch(reportError);
   }
 }

@@ -5,9 +5,10 @@ import {
   type Dependency,
   DependencyCycleError,
   findCycle,
+  injectEntriesOf,
   type RequestOutcome,
 } from '../dependency/dependency.js';
-import type { Toolkit } from '../toolkit/toolkit.js';
+import type { Toolkit, ToolkitRuntime } from '../toolkit/toolkit.js';
 import { type ContextKey, clientIpKey, principalIdKey, requestIdKey } from './keys.js';
 import type { RequestView } from './request-view.js';
 
@@ -18,7 +19,7 @@ interface Teardown {
 
 const NO_VALUES: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
-/** What {@link Context.finish} returns when nothing is left to wait for. */
+/** What {@link finishRequest} returns when nothing is left to wait for. */
 const DONE: Promise<void> = Promise.resolve();
 
 /** The memo's mark of a dependency whose injections are being resolved. */
@@ -50,26 +51,55 @@ interface ContextSlot {
   context: Context | undefined;
 }
 
+/** How a request ended, as its adapter reports it: a {@link RequestOutcome} without `failed`. */
+export type EndOutcome = Omit<RequestOutcome, 'failed'> & { bytes?: number };
+
+type Entries = readonly (readonly [string, AnyDependency])[];
+
 const contextStorage = new AsyncLocalStorage<ContextSlot>();
 let slotOf: (ctx: Context) => ContextSlot;
 
 /**
- * The context of the request being handled, from anywhere in its async call tree
- * (loggers, repositories), or undefined outside a request. A request ends when its
- * response has been sent and its teardowns and `onResponse` hooks have run; work it
- * leaves running after that sees undefined.
+ * Ends the request: runs teardowns once, newest first, then the plugins' `onResponse`.
+ * Adapters call it (through `AdapterContext.finish`) when the response finished or the
+ * client left. Failures in teardowns go to the toolkit's error hook, never to the client.
+ * A dependency that resolves later is torn down at once with this outcome, and a
+ * `ctx.signal` taken later is aborted when the client left.
+ */
+export let finishRequest: (ctx: Context, outcome: EndOutcome) => Promise<void>;
+/**
+ * Arranges for {@link finishRequest} to run once the response is complete or the
+ * connection closed first, when something needs the end from the start (an `onResponse`
+ * plugin, the async context); else the end is watched from the moment a teardown is
+ * registered or the signal taken: a request nothing waits for adds no listener.
+ */
+export let watchRequestEnd: (ctx: Context) => void;
+/** Whether {@link finishRequest} has run for `ctx`. */
+export let isFinished: (ctx: Context) => boolean;
+/** Resolves a record of dependencies, awaiting only when one of them is async. */
+export let resolveEntries: (
+  ctx: Context,
+  entries: Entries,
+) => Record<string, unknown> | Promise<Record<string, unknown>>;
+
+/**
+ * The context of the request being handled, from anywhere in its async call tree (a
+ * logger, a repository), or undefined outside a request.
  *
- * Requests are tracked only under a toolkit with `asyncContext` on: set it in
- * `createToolkit({ asyncContext: true })`, or install a plugin that asks for it (the
- * observability `requestId()` does). Otherwise this is always undefined.
+ * Contract: it returns the request only under a toolkit one of whose plugins declared
+ * `asyncContext: true` (as the observability `requestId()` plugin does); under any
+ * other toolkit it always returns undefined, since tracking costs every request. A
+ * request ends when its response has been sent and its teardowns and `onResponse`
+ * hooks have run; work it leaves running after that sees undefined.
  *
  * @example
  * ```ts
- * const toolkit = createToolkit({ asyncContext: true });
+ * // A feature package's plugin asks for tracking; its logger reads the request.
+ * const requestTracking: Plugin = { name: 'request-tracking', asyncContext: true };
  *
- * function audit(action: string): void {
+ * function logLine(message: string): void {
  *   const ctx = getCurrentContext(); // no ctx parameter threaded through the calls
- *   auditLog.info({ action, request_id: ctx?.requestId, client_ip: ctx?.clientIp }, 'audit');
+ *   console.log(JSON.stringify({ message, request_id: ctx?.requestId }));
  * }
  * ```
  */
@@ -86,7 +116,7 @@ export function runInContext<R>(ctx: Context, fn: () => R): R {
  * One request as every feature sees it: the request view, a per-request store, a
  * way to set response headers, an AbortSignal, and memoized dependencies.
  *
- * Adapters subclass it to bind headers to the framework's response.
+ * Adapters subclass it through `AdapterContext` (`@org/core/adapter`).
  */
 export abstract class Context {
   /** The request. */
@@ -101,12 +131,19 @@ export abstract class Context {
   #controller: AbortController | undefined;
   /** Whether {@link Context.watchEnd} has run. */
   #watching = false;
-  /** The outcome {@link Context.finish} ran with. */
-  #ended: Omit<RequestOutcome, 'failed'> | undefined;
+  /** The outcome {@link finishRequest} ran with. */
+  #ended: EndOutcome | undefined;
   #slot: ContextSlot | undefined;
 
   static {
     slotOf = (ctx) => (ctx.#slot ??= { context: ctx });
+    finishRequest = (ctx, outcome) => ctx.#finish(outcome);
+    watchRequestEnd = (ctx) => {
+      const runtime = ctx.toolkit as ToolkitRuntime;
+      if (runtime.observesResponses || runtime.asyncContext) ctx.#watchOnce();
+    };
+    isFinished = (ctx) => ctx.#ended !== undefined;
+    resolveEntries = (ctx, entries) => ctx.#collect(entries);
   }
 
   constructor(request: RequestView, toolkit: Toolkit) {
@@ -161,14 +198,6 @@ export abstract class Context {
   }
 
   /**
-   * Whether {@link Context.finish} has run. Adapters call it only when something reads
-   * the end of the request (see {@link Context.finishOnClose}).
-   */
-  get finished(): boolean {
-    return this.#ended !== undefined;
-  }
-
-  /**
    * The value of a dependency for this request: resolved once, however many
    * dependents ask, with overrides applied. Sync dependencies are not awaited.
    */
@@ -186,7 +215,7 @@ export abstract class Context {
     }
     if (known !== undefined || memo.has(dependency)) return known;
     const effective = this.toolkit.overrides.lookup(dependency);
-    const entries = effective.injectEntries;
+    const entries = injectEntriesOf(effective);
     let result: unknown;
     if (entries.length === 0) {
       result = effective.resolve(this, NO_VALUES);
@@ -232,17 +261,6 @@ export abstract class Context {
     } else this.#teardowns.push(teardown);
   }
 
-  /**
-   * Arranges for {@link Context.finish} to run once the response is complete, or the
-   * connection closed first (an abort), so teardowns and access logs run exactly once.
-   * Adapters call it when the request arrives. The end is watched from the start when an
-   * `onResponse` plugin or the async context needs it, else from the moment a teardown
-   * is registered or the signal taken: a request nothing waits for adds no listener.
-   */
-  finishOnClose(): void {
-    if (this.toolkit.observesResponses || this.toolkit.asyncContext) this.#watchOnce();
-  }
-
   #watchOnce(): void {
     if (this.#watching) return;
     this.#watching = true;
@@ -250,22 +268,14 @@ export abstract class Context {
   }
 
   /**
-   * Starts watching for the end of the request, once ({@link Context.finishOnClose}): at
-   * arrival, or when something first reads the end (a teardown registered, the signal
-   * taken). Adapters that can see the response implement it.
+   * Starts watching for the end of the request, once: at arrival when an `onResponse`
+   * plugin or the async context needs it, else when something first reads the end (a
+   * teardown registered, the signal taken). Adapters that can see the response implement
+   * it, and call `AdapterContext.finish` when the response closes.
    */
   protected watchEnd(): void {}
 
-  /** Resolves a record of dependencies, awaiting only when one of them is async. */
-  resolveAll(
-    entries: readonly (readonly [string, AnyDependency])[],
-  ): Record<string, unknown> | Promise<Record<string, unknown>> {
-    return this.#collect(entries);
-  }
-
-  #collect(
-    entries: readonly (readonly [string, AnyDependency])[],
-  ): Record<string, unknown> | Promise<Record<string, unknown>> {
+  #collect(entries: Entries): Record<string, unknown> | Promise<Record<string, unknown>> {
     const values: Record<string, unknown> = {};
     let pending: Promise<unknown>[] | undefined;
     for (let i = 0; i < entries.length; i++) {
@@ -299,14 +309,8 @@ export abstract class Context {
     );
   }
 
-  /**
-   * Ends the request: runs teardowns once, newest first, then the plugins'
-   * `onResponse`. Adapters call it when the response finished or the client left.
-   * Failures in teardowns go to the toolkit's error hook, never to the client. A
-   * dependency that resolves later is torn down at once with this outcome, and a
-   * {@link Context.signal} taken later is aborted when the client left.
-   */
-  finish(outcome: Omit<RequestOutcome, 'failed'> & { bytes?: number }): Promise<void> {
+  /** See {@link finishRequest}. */
+  #finish(outcome: EndOutcome): Promise<void> {
     if (this.#ended !== undefined) return DONE;
     this.#ended = outcome;
     if (outcome.aborted) this.#controller?.abort();
@@ -322,7 +326,7 @@ export abstract class Context {
   /** Runs `teardowns` newest first, then (`notify`) the plugins' `onResponse`. */
   async #tearDown(
     teardowns: readonly Teardown[],
-    outcome: Omit<RequestOutcome, 'failed'> & { bytes?: number },
+    outcome: EndOutcome,
     notify: boolean,
   ): Promise<void> {
     const full: RequestOutcome = {
@@ -342,9 +346,10 @@ export abstract class Context {
     if (notify) this.#notifyResponse(outcome);
   }
 
-  #notifyResponse(outcome: Omit<RequestOutcome, 'failed'> & { bytes?: number }): void {
-    if (this.toolkit.observesResponses) {
-      this.toolkit.notifyResponse(this, {
+  #notifyResponse(outcome: EndOutcome): void {
+    const runtime = this.toolkit as ToolkitRuntime;
+    if (runtime.observesResponses) {
+      runtime.notifyResponse(this, {
         status: outcome.status,
         aborted: outcome.aborted,
         error: outcome.error,

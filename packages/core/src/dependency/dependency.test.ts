@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Context } from '../context/context.js';
+import { Context, resolveEntries } from '../context/context.js';
 import type { RequestView } from '../context/request-view.js';
-import { createToolkit, type Toolkit } from '../toolkit/toolkit.js';
+import { ConfigurationError } from '../errors/configuration-error.js';
+import { createToolkit, type Toolkit, toolkitRuntime } from '../toolkit/toolkit.js';
 import { type AnyDependency, DependencyCycleError, defineDependency } from './dependency.js';
 
 /** A context with no request behind it: enough to resolve dependencies. */
@@ -33,7 +34,7 @@ describe('dependency graphs', () => {
     const b = defineDependency({ name: 'b', inject: { a }, resolve: () => 'b' });
     const toolkit = createToolkit();
     toolkit.overrides.set(a, defineDependency({ name: 'a2', inject: { b }, resolve: () => 'x' }));
-    expect(() => toolkit.prepareRoute({ b })).toThrow(/b -> a -> b/);
+    expect(() => toolkitRuntime(toolkit).prepareRoute({ b })).toThrow(/b -> a -> b/);
   });
 
   it('detects at resolution a cycle an override closes after the route was prepared', async () => {
@@ -42,7 +43,7 @@ describe('dependency graphs', () => {
     const b = defineDependency({ name: 'b', inject: { a }, resolve: (_ctx, { a }) => `b(${a})` });
     const c = defineDependency({ name: 'c', inject: { b }, resolve: (_ctx, { b }) => `c(${b})` });
     const toolkit = createToolkit();
-    const route = toolkit.prepareRoute({ c });
+    const route = toolkitRuntime(toolkit).prepareRoute({ c });
     toolkit.overrides.set(
       a,
       defineDependency({ name: 'a2', inject: { c }, resolve: () => String(++calls) }),
@@ -50,7 +51,7 @@ describe('dependency graphs', () => {
     const ctx = new BareContext(toolkit);
     const error = (() => {
       try {
-        ctx.resolveAll(route.entries);
+        resolveEntries(ctx, route.entries);
       } catch (thrown) {
         return thrown;
       }
@@ -60,7 +61,7 @@ describe('dependency graphs', () => {
     expect(calls).toBe(0);
     // Nothing half-resolved stays behind: without the override the same context resolves.
     toolkit.overrides.clear();
-    expect(ctx.resolveAll(route.entries)).toEqual({ c: 'c(b(a))' });
+    expect(resolveEntries(ctx, route.entries)).toEqual({ c: 'c(b(a))' });
   });
 
   it('resolves a shared async injection once, and a value of undefined once', async () => {
@@ -80,7 +81,8 @@ describe('dependency graphs', () => {
     });
     const toolkit = createToolkit();
     const ctx = new BareContext(toolkit);
-    expect(await ctx.resolveAll(toolkit.prepareRoute({ left, right }).entries)).toEqual({
+    const { entries } = toolkitRuntime(toolkit).prepareRoute({ left, right });
+    expect(await resolveEntries(ctx, entries)).toEqual({
       left: 2,
       right: 3,
     });
@@ -94,8 +96,18 @@ describe('dependency graphs', () => {
     expect(() => createToolkit({ development: 'false' as unknown as boolean })).toThrow(
       /createToolkit: development must be true or false; received "false"/,
     );
-    expect(() => createToolkit({ asyncContext: 1 as unknown as boolean })).toThrow(
-      /asyncContext must be true or false; received 1/,
+    // Removed: tracking is a plugin's decision (Plugin.asyncContext).
+    expect(() => createToolkit({ asyncContext: true } as never)).toThrow(
+      /asyncContext option was removed/,
     );
+  });
+
+  it('gives adapters the runtime of a toolkit createToolkit made, and of no other', () => {
+    const toolkit = createToolkit();
+    expect(toolkitRuntime(toolkit)).toBe(toolkit);
+    expect(typeof toolkitRuntime(toolkit).prepareRoute).toBe('function');
+    const copy = { ...toolkit } as Toolkit;
+    expect(() => toolkitRuntime(copy)).toThrow(ConfigurationError);
+    expect(() => toolkitRuntime(copy)).toThrow(/not made by createToolkit\(\)/);
   });
 });

@@ -33,8 +33,6 @@ export interface Dependency<T> {
   readonly name: string;
   /** The dependencies whose values this one receives. */
   readonly inject: DependencyMap;
-  /** @internal `inject` as entries, computed once. */
-  readonly injectEntries: readonly (readonly [string, AnyDependency])[];
   /** Produces the value for one request. */
   readonly resolve: (ctx: Context, injected: Record<string, unknown>) => T | Promise<T>;
   /**
@@ -44,6 +42,18 @@ export interface Dependency<T> {
   readonly teardown:
     | ((value: T, outcome: RequestOutcome, ctx: Context) => void | Promise<void>)
     | undefined;
+}
+
+/** A dependency as {@link defineDependency} makes it: `inject` as entries, computed once. */
+interface DefinedDependency {
+  readonly injectEntries?: readonly (readonly [string, AnyDependency])[];
+}
+
+/** The entries of `dependency.inject`: precomputed by {@link defineDependency}, else worked out now. */
+export function injectEntriesOf(
+  dependency: AnyDependency,
+): readonly (readonly [string, AnyDependency])[] {
+  return (dependency as DefinedDependency).injectEntries ?? Object.entries(dependency.inject);
 }
 
 /** Options of {@link defineDependency}. */
@@ -85,13 +95,14 @@ export function defineDependency<T, M extends DependencyMap = Record<never, neve
       );
     }
   }
-  return Object.freeze({
+  const dependency: Dependency<T> & DefinedDependency = {
     name: options.name,
     inject,
     injectEntries: Object.freeze(Object.entries(inject)),
     resolve: options.resolve as Dependency<T>['resolve'],
     teardown: options.teardown,
-  });
+  };
+  return Object.freeze(dependency);
 }
 
 /**
@@ -128,7 +139,7 @@ export function findCycle(
     if (at !== -1) return [...visiting.slice(at), dependency].map((d) => d.name);
     if (done.has(dependency)) return undefined;
     visiting.push(dependency);
-    for (const [, inner] of overrides.lookup(dependency).injectEntries) {
+    for (const [, inner] of injectEntriesOf(overrides.lookup(dependency))) {
       const cycle = visit(inner);
       if (cycle) return cycle;
     }

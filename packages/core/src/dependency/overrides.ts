@@ -7,13 +7,14 @@ export type Override<T> =
 
 function toDependency<T>(original: Dependency<T>, replacement: Override<T>): Dependency<T> {
   if (typeof replacement !== 'function') return replacement;
-  return Object.freeze({
+  const dependency: Dependency<T> & { injectEntries: readonly [] } = {
     name: `${original.name} (override)`,
     inject: {},
     injectEntries: [],
     resolve: replacement,
     teardown: undefined,
-  });
+  };
+  return Object.freeze(dependency);
 }
 
 /**

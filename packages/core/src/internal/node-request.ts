@@ -1,9 +1,4 @@
-import {
-  type IncomingMessage,
-  type ServerResponse,
-  validateHeaderName,
-  validateHeaderValue,
-} from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type BodyHeaders,
   checkBodyHeaders,
@@ -18,6 +13,7 @@ import { AdapterContext, type ResponseWriter } from '../lifecycle/adapter-contex
 import type { Reply } from '../toolkit/plugin.js';
 import type { Toolkit } from '../toolkit/toolkit.js';
 import { trackResponse } from './current-response.js';
+import { checkHeaderName, checkHeaderValue } from './header-field.js';
 
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -54,7 +50,13 @@ export class NodeRequestView implements RequestView {
   route: string | undefined = undefined;
   params: Readonly<Record<string, string>> = NO_PARAMS;
   /** A body the framework already parsed; used instead of reading the stream. */
-  preParsedBody: { value: unknown } | undefined = undefined;
+  preParsedBody:
+    | {
+        /** The parsed body. */
+        value: unknown;
+      }
+    | undefined = undefined;
+  /** Node's request. */
   readonly raw: IncomingMessage;
   readonly #url: string;
   readonly #toolkit: Toolkit;
@@ -149,7 +151,7 @@ export function whenClosed(response: ServerResponse, onClose: () => void): void 
   else response.on('close', onClose);
 }
 
-/** How a node:http response ended, for {@link Context.finish}: aborted when it closed unfinished. */
+/** How a node:http response ended, for {@link AdapterContext.finish}: aborted when it closed unfinished. */
 export function responseOutcome(
   response: ServerResponse,
   error: unknown,
@@ -167,6 +169,7 @@ export function responseOutcome(
 /** {@link AdapterContext} bound to Node's `ServerResponse`. */
 export class NodeContext extends AdapterContext {
   override readonly request: NodeRequestView;
+  /** Node's response. */
   readonly response: ServerResponse;
 
   constructor(request: NodeRequestView, response: ServerResponse, toolkit: Toolkit) {
@@ -198,7 +201,7 @@ export class NodeContext extends AdapterContext {
    */
   sentBytes: number | undefined = undefined;
 
-  /** Finishes the context when the response closes (see {@link Context.finishOnClose}). */
+  /** Finishes the context when the response closes (see {@link AdapterContext.finish}). */
   protected override watchEnd(): void {
     whenClosed(this.response, () => {
       void this.finish(responseOutcome(this.response, this.failure, this.bodyBytes()));
@@ -256,16 +259,16 @@ interface KnownHeader {
  */
 const knownHeaders = new Map<string, KnownHeader>();
 
-/** Validates a header as Node's setHeader does (throwing its errors); returns the lower-case name. */
+/** Validates a header as Node's setHeader does (throwing its error codes); returns the lower-case name. */
 export function checkedHeader(name: string, value: string): string {
   let known = knownHeaders.get(name);
   if (known === undefined) {
-    validateHeaderName(name);
+    checkHeaderName(name);
     known = { key: name.toLowerCase(), value: '' };
     if (knownHeaders.size < 256) knownHeaders.set(name, known);
   }
   if (known.value !== value) {
-    validateHeaderValue(name, value);
+    checkHeaderValue(name, value);
     known.value = value;
   }
   return known.key;

@@ -5,7 +5,7 @@ import type { Context } from '../context/context.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import type { Reply } from '../toolkit/plugin.js';
 import type { Route, RouteMethod } from '../toolkit/route.js';
-import { recordRoute, type Toolkit } from '../toolkit/toolkit.js';
+import { recordRoute, type Toolkit, toolkitRuntime } from '../toolkit/toolkit.js';
 import type { AdapterContext } from './adapter-context.js';
 import { type LifecycleRoute, sendResult } from './request-lifecycle.js';
 
@@ -19,6 +19,7 @@ const METHODS: ReadonlySet<string> = new Set<RouteMethod>([
 
 /** A {@link Route} ready for an adapter to register with its framework. */
 export interface MountedRoute {
+  /** The HTTP method. */
   readonly method: RouteMethod;
   /** The route's own template, as the framework takes it (without `prefix`). */
   readonly path: string;
@@ -30,14 +31,22 @@ export interface MountedRoute {
  * Checks each route and its dependency graph once, records it on the toolkit (its path
  * behind `prefix`, when the framework adds one) and returns what the adapter registers.
  *
- * @throws A {@link ConfigurationError} for a method, path or handler no adapter can mount;
- *   a `DependencyCycleError` for a cycle among the dependencies.
+ * @throws A {@link ConfigurationError} for a method, path or handler no adapter can mount,
+ *   or a toolkit not made by `createToolkit`; a `DependencyCycleError` for a cycle among
+ *   the dependencies.
+ * @example
+ * ```ts
+ * for (const { method, path, lifecycle } of prepareRoutes(toolkit, routes)) {
+ *   router.on(method, path, (request) => runRoute(contextOf(request), lifecycle, undefined));
+ * }
+ * ```
  */
 export function prepareRoutes(
   toolkit: Toolkit,
   routes: readonly Route[],
   prefix = '',
 ): MountedRoute[] {
+  const runtime = toolkitRuntime(toolkit);
   return routes.map((route) => {
     const { method, path } = route;
     if (!METHODS.has(method) || typeof path !== 'string' || !path.startsWith('/')) {
@@ -48,7 +57,7 @@ export function prepareRoutes(
     if (typeof route.handler !== 'function') {
       throw new ConfigurationError(`mount(): ${method} ${path} has no handler function.`);
     }
-    const { entries } = toolkit.prepareRoute(route.dependencies ?? {});
+    const { entries } = runtime.prepareRoute(route.dependencies ?? {});
     recordRoute(toolkit, prefix === '' ? route : { ...route, path: prefix + path });
     return {
       method,

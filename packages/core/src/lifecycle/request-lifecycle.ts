@@ -1,12 +1,12 @@
 // Every request of every adapter goes through here: plugins (sync, async, throwing, an
 // early reply), the route's dependencies, the handler, then the reply or the problem.
-// The end of the response (teardowns, `onResponse`) is Context.finish, which the
+// The end of the response (teardowns, `onResponse`) is AdapterContext.finish, which the
 // adapter's `watchEnd` calls. Adapters supply only the framework's steps in between.
 import { Buffer } from 'node:buffer';
-import type { Context } from '../context/context.js';
+import { type Context, resolveEntries, watchRequestEnd } from '../context/context.js';
 import { PROBLEM_CONTENT_TYPE, type ProblemResponse } from '../errors/problem.js';
 import type { Reply } from '../toolkit/plugin.js';
-import type { PreparedRoute, Toolkit } from '../toolkit/toolkit.js';
+import type { PreparedRoute, ToolkitRuntime } from '../toolkit/toolkit.js';
 import type { AdapterContext, ResponseWriter } from './adapter-context.js';
 
 const NO_CONTENT: Reply = Object.freeze({ status: 204 });
@@ -35,8 +35,8 @@ export function startRequest<C extends AdapterContext, A, R>(
   arg: A,
   steps: RequestSteps<C, A, R>,
 ): R | undefined | Promise<R | undefined> {
-  ctx.finishOnClose();
-  const { toolkit } = ctx;
+  watchRequestEnd(ctx);
+  const toolkit = ctx.toolkit as ToolkitRuntime;
   return toolkit.asyncContext
     ? toolkit.runInContext(ctx, () => runPlugins(ctx, arg, steps))
     : runPlugins(ctx, arg, steps);
@@ -47,9 +47,9 @@ function runPlugins<C extends AdapterContext, A, R>(
   arg: A,
   steps: RequestSteps<C, A, R>,
 ): R | undefined | Promise<R | undefined> {
-  let early: ReturnType<Toolkit['runPlugins']>;
+  let early: ReturnType<ToolkitRuntime['runPlugins']>;
   try {
-    early = ctx.toolkit.runPlugins(ctx);
+    early = (ctx.toolkit as ToolkitRuntime).runPlugins(ctx);
   } catch (error) {
     return steps.fail(ctx, arg, error);
   }
@@ -90,7 +90,7 @@ export function runRoute<C extends Context, A, R>(
   route: LifecycleRoute<C, A, R>,
   arg: A,
 ): R | Promise<Awaited<R>> {
-  const resolved = ctx.resolveAll(route.entries);
+  const resolved = resolveEntries(ctx, route.entries);
   return resolved instanceof Promise
     ? (resolved.then((values) => route.call(ctx, arg, values)) as Promise<Awaited<R>>)
     : route.call(ctx, arg, resolved);
@@ -112,7 +112,7 @@ export function sendResult(
  */
 export function failRequest(ctx: AdapterContext, error: unknown, shown: unknown = error): void {
   ctx.failure = error;
-  writeProblem(ctx, ctx.toolkit.renderError(shown, ctx));
+  writeProblem(ctx, (ctx.toolkit as ToolkitRuntime).renderError(shown, ctx));
 }
 
 /**

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+// Types only: calling the schema's own method keeps zod (95 files) out of core's import.
+import type * as z from 'zod';
 import { ConfigurationError } from '../errors/configuration-error.js';
 
 /** A JSON Schema object as OpenAPI 3.1 embeds it (JSON Schema 2020-12). */
@@ -37,7 +38,7 @@ export class SchemaComponents {
   convert(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
     let converted: JsonSchema;
     try {
-      converted = z.toJSONSchema(schema, {
+      converted = schema.toJSONSchema({
         target: 'draft-2020-12',
         io,
         // Transforms, refinements and custom types have no JSON form: describe them as "any value".

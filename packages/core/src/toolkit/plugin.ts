@@ -1,4 +1,4 @@
-import type { Context, getCurrentContext } from '../context/context.js';
+import type { Context } from '../context/context.js';
 
 /** A response any feature can produce without knowing the framework. */
 export interface Reply {
@@ -37,9 +37,9 @@ export interface Plugin {
   /** Name shown in errors and debugging. */
   readonly name: string;
   /**
-   * Whether what this plugin serves reads {@link getCurrentContext} (the request id a
-   * logger adds to each line): the toolkit then tracks each request through its async
-   * calls, unless `createToolkit({ asyncContext: false })` says otherwise.
+   * Whether what this plugin serves reads `getCurrentContext()` from `@org/core/adapter`
+   * (the request id a logger adds to each line): the toolkit then tracks each request
+   * through its async calls, which costs every request. Only plugins turn it on.
    * @default false
    */
   readonly asyncContext?: boolean;

@@ -6,6 +6,7 @@ import {
   findCycle,
 } from '../dependency/dependency.js';
 import { DependencyOverrides } from '../dependency/overrides.js';
+import { ConfigurationError } from '../errors/configuration-error.js';
 import { type ProblemResponse, toProblem } from '../errors/problem.js';
 import { booleanOption, positiveInteger } from '../options/check-options.js';
 import type { Plugin, Reply, ResponseInfo } from './plugin.js';
@@ -37,16 +38,6 @@ export interface ToolkitOptions {
    */
   bodyTimeoutMs?: number;
   /**
-   * Tracks each request through its async calls (an `AsyncLocalStorage` frame), so
-   * {@link getCurrentContext} finds it from anywhere: a logger, a repository, a hook of
-   * another library. It costs 0.3-0.5 µs a request, so it is on only when something
-   * reads it: by default when a plugin asks for it ({@link Plugin.asyncContext}, as the
-   * observability `requestId()` plugin does, for the request id of every log line).
-   * Set `true` when your own code calls `getCurrentContext()`.
-   * @default plugins.some((plugin) => plugin.asyncContext === true)
-   */
-  asyncContext?: boolean;
-  /**
    * Receives every error that produced a 5xx, and failures of teardowns and `onResponse`
    * plugins. Without it (or a plugin's `onError`), a failure no response shows is
    * emitted once per source and error code as a process warning (`OrgToolkitWarning`).
@@ -70,15 +61,8 @@ export interface Toolkit {
   readonly maxJsonDepth: number;
   /** Longest pause in a request body, in milliseconds. */
   readonly bodyTimeoutMs: number;
-  /** Whether requests are tracked through their async calls (see {@link ToolkitOptions.asyncContext}). */
-  readonly asyncContext: boolean;
   /** The plugins, in order. */
   readonly plugins: readonly Plugin[];
-  /**
-   * Whether a plugin has `onResponse`. When none has and a request has no teardown, its
-   * outcome (status, bytes, duration) is not worked out at the end.
-   */
-  readonly observesResponses: boolean;
   /** App-wide dependency overrides (FastAPI's `dependency_overrides`). */
   readonly overrides: DependencyOverrides;
   /**
@@ -93,28 +77,71 @@ export interface Toolkit {
    * ```
    */
   readonly routes: readonly Route[];
+  /**
+   * Sends an error to the error hooks; with none, emits it as a process warning naming
+   * `source`, once per source and error code. Never throws.
+   */
+  reportError(error: unknown, ctx: Context | undefined, source?: string): void;
+}
+
+/**
+ * What adapters need from a {@link Toolkit} besides what apps see: the plugins' hooks,
+ * route preparation, error rendering and the async context. Get it with
+ * {@link toolkitRuntime}, once, when the adapter is created.
+ */
+export interface ToolkitRuntime extends Toolkit {
+  /**
+   * Whether requests are tracked through their async calls, for {@link getCurrentContext}:
+   * true when a plugin declares {@link Plugin.asyncContext}.
+   */
+  readonly asyncContext: boolean;
+  /**
+   * Whether a plugin has `onResponse`. When none has and a request has no teardown, its
+   * outcome (status, bytes, duration) is not worked out at the end.
+   */
+  readonly observesResponses: boolean;
   /** Runs every plugin's `onRequest` in order; stops at the first reply. */
   runPlugins(ctx: Context): void | Reply | Promise<void | Reply>;
   /** Checks a route's dependency graph for cycles and precomputes its entries. */
   prepareRoute(dependencies: DependencyMap): PreparedRoute;
   /** Renders an error as a problem for `ctx`, reporting 5xx errors to the error hooks. */
   renderError(error: unknown, ctx: Context | undefined): ProblemResponse;
-  /**
-   * Sends an error to the error hooks; with none, emits it as a process warning naming
-   * `source`, once per source and error code. Never throws.
-   */
-  reportError(error: unknown, ctx: Context | undefined, source?: string): void;
   /** Tells the plugins a response is done. Never throws. */
   notifyResponse(ctx: Context, info: ResponseInfo): void;
   /**
    * Runs `fn` with `ctx` as the current context (see {@link getCurrentContext}); without
-   * {@link Toolkit.asyncContext}, just runs it.
+   * {@link ToolkitRuntime.asyncContext}, just runs it.
    */
   runInContext<R>(ctx: Context, fn: () => R): R;
 }
 
-/** The routes mounted with each toolkit, behind {@link Toolkit.routes}. */
+/**
+ * The routes mounted with each toolkit, behind {@link Toolkit.routes}. Its keys are the
+ * toolkits {@link createToolkit} made, which is what {@link toolkitRuntime} checks.
+ */
 const mountedRoutes = new WeakMap<Toolkit, Route[]>();
+
+/**
+ * The adapter's view of `toolkit`: the same object, typed with what only adapters use.
+ * Call it once, when the adapter is created, not per request.
+ *
+ * @throws A {@link ConfigurationError} when `toolkit` was not made by {@link createToolkit}.
+ * @example
+ * ```ts
+ * export function createMyAdapter(toolkit: Toolkit) {
+ *   const runtime = toolkitRuntime(toolkit);
+ *   const route = runtime.prepareRoute({ user: currentUser });
+ * }
+ * ```
+ */
+export function toolkitRuntime(toolkit: Toolkit): ToolkitRuntime {
+  if (!mountedRoutes.has(toolkit)) {
+    throw new ConfigurationError(
+      'This toolkit was not made by createToolkit(): pass the toolkit createToolkit() returned to the adapter.',
+    );
+  }
+  return toolkit as ToolkitRuntime;
+}
 
 /**
  * Adds `route` to {@link Toolkit.routes}, unless the same route (method, path and
@@ -127,7 +154,7 @@ export function recordRoute(toolkit: Toolkit, route: Route): void {
   if (routes !== undefined && !routes.some(known)) routes.push(route);
 }
 
-/** Runs `fn` outside any async context: what {@link Toolkit.runInContext} is when nothing tracks it. */
+/** Runs `fn` outside any async context: what {@link ToolkitRuntime.runInContext} is when nothing tracks it. */
 function runUntracked<R>(_ctx: Context, fn: () => R): R {
   return fn();
 }
@@ -142,6 +169,11 @@ function runUntracked<R>(_ctx: Context, fn: () => R): R {
  * ```
  */
 export function createToolkit(options: ToolkitOptions = {}): Toolkit {
+  if ('asyncContext' in options) {
+    throw new ConfigurationError(
+      'createToolkit(): the asyncContext option was removed; requests are tracked when a plugin declares asyncContext: true.',
+    );
+  }
   const plugins = Object.freeze([...(options.plugins ?? [])]);
   const requestPlugins = plugins.filter((p) => p.onRequest !== undefined);
   const responsePlugins = plugins.filter((p) => p.onResponse !== undefined);
@@ -152,12 +184,7 @@ export function createToolkit(options: ToolkitOptions = {}): Toolkit {
     (dependency, index) => [`__app${index}`, dependency] as const,
   );
   const development = booleanOption('createToolkit', 'development', options.development, false);
-  const asyncContext = booleanOption(
-    'createToolkit',
-    'asyncContext',
-    options.asyncContext,
-    plugins.some((plugin) => plugin.asyncContext === true),
-  );
+  const asyncContext = plugins.some((plugin) => plugin.asyncContext === true);
   const overrides = new DependencyOverrides();
 
   const warnUnhandled = createUnhandledWarner();
@@ -188,7 +215,7 @@ export function createToolkit(options: ToolkitOptions = {}): Toolkit {
   };
 
   const routes: Route[] = [];
-  const toolkit: Toolkit = Object.freeze({
+  const toolkit: ToolkitRuntime = Object.freeze({
     development,
     bodyLimit: positiveInteger('createToolkit', 'bodyLimit', options.bodyLimit, 1024 * 1024),
     maxJsonDepth: positiveInteger('createToolkit', 'maxJsonDepth', options.maxJsonDepth, 64),

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
-import { ConfigurationError, getCurrentContext } from '@org/core';
-import { positiveInteger } from '@org/core/adapter';
+import { ConfigurationError } from '@org/core';
+import { getCurrentContext, positiveInteger } from '@org/core/adapter';
 import pino, { type DestinationStream, type Logger, type LoggerOptions as PinoOptions } from 'pino';
 import { loadOptionalPeer } from '../internal/optional-peer.js';
 import { currentTraceContext, loadOpenTelemetry } from '../request-id/trace-context.js';

@@ -47,8 +47,8 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
  * A plugin that gives every request an id: a valid incoming `X-Request-Id`, else a
  * new UUID. The id is stored on the context (`ctx.requestId`, so problem bodies carry
  * it as `request_id`), echoed on the response, and added to every log line written
- * while the request runs: the plugin turns on the toolkit's `asyncContext`, through
- * which the logger finds the request. Put it first in the toolkit's plugins.
+ * while the request runs: the plugin declares `asyncContext: true`, so the toolkit
+ * tracks each request and the logger finds it. Put it first in the toolkit's plugins.
  *
  * @example
  * ```ts

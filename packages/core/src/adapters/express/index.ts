@@ -48,7 +48,7 @@ import {
 } from '../../lifecycle/request-lifecycle.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import type { Route } from '../../toolkit/route.js';
-import type { Toolkit } from '../../toolkit/toolkit.js';
+import { type Toolkit, toolkitRuntime } from '../../toolkit/toolkit.js';
 import {
   checkDependencyName,
   fromBodyParserError,
@@ -129,6 +129,7 @@ const missingMiddleware = () =>
  * ```
  */
 export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
+  const runtime = toolkitRuntime(toolkit);
   // Plugins' failures go down express's error chain, to `kit.errorHandler` or the app's own.
   const steps: RequestSteps<ExpressContext, NextFunction, void> = {
     proceed: (_ctx, next) => next(),
@@ -159,9 +160,9 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
   ): void => {
     const ctx = enter(req);
     const out =
-      !toolkit.asyncContext || getCurrentContext() === ctx
+      !runtime.asyncContext || getCurrentContext() === ctx
         ? runRoute(ctx, route, next)
-        : toolkit.runInContext(ctx, () => runRoute(ctx, route, next));
+        : runtime.runInContext(ctx, () => runRoute(ctx, route, next));
     if (out instanceof Promise) {
       out.then(undefined, (error: unknown) => next(error ?? new Error('Rejected promise')));
     }
@@ -194,7 +195,7 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
       const names = Object.keys(dependencies);
       for (const name of names) checkDependencyName(name);
       const route: LifecycleRoute<ExpressContext, NextFunction, unknown> = {
-        entries: toolkit.prepareRoute(dependencies).entries,
+        entries: runtime.prepareRoute(dependencies).entries,
         // Express's req and res are the Node request and response the context wraps.
         call(ctx, next, values) {
           const req = ctx.request.raw as Request;
@@ -226,7 +227,7 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
       const ctx = req.toolkitContext;
       const shown = fromBodyParserError(error);
       if (ctx instanceof ExpressContext) failRequest(ctx, error, shown);
-      else writeProblem(nodeResponseWriter(res), toolkit.renderError(shown, undefined));
+      else writeProblem(nodeResponseWriter(res), runtime.renderError(shown, undefined));
     },
 
     context(req) {

@@ -51,7 +51,7 @@ import {
 } from '../../lifecycle/request-lifecycle.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import type { Route } from '../../toolkit/route.js';
-import type { Toolkit } from '../../toolkit/toolkit.js';
+import { type Toolkit, toolkitRuntime } from '../../toolkit/toolkit.js';
 import {
   checkDependencyNames,
   contextOf,
@@ -150,6 +150,7 @@ export interface FastifyAdapter {
  * ```
  */
 export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
+  const runtime = toolkitRuntime(toolkit);
   const knownRoutes = new KnownRoutes();
   const notFound = (request: FastifyRequest) => {
     const allow = knownRoutes.allowed(request.method, pathOf(request.url));
@@ -179,7 +180,7 @@ export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
     const ctx = (request.toolkitContext as FastifyContext | null) ?? undefined;
     const shown = fromValidationError(error) ?? error;
     if (ctx !== undefined) failRequest(ctx, error, shown);
-    else writeProblem(replyWriter(reply), toolkit.renderError(shown, undefined));
+    else writeProblem(replyWriter(reply), runtime.renderError(shown, undefined));
   }
 
   const plugin: FastifyPluginCallback = (instance, _options, done) => {
@@ -214,7 +215,7 @@ export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
       // No toolkit context exists yet (routing failed before onRequest): a problem by the
       // error's status, without the path fastify would quote.
       frameworkErrors: (error, _request, reply) =>
-        writeProblem(replyWriter(reply), toolkit.renderError(error, undefined)),
+        writeProblem(replyWriter(reply), runtime.renderError(error, undefined)),
     },
     mount(instance, routes) {
       for (const { method, path, lifecycle } of prepareRoutes(toolkit, routes, instance.prefix)) {
@@ -231,7 +232,7 @@ export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
       // Fastify's route generics only matter to callers: the values are assigned here.
       const call = handler as unknown as (...args: unknown[]) => unknown;
       const route: LifecycleRoute<FastifyContext, FastifyInstance, unknown> = {
-        entries: toolkit.prepareRoute(dependencies).entries,
+        entries: runtime.prepareRoute(dependencies).entries,
         call(ctx, self, values) {
           const target = ctx.fastifyRequest as unknown as Record<string, unknown>;
           for (const name of names) target[name] = values[name];

@@ -8,7 +8,7 @@ import { responseOutcome, serializeBody, whenClosed } from '../../internal/node-
 import { AdapterContext, type ResponseWriter } from '../../lifecycle/adapter-context.js';
 import { failRequest, writeProblem } from '../../lifecycle/request-lifecycle.js';
 import type { Reply } from '../../toolkit/plugin.js';
-import type { Toolkit } from '../../toolkit/toolkit.js';
+import type { Toolkit, ToolkitRuntime } from '../../toolkit/toolkit.js';
 import { HonoRequestView, type NodeBindings } from './request-view.js';
 
 /**
@@ -36,7 +36,7 @@ export class HonoContext extends AdapterContext {
 
   /**
    * On node-server, finishes the context once the response was really sent, or the client
-   * left first (see {@link Context.finishOnClose}). In-process, the adapter finishes it
+   * left first (see {@link AdapterContext.finish}). In-process, the adapter finishes it
    * when the Response is built.
    */
   protected override watchEnd(): void {
@@ -134,7 +134,7 @@ export function contextOf(c: FrameworkContext): HonoContext {
 }
 
 /** `error` as a problem Response, for hono's error and 404 handlers. */
-export function problemOf(c: FrameworkContext, error: unknown, toolkit: Toolkit): Response {
+export function problemOf(c: FrameworkContext, error: unknown, toolkit: ToolkitRuntime): Response {
   const ctx = c.get(CONTEXT_VARIABLE) as HonoContext | undefined;
   if (ctx !== undefined) {
     failRequest(ctx, error);

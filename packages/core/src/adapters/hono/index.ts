@@ -42,7 +42,7 @@ import {
 } from '../../lifecycle/request-lifecycle.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import type { Route } from '../../toolkit/route.js';
-import type { Toolkit } from '../../toolkit/toolkit.js';
+import { type Toolkit, toolkitRuntime } from '../../toolkit/toolkit.js';
 import { CONTEXT_VARIABLE, contextOf, HonoContext, problemOf } from './context.js';
 import { nodeBindingsOf } from './request-view.js';
 
@@ -132,6 +132,7 @@ const installed = new WeakSet<object>();
  * ```
  */
 export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
+  const runtime = toolkitRuntime(toolkit);
   /** The request's context, given the route hono matched. */
   const enter = (c: FrameworkContext): HonoContext => {
     const ctx = contextOf(c);
@@ -166,9 +167,9 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
   };
 
   const kit: HonoAdapter = {
-    errorHandler: (error, c) => problemOf(c, error, toolkit),
+    errorHandler: (error, c) => problemOf(c, error, runtime),
     notFound: (c) =>
-      problemOf(c, new NotFoundError({ detail: 'No route matches this request.' }), toolkit),
+      problemOf(c, new NotFoundError({ detail: 'No route matches this request.' }), runtime),
     install(app) {
       if (installed.has(app)) {
         // A second middleware would run every plugin twice per request.
@@ -194,7 +195,7 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
           .allowed(c.req.method, new URL(c.req.url).pathname);
         return allow === undefined
           ? kit.notFound(c)
-          : problemOf(c, new MethodNotAllowedError({ allow }), toolkit);
+          : problemOf(c, new MethodNotAllowedError({ allow }), runtime);
       });
       return app;
     },
@@ -215,7 +216,7 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
     route: ((dependencies: DependencyMap, handler?: (c: FrameworkContext) => unknown) => {
       const names = Object.keys(dependencies);
       const route: LifecycleRoute<HonoContext, Next | undefined, unknown> = {
-        entries: toolkit.prepareRoute(dependencies).entries,
+        entries: runtime.prepareRoute(dependencies).entries,
         call(ctx, next, values) {
           const { c } = ctx.request;
           for (const name of names) c.set(name, values[name]);

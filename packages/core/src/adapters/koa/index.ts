@@ -45,7 +45,7 @@ import {
 } from '../../lifecycle/request-lifecycle.js';
 import type { Reply } from '../../toolkit/plugin.js';
 import type { Route } from '../../toolkit/route.js';
-import type { Toolkit } from '../../toolkit/toolkit.js';
+import { type Toolkit, toolkitRuntime } from '../../toolkit/toolkit.js';
 
 /** A koa route handler whose `ctx.state` holds the resolved values of its dependencies. */
 export type KoaRouteHandler<M extends DependencyMap> = RouterMiddleware<ResolvedValues<M>>;
@@ -154,6 +154,7 @@ function statusError(ctx: AnyKoaContext): HttpError {
  * ```
  */
 export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
+  const runtime = toolkitRuntime(toolkit);
   // On koa's context under this adapter's own symbol. Not a WeakMap keyed by `ctx`: V8's
   // minor GCs keep every WeakMap entry whose key is young, so each request's whole object
   // graph was promoted to the old generation (under load: far more heap and GC time).
@@ -219,7 +220,7 @@ export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
     route(dependencies, handler) {
       const names = Object.keys(dependencies);
       const route: LifecycleRoute<KoaContext, Next, unknown> = {
-        entries: toolkit.prepareRoute(dependencies).entries,
+        entries: runtime.prepareRoute(dependencies).entries,
         call({ koa }, next, values) {
           const state = koa.state as Record<string, unknown>;
           for (const name of names) state[name] = values[name];

@@ -43,13 +43,8 @@ import {
   type Type,
 } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, HttpAdapterHost } from '@nestjs/core';
-import {
-  type LifecycleRoute,
-  type NodeContext,
-  runRoute,
-  sendResult,
-} from '../../adapter/index.js';
-import type { Context, DependencyMap, Reply, ResolvedValues, Toolkit } from '../../index.js';
+import { prepareRoutes, runRoute } from '../../adapter/index.js';
+import type { DependencyMap, Route, Toolkit } from '../../index.js';
 import {
   DEPENDENCIES,
   DependencyGuard,
@@ -61,46 +56,27 @@ import {
 export { Ctx, Dep } from './parameters.js';
 
 /**
- * A framework-neutral route: its handler gets the context and the resolved values and
- * returns a {@link Reply} (undefined sends 204), the same on every adapter.
- *
- * @example
- * ```ts
- * const me: NestRoute<{ user: typeof auth.currentUser }> = {
- *   method: 'GET',
- *   path: '/users/me',
- *   dependencies: { user: auth.currentUser },
- *   handler: (_ctx, { user }) => ({ body: user }),
- * };
- * ```
- */
-export interface NestRoute<M extends DependencyMap = DependencyMap> {
-  /** The HTTP method. */
-  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** The path template, `:param` form (`/users/:id`). */
-  readonly path: string;
-  /** Resolved before the handler, once per request. */
-  readonly dependencies: M;
-  /** Answers the request. */
-  readonly handler: (
-    ctx: Context,
-    values: ResolvedValues<M>,
-  ) => Reply | undefined | Promise<Reply | undefined>;
-}
-
-/**
  * Options of {@link OrgToolkitModule.forRoot}.
  *
  * @example
  * ```ts
+ * const me = defineRoute({
+ *   method: 'GET',
+ *   path: '/users/me',
+ *   dependencies: { user: auth.currentUser },
+ *   handler: (_ctx, { user }) => ({ body: user }),
+ * });
  * OrgToolkitModule.forRoot({ toolkit, routes: [me] });
  * ```
  */
 export interface OrgToolkitModuleOptions {
   /** The toolkit every request runs under. */
   readonly toolkit: Toolkit;
-  /** Framework-neutral routes, served by one controller this module declares. @default [] */
-  readonly routes?: readonly NestRoute[];
+  /**
+   * Framework-neutral routes (`defineRoute`), served by one controller this module
+   * declares and recorded in `toolkit.routes` for the OpenAPI document. @default []
+   */
+  readonly routes?: readonly Route[];
 }
 
 const TOOLKIT = Symbol('@org/core/nest toolkit');
@@ -199,24 +175,16 @@ Inject(TOOLKIT)(OrgToolkitModule, undefined, 0);
 Inject(HttpAdapterHost)(OrgToolkitModule, undefined, 1);
 Module({})(OrgToolkitModule);
 
-/** A controller serving `routes`: each handler writes its {@link Reply} itself (`@Res()`). */
-function routesController(toolkit: Toolkit, routes: readonly NestRoute[]): Type {
+/** A controller serving `routes`: each handler writes its reply itself (`@Res()`). */
+function routesController(toolkit: Toolkit, routes: readonly Route[]): Type {
   class ToolkitRoutesController {}
   const target: object = ToolkitRoutesController.prototype;
-  routes.forEach((route, index) => {
-    const lifecycle: LifecycleRoute<NodeContext, undefined, void | Promise<void>> = {
-      entries: toolkit.prepareRoute(route.dependencies).entries,
-      call: (ctx, _arg, values) => sendResult(ctx, route.handler(ctx, values)),
-    };
-    const key = `${route.method} ${route.path}#${index}`;
+  prepareRoutes(toolkit, routes).forEach(({ method, path, lifecycle }, index) => {
+    const key = `${method} ${path}#${index}`;
     const handle = (request: unknown) => runRoute(enterRequest(request), lifecycle, undefined);
     const descriptor = { value: handle, writable: true, configurable: true };
     Object.defineProperty(target, key, descriptor);
-    RequestMapping({ path: route.path, method: RequestMethod[route.method] })(
-      target,
-      key,
-      descriptor,
-    );
+    RequestMapping({ path, method: RequestMethod[method] })(target, key, descriptor);
     Req()(target, key, 0);
     Res()(target, key, 1);
   });

@@ -28,7 +28,7 @@ export function Dep<T>(dependency: Dependency<T>): ParameterDecorator {
 }
 
 /**
- * The toolkit {@link Context} of this request: request id, client IP, the request view.
+ * The toolkit `Context` (`@org/core`) of this request: request id, client IP, the request view.
  *
  * @example
  * ```ts

@@ -19,6 +19,8 @@ import {
   type RequestSteps,
   runRoute,
   startRequest,
+  type ToolkitRuntime,
+  toolkitRuntime,
   writeProblem,
 } from '../../adapter/index.js';
 import {
@@ -144,7 +146,8 @@ export class DependencyGuard implements CanActivate {
         ...this.#reflector.get(DEPENDENCIES, type),
         ...this.#reflector.get(DEPENDENCIES, handler),
       };
-      route = { entries: toolkit.prepareRoute(dependencies).entries, call: () => true };
+      const { entries } = toolkitRuntime(toolkit).prepareRoute(dependencies);
+      route = { entries, call: () => true };
       routes.set(handler, route);
     }
     return route;
@@ -166,9 +169,9 @@ function shownError(exception: unknown, ctx: NodeContext | undefined): unknown {
 
 /** Writes every error of an HTTP request as an RFC 9457 problem, Nest's own included. */
 export class ProblemFilter implements ExceptionFilter {
-  readonly #toolkit: Toolkit;
+  readonly #toolkit: ToolkitRuntime;
   constructor(toolkit: Toolkit) {
-    this.#toolkit = toolkit;
+    this.#toolkit = toolkitRuntime(toolkit);
   }
 
   catch(exception: unknown, host: ArgumentsHost): void {

@@ -30,7 +30,7 @@ import {
   startRequest,
 } from '../../lifecycle/request-lifecycle.js';
 import type { Route, RouteHandler } from '../../toolkit/route.js';
-import type { Toolkit } from '../../toolkit/toolkit.js';
+import { type Toolkit, toolkitRuntime } from '../../toolkit/toolkit.js';
 import { Router } from './router.js';
 
 /** A node route handler: the framework-neutral {@link RouteHandler}. */
@@ -106,6 +106,7 @@ export interface NodeApp {
  * ```
  */
 export function createNodeAdapter(toolkit: Toolkit): NodeApp {
+  const runtime = toolkitRuntime(toolkit);
   const router = new Router<RouteEntry>();
 
   /** No plugin answered: route the request, or answer 404 / 405. */
@@ -146,7 +147,7 @@ export function createNodeAdapter(toolkit: Toolkit): NodeApp {
     route(method, template, dependencies, routeHandler) {
       const call = routeHandler as NodeHandler<DependencyMap>;
       router.add(method, template, {
-        entries: toolkit.prepareRoute(dependencies).entries,
+        entries: runtime.prepareRoute(dependencies).entries,
         call: (ctx, _arg, values) => sendResult(ctx, call(ctx, values)),
       });
       return app;
