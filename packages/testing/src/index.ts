@@ -27,6 +27,7 @@ export {
   runConformance,
 } from './conformance/plan.js';
 export type {
+  ConformanceApiKeys,
   ConformanceCheck,
   ConformanceCredentials,
   ConformanceGroup,

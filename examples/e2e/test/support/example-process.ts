@@ -31,6 +31,13 @@ export interface RunningExample {
   readonly port: number;
   /** The last lines it wrote (stdout and stderr), for failure messages. */
   output(): string;
+  /**
+   * Everything it wrote since it started (up to {@link MAX_SEARCHED_BYTES}): stdout,
+   * then stderr, each unbroken, so a secret split between two chunks is still whole.
+   */
+  everything(): string;
+  /** Whether {@link everything} contains `text`: for secrets that must never be logged. */
+  logged(text: string): boolean;
   /** Whether it has exited. */
   readonly exited: boolean;
   /** Sends a signal and resolves with the exit code (null when killed by a signal). */
@@ -48,6 +55,8 @@ export interface StartOptions {
 }
 
 const MAX_LINES = 200;
+/** Output kept for {@link RunningExample.logged}: far above what one test run writes. */
+const MAX_SEARCHED_BYTES = 64 * 1024 * 1024;
 
 /** Every child still running, killed when the test worker exits however it exits. */
 const children = new Set<ChildProcess>();
@@ -120,15 +129,26 @@ async function launch(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) {
+  // Everything written, for logged(); a chunk may end mid-line, so each stream keeps its tail.
+  const everything = { stdout: [] as string[], stderr: [] as string[] };
+  let searchedBytes = 0;
+  const tails = { stdout: '', stderr: '' };
+  const collector = (stream: keyof typeof tails) => (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    if (searchedBytes < MAX_SEARCHED_BYTES) {
+      everything[stream].push(text);
+      searchedBytes += text.length;
+    }
+    const parts = (tails[stream] + text).split('\n');
+    tails[stream] = parts.pop() ?? '';
+    for (const line of parts) {
       if (line === '') continue;
       lines.push(line);
       if (lines.length > MAX_LINES) lines.shift();
     }
   };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  child.stdout?.on('data', collector('stdout'));
+  child.stderr?.on('data', collector('stderr'));
   children.add(child);
   const exit = once(child, 'exit').then(([code]) => code as number | null);
   let exited = false;
@@ -141,7 +161,10 @@ async function launch(
     name,
     url,
     port,
-    output: () => lines.join('\n'),
+    output: () => [...lines, tails.stdout, tails.stderr].filter((l) => l !== '').join('\n'),
+    everything: () => `${everything.stdout.join('')}\n${everything.stderr.join('')}`,
+    logged: (text) =>
+      everything.stdout.join('').includes(text) || everything.stderr.join('').includes(text),
     get exited() {
       return exited;
     },

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { freePort, type TokenFactory } from '@org/testing';
 import { securityConformance } from '@org/testing/vitest';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { apiKeysContract } from './contract-api-keys.ts';
 import { authContract } from './contract-auth.ts';
 import { platformContract } from './contract-platform.ts';
 import { usersContract } from './contract-users.ts';
@@ -74,6 +75,8 @@ function contractGroup(fixture: ExampleFixture): ProcessGroup {
         ...fixture.env(),
         RATE_LIMIT_PER_MINUTE: '100000',
         DATABASE_PATH: join(fixture.dir, 'users.db'),
+        // Every line, access lines included: the API key tests search them for keys.
+        LOG_LEVEL: 'debug',
       },
     }),
   );
@@ -105,6 +108,7 @@ function contractGroup(fixture: ExampleFixture): ProcessGroup {
     authContract(get);
     usersContract(get);
     platformContract(get);
+    apiKeysContract(get);
   });
   return { warmUp: () => void start() };
 }
@@ -122,12 +126,15 @@ export async function conformanceSuite(name: ExampleName): Promise<void> {
   // Chosen now: the suite takes its base URL when its tests are registered.
   const port = await freePort();
   describe(`examples/${name}`, () => {
+    let example: RunningExample | undefined;
     beforeAll(async () => {
-      const example = await startExample(name, {
+      example = await startExample(name, {
         env: {
           ...fixture.env(),
           PORT: String(port),
           RATE_LIMIT_PER_MINUTE: String(CONFORMANCE_RATE_LIMIT),
+          // Every line, so the api-keys group's search of the log can find a leaked key.
+          LOG_LEVEL: 'debug',
         },
       });
       const registered = await new Api(example.url).post('/api/v1/auth/register', {
@@ -156,6 +163,13 @@ export async function conformanceSuite(name: ExampleName): Promise<void> {
       tokenFactory: fixture.tokens,
       cors: { allowedOrigin: fixture.corsOrigin },
       rateLimit: { limit: CONFORMANCE_RATE_LIMIT },
+      apiKeys: {
+        create: '/api/v1/api-keys',
+        revoke: '/api/v1/api-keys/:id',
+        list: '/api/v1/api-keys',
+        // Every line the process wrote, searched for the keys the group created.
+        logs: () => example?.everything() ?? '',
+      },
       log: () => {},
     });
   });

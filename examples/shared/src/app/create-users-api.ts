@@ -1,12 +1,16 @@
 import type { DatabaseSync } from 'node:sqlite';
 import {
+  type ApiKeys,
   createAccessTokenSigner,
   createAccessTokenVerifier,
+  createApiKeys,
   createAuth,
   createKeySet,
   createPasswordHasher,
   createRefreshTokenManager,
+  RedisApiKeyStore,
   RedisRefreshTokenStore,
+  SqliteApiKeyStore,
 } from '@org/auth';
 import { createToolkit, type Plugin, type Route, type Toolkit } from '@org/core';
 import {
@@ -35,6 +39,7 @@ import { openDatabase } from '../database/database.ts';
 import { SessionService } from '../users/session-service.ts';
 import { UserRepository } from '../users/user-repository.ts';
 import { UserService } from '../users/user-service.ts';
+import { apiKeyRoutes } from './api-key-routes.ts';
 import { docsRoutes } from './docs.ts';
 import { createRedisClient, loadSigningKey } from './infrastructure.ts';
 import { operationsRoutes } from './operations.ts';
@@ -42,6 +47,8 @@ import { userRoutes } from './routes.ts';
 
 /** Issuer and audience of the access tokens this API signs and accepts. */
 const TOKEN_ISSUER = 'urn:example:users-api';
+/** The start of every API key (`usersapi_<id>_<secret><checksum>`), for secret scanners. */
+const API_KEY_PREFIX = 'usersapi';
 /** Probes and scrapes: never rate limited, and logged only when they fail. */
 const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -83,7 +90,7 @@ export interface UsersApiOptions {
 
 /**
  * Builds the whole API from the environment: SQLite (migrated), keys, Redis when
- * `REDIS_URL` is set, auth, limits, the login guard, logs, metrics, health, the
+ * `REDIS_URL` is set, API keys (SQLite, or Redis when set), auth, limits, the login guard, logs, metrics, health, the
  * plugins and the route table. Seeds the admin when asked.
  */
 export async function createUsersApi(options: UsersApiOptions): Promise<UsersApi> {
@@ -112,8 +119,18 @@ export async function createUsersApi(options: UsersApiOptions): Promise<UsersApi
     redis === undefined
       ? {}
       : { store: new RedisRateLimitStore({ client: redis, prefix: 'users-api:rl:' }) };
+  // API keys beside the users (the `api_keys` table), or in Redis with the sessions.
+  const apiKeys = createApiKeys({
+    store:
+      redis === undefined
+        ? new SqliteApiKeyStore({ database: db })
+        : new RedisApiKeyStore({ client: redis, prefix: 'users-api:apikey:' }),
+    prefix: API_KEY_PREFIX,
+    onError: (error) => logger.warn({ err: error }, 'api key last-used time not written'),
+  });
   const auth = createAuth({
     verifier: createAccessTokenVerifier(tokenOptions),
+    apiKeys,
     loadUser: (id) => repository.findById(id),
     isActive: (user) => user.isActive,
     roles: ['admin', 'user'],
@@ -176,18 +193,26 @@ export async function createUsersApi(options: UsersApiOptions): Promise<UsersApi
     toolkit,
     routes: [
       ...userRoutes({ auth, users, sessions }),
+      ...apiKeyRoutes({ auth, apiKeys }),
       ...operationsRoutes({ keySet, health, metrics }),
       ...docsRoutes(toolkit, options.framework),
     ],
     logger,
     health,
     metrics,
-    close: () => closeAll(metrics, redis, db),
+    close: () => closeAll(metrics, apiKeys, redis, db),
   };
 }
 
-async function closeAll(metrics: Metrics, redis: Redis | undefined, db: DatabaseSync) {
+async function closeAll(
+  metrics: Metrics,
+  apiKeys: ApiKeys,
+  redis: Redis | undefined,
+  db: DatabaseSync,
+) {
   metrics.close();
+  // The pending last-used times, while their store is still open; a failure only loses those.
+  await apiKeys.flush().catch(() => {});
   await redis?.quit().catch(() => redis.disconnect());
   if (db.isOpen) db.close();
 }

@@ -45,6 +45,27 @@ export function checkOptions(options: SecurityConformanceOptions): void {
       );
     }
   }
+  const apiKeys = options.apiKeys;
+  if (apiKeys !== undefined) {
+    for (const name of ['create', 'revoke', 'list'] as const) {
+      const value = apiKeys[name];
+      if (value !== undefined && (typeof value !== 'string' || !value.startsWith('/'))) {
+        fail(
+          `apiKeys.${name} must be a path starting with "/"; received ${JSON.stringify(value)}.`,
+        );
+      }
+    }
+    if (typeof apiKeys.create !== 'string')
+      fail('apiKeys.create is required: the POST route that creates a key.');
+    if (typeof apiKeys.revoke !== 'string' || !apiKeys.revoke.includes(':id')) {
+      fail(
+        `apiKeys.revoke must be the DELETE route with ":id" for the key's id, e.g. "/api/v1/api-keys/:id"; received ${JSON.stringify(apiKeys.revoke)}.`,
+      );
+    }
+    if (apiKeys.logs !== undefined && typeof apiKeys.logs !== 'function') {
+      fail('apiKeys.logs must be a function returning the log so far.');
+    }
+  }
   if (options.credentials !== undefined && options.routes.login === undefined) {
     fail('credentials are given but routes.login is not: the suite signs in through routes.login.');
   }

@@ -46,6 +46,22 @@ describe.each(adapters)('the suite catches misconfigured apps on $name', ({ name
     const { failed } = await failuresOf(name, 'limiter-trusts-xff');
     expect(failed).toEqual(['rate-limit/spoofed-forwarded-headers']);
   });
+
+  it('fails an API key revocation that does nothing', async () => {
+    const { failed } = await failuresOf(name, 'api-key-revoke-ignored');
+    expect(failed).toEqual(['api-keys/revoked-refused']);
+  });
+
+  it('fails an app that echoes the API key in a response header', async () => {
+    const { failed } = await failuresOf(name, 'api-key-echoed');
+    expect(failed).toEqual(['api-keys/never-echoed']);
+  });
+
+  it('fails an app that logs the API key', async () => {
+    const { report, failed } = await failuresOf(name, 'api-key-logged');
+    expect(failed).toEqual(['api-keys/never-echoed']);
+    expect(report.failed[0]?.error.message).toMatch(/the log holds an API key/);
+  });
 });
 
 describe('checks are plain async functions', () => {
@@ -96,6 +112,7 @@ describe('checks are plain async functions', () => {
         'auth-challenge',
         'refresh',
         'cors',
+        'api-keys',
         'rate-limit',
       ]);
       expect(messages.join('\n')).toMatch(
@@ -130,6 +147,11 @@ describe('checks are plain async functions', () => {
     bad({ rateLimit: { limit: 0 } }, /rateLimit.limit/);
     bad({ cors: { allowedOrigin: 'https://app.example.com/' } }, /cors.allowedOrigin/);
     bad({ credentials: { user: { username: 'a', password: 'b' } } }, /routes.login/);
+    bad(
+      { apiKeys: { create: '/keys', revoke: '/keys' } },
+      /apiKeys.revoke must be the DELETE route with ":id"/,
+    );
+    bad({ apiKeys: { create: 'keys', revoke: '/keys/:id' } }, /apiKeys.create must be a path/);
     expect(() =>
       createConformanceChecks({ app, routes: { protected: '/me' }, log: () => {} }),
     ).not.toThrow();

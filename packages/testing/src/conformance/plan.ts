@@ -1,6 +1,7 @@
 import { TestingError } from '../errors/testing-error.js';
 import { checkOptions } from './check-options.js';
 import { ConformanceError, ConformanceSkip } from './conformance-error.js';
+import { apiKeysGroup } from './groups/api-keys.js';
 import { authChallengeGroup } from './groups/auth-challenge.js';
 import { corsGroup } from './groups/cors.js';
 import { problemJsonGroup } from './groups/problem-json.js';
@@ -139,6 +140,12 @@ export function createConformanceChecks(options: SecurityConformanceOptions): Co
     'request-id',
     idHeader === undefined ? undefined : () => requestIdGroup(session, idHeader),
     'requestIdHeader is false',
+  );
+  const apiKeys = options.apiKeys;
+  add(
+    'api-keys',
+    apiKeys === undefined ? undefined : () => apiKeysGroup(session, apiKeys),
+    'apiKeys is not configured',
   );
   const limited = routes.rateLimited;
   const limit = options.rateLimit?.limit;

@@ -22,6 +22,33 @@ export interface ConformanceRoutes {
   public?: string;
 }
 
+/**
+ * How the app issues and revokes API keys, for the `api-keys` group. The suite
+ * creates keys as the `user` (its access token as Bearer), uses them on
+ * `routes.protected` and revokes them.
+ */
+export interface ConformanceApiKeys {
+  /** POST route creating a key for the caller, answering it in the body: `/api/v1/api-keys`. */
+  create: string;
+  /** DELETE route revoking a key, with `:id` for its id: `/api/v1/api-keys/:id`. */
+  revoke: string;
+  /** JSON body of the create request. @default `{ name: 'security conformance' }` */
+  createBody?: Readonly<Record<string, unknown>>;
+  /** Member of the create answer holding the key. @default 'key' */
+  keyField?: string;
+  /** Member of the create answer holding the key's id, put in place of `:id`. @default 'id' */
+  idField?: string;
+  /** GET route listing the caller's keys; its answer must not hold a key. @default not called */
+  list?: string;
+  /** Header that carries a key besides `Authorization: Bearer`; `false` for Bearer only. @default 'x-api-key' */
+  header?: string | false;
+  /**
+   * The app's log so far (lines, or one text), searched for every key the group made
+   * (and each key's secret part). @default the log is not searched
+   */
+  logs?: () => string | readonly string[] | Promise<string | readonly string[]>;
+}
+
 /** A user the suite signs in as. */
 export interface ConformanceCredentials {
   /** The login name, sent as `username` by the default `loginRequest`. */
@@ -90,6 +117,12 @@ export interface SecurityConformanceOptions {
     /** The origin, scheme and host only (`https://app.example.com`, no trailing slash). */
     allowedOrigin: string;
   };
+  /**
+   * API keys, when the app accepts them: adds the `api-keys` group (a revoked or
+   * altered key refused, a key never echoed nor logged).
+   * @default the api-keys group is skipped
+   */
+  apiKeys?: ConformanceApiKeys;
   /** The limit of `routes.rateLimited` per client and window. @default the rate-limit group is skipped */
   rateLimit?: {
     /** Requests allowed per client and window, 1 to 10000: the suite expects a 429 within `limit + 1` requests. */
@@ -120,6 +153,7 @@ export type ConformanceGroupId =
   | 'security-headers'
   | 'cors'
   | 'request-id'
+  | 'api-keys'
   | 'rate-limit';
 
 /** One check: a plain async function that resolves, or rejects with a `ConformanceError`. */

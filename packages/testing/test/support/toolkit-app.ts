@@ -9,14 +9,22 @@ import {
   authenticate,
   createAccessTokenSigner,
   createAccessTokenVerifier,
+  createApiKeys,
   createAuth,
   createKeySet,
   createPasswordHasher,
   createRefreshTokenManager,
   importSigningKey,
   jwksHandler,
+  MemoryApiKeyStore,
 } from '@org/auth';
-import { BadRequestError, type Context, createToolkit, UnauthorizedError } from '@org/core';
+import {
+  BadRequestError,
+  type Context,
+  createToolkit,
+  NotFoundError,
+  UnauthorizedError,
+} from '@org/core';
 import { createHealthChecks, requestId } from '@org/observability';
 import { clientIp, cors, noStore, rateLimit, securityHeaders } from '@org/security';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
@@ -33,10 +41,21 @@ async function serverOf(app: object): Promise<object> {
 }
 
 /** One deliberate mistake. */
-export type Misconfiguration = 'alg-none' | 'cors-echo' | 'limiter-trusts-xff';
+export type Misconfiguration =
+  | 'alg-none'
+  | 'cors-echo'
+  | 'limiter-trusts-xff'
+  /** Revoking a key answers 204 and does nothing. */
+  | 'api-key-revoke-ignored'
+  /** A debugging header echoes the credential on every answer. */
+  | 'api-key-echoed'
+  /** The request log writes the `X-API-Key` header. */
+  | 'api-key-logged';
 
 export interface ToolkitApp extends BuiltApp {
   readonly clock: TestClock;
+  /** What the app logged, one line per request. */
+  readonly logLines: readonly string[];
   readonly tokens: TokenFactory;
   /** Conformance options for this app, all groups configured. */
   readonly conformance: SecurityConformanceOptions;
@@ -108,10 +127,13 @@ export async function createToolkitApp(
   }
   const byEmail = (email: string) => [...users.values()].find((user) => user.email === email);
   const publicUser = ({ passwordHash: _, ...user }: User) => user;
+  const apiKeys = createApiKeys({ store: new MemoryApiKeyStore(), clock });
   const auth = createAuth({
     verifier: misconfigure === 'alg-none' ? trustingNone(verifier) : verifier,
     loadUser: (id) => users.get(id),
+    apiKeys,
   });
+  const logLines: string[] = [];
   const limit = rateLimit({
     limit: LIMIT,
     windowMs: 60_000,
@@ -129,6 +151,19 @@ export async function createToolkitApp(
       clientIp(),
       securityHeaders(),
       cors({ origins: misconfigure === 'cors-echo' ? () => true : [ALLOWED_ORIGIN] }),
+      {
+        name: 'request-log',
+        onRequest: (ctx) => {
+          const key = ctx.request.header('x-api-key');
+          logLines.push(
+            `${ctx.request.method} ${ctx.request.path}${misconfigure === 'api-key-logged' && key !== undefined ? ` x-api-key=${key}` : ''}`,
+          );
+          if (misconfigure === 'api-key-echoed') {
+            const credential = key ?? ctx.request.header('authorization');
+            if (credential !== undefined) ctx.setHeader('x-debug-credential', credential);
+          }
+        },
+      },
     ],
   });
 
@@ -202,6 +237,41 @@ export async function createToolkitApp(
       dependencies: { limit },
       handler: () => ({ body: { ok: true } }),
     },
+    {
+      method: 'POST',
+      path: '/api/v1/api-keys',
+      dependencies: { principal: auth.principal },
+      handler: async (ctx, values) => {
+        noStore(ctx);
+        const body = (await ctx.request.body()) as Record<string, unknown> | undefined;
+        const { key, record } = await apiKeys.create({
+          owner: (values.principal as { id: string }).id,
+          name: readField(body, 'name'),
+        });
+        return { status: 201, body: { id: record.id, key, name: record.name } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/api-keys',
+      dependencies: { principal: auth.principal },
+      handler: async (_ctx, values) => ({
+        body: { items: await apiKeys.list((values.principal as { id: string }).id) },
+      }),
+    },
+    {
+      method: 'DELETE',
+      path: '/api/v1/api-keys/:id',
+      dependencies: { principal: auth.principal },
+      handler: async (ctx, values) => {
+        const found = await apiKeys.get(ctx.request.params.id ?? '');
+        if (found === undefined || found.owner !== (values.principal as { id: string }).id) {
+          throw new NotFoundError({ detail: 'No such key.' });
+        }
+        if (misconfigure !== 'api-key-revoke-ignored') await apiKeys.revoke(found.id);
+        return { status: 204 };
+      },
+    },
     { method: 'GET', path: '/.well-known/jwks.json', handler: jwksHandler(keySet) },
     { method: 'GET', path: '/healthz', handler: () => health.liveness() },
   ];
@@ -214,6 +284,7 @@ export async function createToolkitApp(
   return {
     ...built,
     clock,
+    logLines,
     tokens,
     conformance: {
       app: target,
@@ -236,6 +307,12 @@ export async function createToolkitApp(
       },
       cors: { allowedOrigin: ALLOWED_ORIGIN },
       rateLimit: { limit: LIMIT },
+      apiKeys: {
+        create: '/api/v1/api-keys',
+        revoke: '/api/v1/api-keys/:id',
+        list: '/api/v1/api-keys',
+        logs: () => logLines,
+      },
       clock,
       log: () => {},
     },
