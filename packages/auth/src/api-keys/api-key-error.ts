@@ -1,5 +1,5 @@
 import { UnauthorizedError } from '@org/core';
-import { bearerChallenge, quotable } from '../internal/challenge.js';
+import { invalidTokenRefusal } from '../internal/challenge.js';
 
 /**
  * Stable codes of API key refusals.
@@ -73,15 +73,6 @@ export class ApiKeyError extends UnauthorizedError {
   declare readonly code: ApiKeyErrorCode;
 
   constructor(code: ApiKeyErrorCode, options: ApiKeyErrorOptions = {}) {
-    const description = DESCRIPTIONS[code];
-    super({
-      code,
-      detail: description,
-      challenge: bearerChallenge(quotable(options.realm ?? 'api'), {
-        error: 'invalid_token',
-        description,
-      }),
-      cause: options.cause,
-    });
+    super(invalidTokenRefusal(code, DESCRIPTIONS[code], options));
   }
 }

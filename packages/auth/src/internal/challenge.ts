@@ -47,3 +47,24 @@ export function bearerChallenge(realm: string, attributes: ChallengeAttributes =
   if (attributes.scope !== undefined) challenge += `, scope="${quotable(attributes.scope)}"`;
   return challenge;
 }
+
+/**
+ * What an `UnauthorizedError` subclass with its own codes (refresh tokens, API keys) is
+ * made with: the code's fixed text as `detail` and as the `invalid_token` challenge's
+ * description (RFC 6750 section 3.1).
+ */
+export function invalidTokenRefusal(
+  code: string,
+  description: string,
+  options: { readonly realm?: string | undefined; readonly cause?: unknown },
+) {
+  return {
+    code,
+    detail: description,
+    challenge: bearerChallenge(quotable(options.realm ?? 'api'), {
+      error: 'invalid_token',
+      description,
+    }),
+    cause: options.cause,
+  };
+}

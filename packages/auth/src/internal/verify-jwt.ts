@@ -8,6 +8,7 @@
  * Crypto, whose every call is a promise and, for HMAC, costs several times
  * node:crypto's synchronous `createHmac`. Signing stays with jose.
  */
+
 import {
   constants,
   createHmac,
@@ -17,6 +18,7 @@ import {
 } from 'node:crypto';
 import { ConfigurationError } from '@org/core';
 import { integerInRange } from '@org/core/adapter';
+import { decodeJwt } from 'jose/jwt/decode';
 import { type AccessTokenClaims, TokenError } from '../tokens/types.js';
 import { isCanonicalBase64url, parseJsonSegment } from './jws-segments.js';
 
@@ -80,6 +82,30 @@ export function normalizeTyp(typ: string): string {
 /** A rejected token. The cause keeps a short reason for logs; never the token. */
 export function invalidToken(reason: string): TokenError {
   return new TokenError('ERR_TOKEN_INVALID', INVALID_DESCRIPTION, { cause: new Error(reason) });
+}
+
+/**
+ * The entry of `byIssuer` for the token's `iss`, read without trusting the token: the
+ * configured list decides before any request, so a token never chooses what is fetched.
+ * @throws `ERR_TOKEN_INVALID` for a non-JWT, an oversized token or an issuer not listed.
+ */
+export function trustedIssuerOf<T>(
+  token: unknown,
+  maxTokenLength: number,
+  byIssuer: ReadonlyMap<string, T>,
+): T {
+  if (typeof token !== 'string' || token.length > maxTokenLength) {
+    throw invalidToken('not a string, or longer than maxTokenLength');
+  }
+  let iss: unknown;
+  try {
+    ({ iss } = decodeJwt(token));
+  } catch {
+    throw invalidToken('not a JWT');
+  }
+  const trusted = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
+  if (trusted === undefined) throw invalidToken('issuer not allowed');
+  return trusted;
 }
 
 function expiredToken(): TokenError {

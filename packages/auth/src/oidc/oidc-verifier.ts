@@ -1,7 +1,6 @@
 import { type Clock, ConfigurationError, ServiceUnavailableError, systemClock } from '@org/core';
-import { decodeJwt } from 'jose/jwt/decode';
 import { checkIssuer, positiveMilliseconds } from '../internal/verifier-options.js';
-import { invalidToken } from '../internal/verify-jwt.js';
+import { trustedIssuerOf } from '../internal/verify-jwt.js';
 import {
   createRemoteJwksVerifier,
   type RemoteJwksVerifierOptions,
@@ -217,18 +216,7 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
 
   return {
     async verify(token: string): Promise<AccessTokenClaims> {
-      if (typeof token !== 'string' || token.length > maxTokenLength) {
-        throw invalidToken('not a string, or longer than maxTokenLength');
-      }
-      let iss: unknown;
-      try {
-        ({ iss } = decodeJwt(token));
-      } catch {
-        throw invalidToken('not a JWT');
-      }
-      // The configured list decides before any request: a token never chooses what we fetch.
-      const state = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
-      if (state === undefined) throw invalidToken('issuer not allowed');
+      const state = trustedIssuerOf(token, maxTokenLength, byIssuer);
       let verifier: AccessTokenVerifier;
       try {
         verifier = await discover(state);

@@ -1,5 +1,5 @@
 import { UnauthorizedError } from '@org/core';
-import { bearerChallenge, quotable } from '../internal/challenge.js';
+import { invalidTokenRefusal } from '../internal/challenge.js';
 
 /** Stable codes of refresh-token failures. */
 export type RefreshTokenErrorCode =
@@ -54,15 +54,6 @@ export class RefreshTokenError extends UnauthorizedError {
   declare readonly code: RefreshTokenErrorCode;
 
   constructor(code: RefreshTokenErrorCode, options: RefreshTokenErrorOptions = {}) {
-    const description = DESCRIPTIONS[code];
-    super({
-      code,
-      detail: description,
-      challenge: bearerChallenge(quotable(options.realm ?? 'api'), {
-        error: 'invalid_token',
-        description,
-      }),
-      cause: options.cause,
-    });
+    super(invalidTokenRefusal(code, DESCRIPTIONS[code], options));
   }
 }

@@ -1,6 +1,5 @@
 import type { KeyObject } from 'node:crypto';
 import { type Clock, ConfigurationError, ServiceUnavailableError, systemClock } from '@org/core';
-import { decodeJwt } from 'jose/jwt/decode';
 import { RemoteKeyStore } from '../internal/remote-key-store.js';
 import { VerifiedTokenCache } from '../internal/verified-token-cache.js';
 import {
@@ -16,6 +15,7 @@ import {
   type JwsHeader,
   type JwtRules,
   normalizeTyp,
+  trustedIssuerOf,
   verifyJwt,
 } from '../internal/verify-jwt.js';
 import type { AccessTokenClaims, AccessTokenVerifier } from '../tokens/types.js';
@@ -172,17 +172,7 @@ export function createRemoteJwksVerifier(options: RemoteJwksVerifierOptions): Ac
   }
 
   const verifyUncached = async (token: string, now: number): Promise<AccessTokenClaims> => {
-    if (typeof token !== 'string' || token.length > maxTokenLength)
-      throw invalidToken('not a string, or longer than maxTokenLength');
-    let iss: unknown;
-    try {
-      ({ iss } = decodeJwt(token));
-    } catch {
-      throw invalidToken('not a JWT');
-    }
-    // The allow-list decides before any network request: a token never chooses what we fetch.
-    const trusted = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
-    if (trusted === undefined) throw invalidToken('issuer not allowed');
+    const trusted = trustedIssuerOf(token, maxTokenLength, byIssuer);
     const resolveKey = async (header: JwsHeader): Promise<KeyObject> => {
       if (typeof header.kid !== 'string') throw invalidToken('no "kid"');
       let key: KeyObject | undefined;
