@@ -1,4 +1,10 @@
-import { ConfigurationError, type Context } from '@org/core';
+import {
+  ConfigurationError,
+  type Context,
+  DEFAULT_TOKEN_PROTOCOLS,
+  isWebSocketUpgrade,
+  webSocketProtocolToken,
+} from '@org/core';
 import { InvalidTokenError, MalformedAuthorizationError } from '../errors/token-errors.js';
 import { checkRealm } from '../internal/challenge.js';
 
@@ -14,6 +20,15 @@ export interface TokenExtractorOptions {
    * @default undefined (no cookie)
    */
   cookie?: string;
+  /**
+   * On a WebSocket upgrade request only (`GET` with `Upgrade: websocket`) without an
+   * `Authorization` header, read the token from `Sec-WebSocket-Protocol: bearer, <token>`
+   * (or another of these markers before the token), since browsers cannot set headers on
+   * `new WebSocket(url, ['bearer', token])`. Answer the `101` with `webSocketProtocols()`
+   * of `@org/core`, which never echoes the token. False for never.
+   * @default ['bearer', 'access_token']
+   */
+  webSocketProtocols?: readonly string[] | false;
 }
 
 /**
@@ -37,6 +52,8 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * - a token with characters outside b64token is a 401 `invalid_token`;
  * - another scheme (`Basic ...`) means no bearer token: a 401 with the realm only,
  *   once a dependency requires one;
+ * - otherwise, on a WebSocket upgrade request only, `Sec-WebSocket-Protocol: bearer, <token>`
+ *   (`webSocketProtocols`);
  * - otherwise, with `cookie` set, the named cookie;
  * - never the query string: RFC 6750 section 2.3 URI tokens end up in logs,
  *   history and `Referer`.
@@ -75,12 +92,26 @@ export function createTokenReader(options: TokenExtractorOptions = {}): {
       `cookie must be a valid cookie name (RFC 6265 section 4.1.1); received ${JSON.stringify(cookie)}.`,
     );
   }
+  const markers = options.webSocketProtocols ?? DEFAULT_TOKEN_PROTOCOLS;
+  if (
+    markers !== false &&
+    (!Array.isArray(markers) || markers.some((m) => typeof m !== 'string'))
+  ) {
+    throw new ConfigurationError('webSocketProtocols must be an array of strings or false.');
+  }
   const malformedToken = (): InvalidTokenError =>
     new InvalidTokenError({ realm, description: 'The access token is malformed.' });
 
   const read: TokenExtractor = (ctx) => {
     const values = ctx.request.headerValues('authorization');
     if (values.length === 0) {
+      if (
+        markers !== false &&
+        isWebSocketUpgrade(ctx.request.method, ctx.request.header('upgrade'))
+      ) {
+        const token = webSocketProtocolToken(ctx.request.header('sec-websocket-protocol'), markers);
+        if (token !== undefined) return token;
+      }
       if (cookie === undefined) return undefined;
       const value = ctx.request.cookie(cookie);
       if (value === undefined || value === '') return undefined;

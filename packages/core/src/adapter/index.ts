@@ -40,3 +40,5 @@ export {
   type ToolkitRuntime,
   toolkitRuntime,
 } from '../toolkit/toolkit.js';
+/** The context and request view of a WebSocket upgrade, for framework-native WebSocket integrations. */
+export { UpgradeContext, UpgradeRequestView } from '../upgrade/upgrade-context.js';
