@@ -74,10 +74,28 @@ export {
   type OpenApiRoute,
 } from './openapi/create-openapi-document.js';
 export {
+  type ApiKeyCreatedEvent,
+  type ApiKeyEventFields,
+  type ApiKeyRevokedEvent,
+  type ApiKeyUsedAfterRevocationEvent,
   type AuthOutcomeEvent,
   authOutcomeChannel,
+  type KeysRotatedEvent,
+  type LockoutEndedEvent,
+  type LockoutKeyKind,
+  type LockoutStartedEvent,
+  type LoginFailedEvent,
+  type LoginSucceededEvent,
   type RateLimitDecisionEvent,
+  type RateLimitExceededEvent,
+  type RefreshReuseDetectedEvent,
   rateLimitDecisionChannel,
+  type SecurityEvent,
+  type SecurityEventBase,
+  type SecurityEventName,
+  type SecurityEventRequest,
+  securityEventChannel,
+  type TokenRefusedEvent,
 } from './toolkit/channels.js';
 export { type Clock, systemClock } from './toolkit/clock.js';
 export type { Plugin, Reply, ResponseInfo } from './toolkit/plugin.js';
@@ -92,6 +110,25 @@ export {
   type Toolkit,
   type ToolkitOptions,
 } from './toolkit/toolkit.js';
+export { UpgradeContext } from './upgrade/upgrade-context.js';
+export {
+  closeOnExpiry,
+  createUpgradeHandler,
+  type RawUpgradeOptions,
+  type UpgradeHandlerOptions,
+  type UpgradeListener,
+  type WebSocketLike,
+  type WebSocketServerLike,
+  type WebSocketUpgradeOptions,
+} from './upgrade/upgrade-handler.js';
+export {
+  DEFAULT_TOKEN_PROTOCOLS,
+  isWebSocketUpgrade,
+  parseWebSocketProtocols,
+  type WebSocketProtocolsOptions,
+  webSocketProtocols,
+  webSocketProtocolToken,
+} from './upgrade/websocket-protocol.js';
 export {
   requestBody,
   requestHeaders,

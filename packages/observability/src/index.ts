@@ -52,6 +52,12 @@ export {
   traceContextKey,
 } from './request-id/trace-context.js';
 export {
+  SECURITY_EVENT_LEVELS,
+  type SecurityEventLog,
+  type SecurityEventLogOptions,
+  securityEventLog,
+} from './security-events/security-event-log.js';
+export {
   type DrainableServer,
   EXIT_FORCED,
   EXIT_OK,

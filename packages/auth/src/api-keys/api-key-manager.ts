@@ -4,10 +4,12 @@ import {
   ConfigurationError,
   isHttpError,
   NotFoundError,
+  type SecurityEvent,
   ServiceUnavailableError,
+  securityEventChannel,
   systemClock,
 } from '@org/core';
-import { positiveInteger } from '@org/core/adapter';
+import { getCurrentContext, positiveInteger } from '@org/core/adapter';
 import { ApiKeyError } from './api-key-error.js';
 import { generateKey, hashSecret, PREFIX, parseKey, sameHash } from './key-format.js';
 import { createLastUsedRecorder } from './last-used.js';
@@ -222,6 +224,22 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
     }
   };
 
+  /** Security events name the key by id and owner, never by the key; the request comes from the current context. */
+  const publish = (
+    event: 'api_key.created' | 'api_key.revoked' | 'api_key.used_after_revocation',
+    record: { readonly id: string; readonly owner: string },
+  ): void => {
+    const ctx = getCurrentContext();
+    securityEventChannel.publish({
+      event,
+      time: clock.now(),
+      request_id: ctx?.requestId,
+      client_ip: ctx?.clientIp,
+      key_id: record.id,
+      owner: record.owner,
+    } satisfies SecurityEvent);
+  };
+
   const insert = async (
     fields: Omit<StoredApiKey, 'id' | 'hash' | 'createdAt'>,
     now: number,
@@ -234,6 +252,7 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
       createdAt: now,
     };
     await guarded(() => store.insert(stored));
+    if (securityEventChannel.hasSubscribers) publish('api_key.created', stored);
     return { key, record: publicRecord(stored) };
   };
 
@@ -277,7 +296,14 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
         return found === undefined ? undefined : publicRecord(found);
       }),
 
-    revoke: (id: string) => guarded(() => store.revoke(id, clock.now())),
+    async revoke(id: string): Promise<boolean> {
+      const revoked = await guarded(() => store.revoke(id, clock.now()));
+      if (revoked && securityEventChannel.hasSubscribers) {
+        const record = await guarded(() => store.get(id));
+        if (record !== undefined) publish('api_key.revoked', record);
+      }
+      return revoked;
+    },
 
     async rotate(id: string, rotation: RotateApiKeyOptions = {}): Promise<CreatedApiKey> {
       const overlap =
@@ -319,7 +345,10 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
         throw new ApiKeyError('ERR_API_KEY_INVALID', { realm });
       }
       // Only a holder of the right secret learns that the key was revoked or expired.
-      if (found.revokedAt !== undefined) throw new ApiKeyError('ERR_API_KEY_REVOKED', { realm });
+      if (found.revokedAt !== undefined) {
+        if (securityEventChannel.hasSubscribers) publish('api_key.used_after_revocation', found);
+        throw new ApiKeyError('ERR_API_KEY_REVOKED', { realm });
+      }
       const now = clock.now();
       if (found.expiresAt !== undefined && now >= found.expiresAt) {
         throw new ApiKeyError('ERR_API_KEY_EXPIRED', { realm });

@@ -4,6 +4,8 @@ import {
   type Context,
   defineDependency,
   principalIdKey,
+  type SecurityEvent,
+  securityEventChannel,
 } from '@org/core';
 import { InvalidTokenError, MissingTokenError } from '../errors/token-errors.js';
 import { createTokenReader } from '../extract/token-extractor.js';
@@ -12,6 +14,7 @@ import { defaultRoles, LazyPrincipal, type PrincipalSources } from '../internal/
 import { RoleGraph } from '../internal/role-graph.js';
 import { type AccessTokenClaims, type AccessTokenVerifier, TokenError } from '../tokens/types.js';
 import {
+  API_KEY_ISSUER,
   type ApiKeyVerifier,
   createApiKeyAdmission,
   type MakePrincipal,
@@ -76,9 +79,28 @@ function isTokenError(error: unknown): error is TokenError {
   return error instanceof TokenError;
 }
 
-function publish(ctx: Context, outcome: string): void {
+type Credential = 'access_token' | 'api_key';
+
+function publish(ctx: Context, outcome: string, credential: Credential = 'access_token'): void {
   if (authOutcomeChannel.hasSubscribers) authOutcomeChannel.publish({ ctx, outcome });
+  // No credential at all is not a refusal: every anonymous request would be one.
+  if (
+    outcome !== 'success' &&
+    outcome !== MissingTokenError.code &&
+    securityEventChannel.hasSubscribers
+  ) {
+    securityEventChannel.publish({
+      event: 'token.refused',
+      time: Date.now(),
+      request_id: ctx.requestId,
+      client_ip: ctx.clientIp,
+      credential,
+      reason: outcome,
+    } satisfies SecurityEvent);
+  }
 }
+
+const publishKeyOutcome = (ctx: Context, outcome: string): void => publish(ctx, outcome, 'api_key');
 
 /**
  * Creates the authentication dependencies and authorization guards of an app,
@@ -138,7 +160,11 @@ export function createAuth<
     make: MakePrincipal<U> = tokenPrincipal,
   ): Principal<U> => {
     if (user === null || user === undefined || (isActive !== undefined && !isActive(user))) {
-      publish(ctx, InvalidTokenError.code);
+      publish(
+        ctx,
+        InvalidTokenError.code,
+        claims.iss === API_KEY_ISSUER ? 'api_key' : 'access_token',
+      );
       throw inactive();
     }
     const principal = make(getUserId?.(user, claims) ?? claims.sub, user, claims);
@@ -180,7 +206,13 @@ export function createAuth<
   const keys =
     options.apiKeys === undefined
       ? undefined
-      : createApiKeyAdmission(options.apiKeys, options.apiKeyHeader, realm, sources, publish);
+      : createApiKeyAdmission(
+          options.apiKeys,
+          options.apiKeyHeader,
+          realm,
+          sources,
+          publishKeyOutcome,
+        );
   const admitKey = (ctx: Context, key: string): Promise<Principal<U>> =>
     (keys as NonNullable<typeof keys>).verify(
       ctx,

@@ -1,4 +1,4 @@
-import { ConfigurationError } from '@org/core';
+import { ConfigurationError, type SecurityEvent, securityEventChannel } from '@org/core';
 import { keyMaterial } from '../internal/key-material.js';
 import type { PublicJwk, SigningAlgorithm, SigningKey } from './signing-key.js';
 
@@ -40,7 +40,10 @@ export interface KeySet {
   readonly algorithms: readonly SigningAlgorithm[];
   /** The key with this `kid`, or undefined. Only this set is consulted, never a token header. */
   get(kid: string): SigningKey | undefined;
-  /** Makes `key` the signing key. The previous one is retired: it keeps verifying until removed. */
+  /**
+   * Makes `key` the signing key. The previous one is retired: it keeps verifying until
+   * removed. Publishes `keys.rotated` on the `org:security` channel.
+   */
   rotate(key: SigningKey): void;
   /** Adds a key that only verifies (a key published ahead of rotation, another instance's key). */
   add(key: SigningKey): void;
@@ -138,8 +141,17 @@ export function createKeySet(options: KeySetOptions): KeySet {
         );
       }
       if (byKid.get(key.kid) !== key) admit(key, (m) => new KeySetError('ERR_KEY_EXISTS', m));
+      const previous = signingKey;
       signingKey = key;
       emit({ type: 'rotated', kid: key.kid });
+      if (securityEventChannel.hasSubscribers) {
+        securityEventChannel.publish({
+          event: 'keys.rotated',
+          time: Date.now(),
+          kid: key.kid,
+          retired_kids: previous === undefined || previous === key ? [] : [previous.kid],
+        } satisfies SecurityEvent);
+      }
     },
     add(key: SigningKey): void {
       admit(key, (message) => new KeySetError('ERR_KEY_EXISTS', message));

@@ -1,3 +1,10 @@
+import {
+  type Context,
+  type LoginFailedEvent,
+  type SecurityEvent,
+  securityEventChannel,
+} from '@org/core';
+import { getCurrentContext } from '@org/core/adapter';
 import type { PasswordHasher } from './password-hasher.js';
 
 /** Options of {@link authenticate}. */
@@ -19,6 +26,42 @@ export interface AuthenticateOptions<User> {
    * old scrypt parameters (rehash on login). Omit it to keep hashes as they are.
    */
   rehash?: (user: User, newHash: string) => void | Promise<void>;
+  /**
+   * The user's id, for the `login.succeeded` and `login.failed` security events (which
+   * never carry the submitted login name).
+   * @default the user's `id` property when it is a string or a number
+   */
+  userId?: (user: User) => string;
+  /** The login request, for the security events' request id and client address. @default the current context, when tracked */
+  ctx?: Context;
+}
+
+function defaultUserId(user: unknown): string | undefined {
+  const id = (user as { id?: unknown }).id;
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+}
+
+function publishLogin<User>(
+  options: AuthenticateOptions<User>,
+  user: User | null | undefined,
+  reason: LoginFailedEvent['reason'] | undefined,
+): void {
+  const ctx = options.ctx ?? getCurrentContext();
+  const userId =
+    user === null || user === undefined
+      ? undefined
+      : (options.userId?.(user) ?? defaultUserId(user));
+  const request = { time: Date.now(), request_id: ctx?.requestId, client_ip: ctx?.clientIp };
+  securityEventChannel.publish(
+    (reason === undefined
+      ? { event: 'login.succeeded', ...request, user_id: userId }
+      : {
+          event: 'login.failed',
+          ...request,
+          user_id: userId,
+          reason: reason ?? 'wrong_password',
+        }) satisfies SecurityEvent,
+  );
 }
 
 /**
@@ -26,7 +69,8 @@ export interface AuthenticateOptions<User> {
  * undefined otherwise. An unknown user, a user without a password and a wrong
  * password are indistinguishable in result and in timing: without a hash, the
  * password is checked against a dummy scrypt hash of the current cost. After a
- * success, a bcrypt or outdated hash is replaced through `rehash`.
+ * success, a bcrypt or outdated hash is replaced through `rehash`. Publishes
+ * `login.succeeded` or `login.failed` on the `org:security` channel.
  *
  * @example
  * ```ts
@@ -35,6 +79,7 @@ export interface AuthenticateOptions<User> {
  *   user: await users.findByEmail(body.email),
  *   passwordHash: (u) => u.passwordHash,
  *   rehash: (u, hash) => users.setPasswordHash(u.id, hash),
+ *   ctx, // login.succeeded / login.failed carry its request id and client address
  * });
  * if (user === undefined) throw new UnauthorizedError({ detail: 'Invalid email or password.' });
  * ```
@@ -47,10 +92,20 @@ export async function authenticate<User>(
   // One verification on every path; `verify` spends the scrypt time even without a hash.
   const matches = await hasher.verify(password, stored ?? undefined);
   if (!matches || user === null || user === undefined || stored === null || stored === undefined) {
+    if (securityEventChannel.hasSubscribers) {
+      const reason =
+        user === null || user === undefined
+          ? 'unknown_user'
+          : stored === null || stored === undefined
+            ? 'no_password'
+            : 'wrong_password';
+      publishLogin(options, user, reason);
+    }
     return undefined;
   }
   if (options.rehash !== undefined && hasher.needsRehash(stored)) {
     await options.rehash(user, await hasher.hash(password));
   }
+  if (securityEventChannel.hasSubscribers) publishLogin(options, user, undefined);
   return user;
 }

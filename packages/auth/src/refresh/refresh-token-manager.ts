@@ -1,11 +1,14 @@
 import {
   authOutcomeChannel,
   type Clock,
+  type Context,
   isHttpError,
+  type SecurityEvent,
   ServiceUnavailableError,
+  securityEventChannel,
   systemClock,
 } from '@org/core';
-import { positiveInteger } from '@org/core/adapter';
+import { getCurrentContext, positiveInteger } from '@org/core/adapter';
 import { checkRealm } from '../internal/challenge.js';
 import { mintToken, newFamilyId, parseToken } from '../internal/refresh-token-format.js';
 import { MemoryRefreshTokenStore } from './memory-store.js';
@@ -48,9 +51,10 @@ export interface RefreshTokenManager {
    * Spends `token` and returns its successor. Rejects with {@link RefreshTokenError}
    * (401: `ERR_REFRESH_INVALID`, `ERR_REFRESH_REUSED` with the family revoked,
    * `ERR_REFRESH_EXPIRED`), or with a 503 `ServiceUnavailableError` when the store
-   * cannot be reached.
+   * cannot be reached. `ctx`, the request, gives the security events their request id
+   * and client address (default: the current context, when the toolkit tracks it).
    */
-  rotate(token: string): Promise<IssuedRefreshToken>;
+  rotate(token: string, ctx?: Context): Promise<IssuedRefreshToken>;
   /** Logout: revokes the family of `token`. Resolves false for an unknown token (RFC 7009 section 2.2: not an error). */
   revoke(token: string): Promise<boolean>;
   /** Revokes every family of the user (after a password change); resolves how many. */
@@ -65,14 +69,16 @@ function seconds(name: string, value: number | undefined, fallback: number): num
  * Opaque, rotating refresh tokens (RFC 9700 section 4.14.2). Each token is 256
  * random bits and is stored only as its SHA-256. A login starts a family; each
  * refresh spends the presented token and issues the next; presenting a spent token
- * again revokes the family, the newest token included. A store failure is a 503:
- * never a 500 and never a success (fail closed).
+ * again revokes the family, the newest token included, and publishes
+ * `refresh.reuse_detected` (family, user, request) on the `org:security` channel; other
+ * refusals publish `token.refused`. A store failure is a 503: never a 500 and never a
+ * success (fail closed).
  *
  * @example
  * ```ts
  * const refreshTokens = createRefreshTokenManager({ store: new RedisRefreshTokenStore({ client: redis }) });
  * const { token } = await refreshTokens.issue(user.id);        // login
- * const next = await refreshTokens.rotate(body.refresh_token); // refresh: 401 or 503 on failure
+ * const next = await refreshTokens.rotate(body.refresh_token, ctx); // refresh: 401 or 503 on failure
  * await refreshTokens.revoke(body.refresh_token);              // logout
  * ```
  */
@@ -89,10 +95,39 @@ export function createRefreshTokenManager(
   );
   const realm = checkRealm('realm', options.realm ?? 'api');
 
-  const refuse = (code: RefreshTokenErrorCode): RefreshTokenError => {
-    if (authOutcomeChannel.hasSubscribers)
-      authOutcomeChannel.publish({ ctx: undefined, outcome: code });
+  const refuse = (code: RefreshTokenErrorCode, ctx: Context | undefined): RefreshTokenError => {
+    if (authOutcomeChannel.hasSubscribers) authOutcomeChannel.publish({ ctx, outcome: code });
+    if (code !== 'ERR_REFRESH_REUSED' && securityEventChannel.hasSubscribers) {
+      securityEventChannel.publish({
+        event: 'token.refused',
+        time: clock.now(),
+        request_id: ctx?.requestId,
+        client_ip: ctx?.clientIp,
+        credential: 'refresh_token',
+        reason: code,
+      } satisfies SecurityEvent);
+    }
     return new RefreshTokenError(code, { realm });
+  };
+
+  // RFC 9700 section 4.14.2: a replayed refresh token revokes the family; say whose.
+  const reused = (
+    familyId: string,
+    userId: string,
+    ctx: Context | undefined,
+  ): RefreshTokenError => {
+    if (securityEventChannel.hasSubscribers) {
+      securityEventChannel.publish({
+        event: 'refresh.reuse_detected',
+        time: clock.now(),
+        request_id: ctx?.requestId,
+        client_ip: ctx?.clientIp,
+        family_id: familyId,
+        user_id: userId,
+        family_revoked: true,
+      } satisfies SecurityEvent);
+    }
+    return refuse('ERR_REFRESH_REUSED', ctx);
   };
 
   /** Fail closed: whatever the store threw becomes a 503 that shows nothing of it. */
@@ -131,9 +166,10 @@ export function createRefreshTokenManager(
       return { token: minted.token, familyId: minted.familyId, userId, expiresAt, familyExpiresAt };
     },
 
-    async rotate(token: string): Promise<IssuedRefreshToken> {
+    async rotate(token: string, ctx?: Context): Promise<IssuedRefreshToken> {
+      const request = ctx ?? getCurrentContext();
       const presented = parseToken(token);
-      if (presented === undefined) throw refuse('ERR_REFRESH_INVALID');
+      if (presented === undefined) throw refuse('ERR_REFRESH_INVALID', request);
       const next = mintToken(presented.familyId);
       const result = await guarded(() =>
         store.rotate({
@@ -154,11 +190,11 @@ export function createRefreshTokenManager(
             familyExpiresAt: result.familyExpiresAt,
           };
         case 'reused':
-          throw refuse('ERR_REFRESH_REUSED');
+          throw reused(presented.familyId, result.userId, request);
         case 'expired':
-          throw refuse('ERR_REFRESH_EXPIRED');
+          throw refuse('ERR_REFRESH_EXPIRED', request);
         case 'invalid':
-          throw refuse('ERR_REFRESH_INVALID');
+          throw refuse('ERR_REFRESH_INVALID', request);
         default:
           return result satisfies never;
       }

@@ -49,3 +49,166 @@ export const authOutcomeChannel = channel('org.auth.outcome');
  * ```
  */
 export const rateLimitDecisionChannel = channel('org.security.rate-limit');
+
+/** Fields every {@link SecurityEvent} carries. */
+export interface SecurityEventBase {
+  /** When it happened, in milliseconds since the epoch, from the publisher's clock. */
+  readonly time: number;
+}
+
+/** Fields of a {@link SecurityEvent} that belongs to a request; undefined outside one. */
+export interface SecurityEventRequest {
+  /** The request id (`requestId()` plugin of `@org/observability`). */
+  readonly request_id: string | undefined;
+  /** The client address (the trusted-proxy resolution of `@org/security` when installed). */
+  readonly client_ip: string | undefined;
+}
+
+/** A password was accepted (`authenticate` of `@org/auth`). */
+export interface LoginSucceededEvent extends SecurityEventBase, SecurityEventRequest {
+  readonly event: 'login.succeeded';
+  /** The user who signed in; undefined only when `authenticate` cannot tell its id (give it `userId`). */
+  readonly user_id: string | undefined;
+}
+
+/**
+ * A sign-in was refused. The submitted login name (an email: PII) is never part of
+ * it; `user_id` is there only when the name matched a user.
+ */
+export interface LoginFailedEvent extends SecurityEventBase, SecurityEventRequest {
+  readonly event: 'login.failed';
+  /** The user the name matched; undefined for an unknown name or a blocked attempt. */
+  readonly user_id: string | undefined;
+  /**
+   * `unknown_user`, `no_password` (an SSO-only account), `wrong_password`, or
+   * `locked_out` (refused by the login guard before any password check).
+   */
+  readonly reason: 'unknown_user' | 'no_password' | 'wrong_password' | 'locked_out';
+}
+
+/** What a login-guard lockout applies to: one account from one address, or one account everywhere. */
+export type LockoutKeyKind = 'account_ip' | 'account';
+
+/** A login-guard counter reached its limit: the next attempts are refused until `until`. */
+export interface LockoutStartedEvent extends SecurityEventBase, SecurityEventRequest {
+  readonly event: 'lockout.started';
+  /** What is locked. The account name is never included. */
+  readonly key_kind: LockoutKeyKind;
+  /** When the lockout ends, in milliseconds since the epoch. */
+  readonly until: number;
+}
+
+/**
+ * A lockout this process started is over. Published by the first call to the same
+ * login guard at or after `until` (no timer runs for it); `client_ip` is the address
+ * of the attempt that started it, `request_id` that of the call that noticed the end.
+ */
+export interface LockoutEndedEvent extends SecurityEventBase, SecurityEventRequest {
+  readonly event: 'lockout.ended';
+  /** What was locked. */
+  readonly key_kind: LockoutKeyKind;
+  /** When the lockout ended, in milliseconds since the epoch. */
+  readonly until: number;
+}
+
+/** A spent refresh token was presented again; its whole family has been revoked (RFC 9700 section 4.14.2). */
+export interface RefreshReuseDetectedEvent extends SecurityEventBase, SecurityEventRequest {
+  readonly event: 'refresh.reuse_detected';
+  /** The revoked family (login session). */
+  readonly family_id: string;
+  /** The user the family belonged to. */
+  readonly user_id: string;
+  /** Always true: reuse revokes the family. */
+  readonly family_revoked: true;
+}
+
+/**
+ * A presented credential was refused. The response stays generic; `reason` is the
+ * precise code (`ERR_TOKEN_EXPIRED`, `ERR_TOKEN_SIGNATURE`, `ERR_API_KEY_REVOKED`,
+ * `ERR_REFRESH_EXPIRED`, ...). A request with no credential at all is not a refusal.
+ */
+export interface TokenRefusedEvent extends SecurityEventBase, SecurityEventRequest {
+  readonly event: 'token.refused';
+  /** Which kind of credential. */
+  readonly credential: 'access_token' | 'api_key' | 'refresh_token';
+  /** The stable code of the refusal. */
+  readonly reason: string;
+}
+
+/** A key set's signing key changed (`KeySet.rotate`). */
+export interface KeysRotatedEvent extends SecurityEventBase {
+  readonly event: 'keys.rotated';
+  /** The `kid` that signs from now on. */
+  readonly kid: string;
+  /** The `kid`s that stopped signing in this rotation (they still verify until removed). */
+  readonly retired_kids: readonly string[];
+}
+
+/** Fields of the API-key events. The key itself is never included. */
+export interface ApiKeyEventFields extends SecurityEventBase, SecurityEventRequest {
+  /** The key's id (the public part of the key). */
+  readonly key_id: string;
+  /** The user the key acts as. */
+  readonly owner: string;
+}
+
+/** An API key was created (also by a rotation). */
+export interface ApiKeyCreatedEvent extends ApiKeyEventFields {
+  readonly event: 'api_key.created';
+}
+
+/** An API key was revoked. */
+export interface ApiKeyRevokedEvent extends ApiKeyEventFields {
+  readonly event: 'api_key.revoked';
+}
+
+/** A revoked API key was presented with its correct secret: a leaked or forgotten key. */
+export interface ApiKeyUsedAfterRevocationEvent extends ApiKeyEventFields {
+  readonly event: 'api_key.used_after_revocation';
+}
+
+/** A rate-limit policy refused a request (429). */
+export interface RateLimitExceededEvent extends SecurityEventBase, SecurityEventRequest {
+  readonly event: 'rate_limit.exceeded';
+  /** The policy name. */
+  readonly policy: string;
+  /** What the policy counts by: `ip`, `user`, `route`, or `custom` (a key function). */
+  readonly key_kind: 'ip' | 'user' | 'route' | 'custom';
+}
+
+/**
+ * One security event, told apart by its stable `event` name. Events carry ids, codes
+ * and addresses, never a password, a token, an API key or a login name.
+ */
+export type SecurityEvent =
+  | LoginSucceededEvent
+  | LoginFailedEvent
+  | LockoutStartedEvent
+  | LockoutEndedEvent
+  | RefreshReuseDetectedEvent
+  | TokenRefusedEvent
+  | KeysRotatedEvent
+  | ApiKeyCreatedEvent
+  | ApiKeyRevokedEvent
+  | ApiKeyUsedAfterRevocationEvent
+  | RateLimitExceededEvent;
+
+/** The stable name of each {@link SecurityEvent}. */
+export type SecurityEventName = SecurityEvent['event'];
+
+/**
+ * Channel `org:security` of {@link SecurityEvent}s, published by `@org/auth` and
+ * `@org/security` and written to the log by `securityEventLog` of
+ * `@org/observability`. Publishers check `hasSubscribers` before building an event,
+ * so the stream costs nothing while nobody listens.
+ *
+ * @example
+ * ```ts
+ * import { subscribe } from 'node:diagnostics_channel';
+ * subscribe(securityEventChannel.name, (message) => {
+ *   const event = message as SecurityEvent;
+ *   if (event.event === 'refresh.reuse_detected') alerts.notify(`session of ${event.user_id} replayed`);
+ * });
+ * ```
+ */
+export const securityEventChannel = channel('org:security');

@@ -3,6 +3,9 @@ import {
   type Clock,
   type Context,
   createContextKey,
+  type LockoutKeyKind,
+  type SecurityEvent,
+  securityEventChannel,
   systemClock,
   TooManyRequestsError,
 } from '@org/core';
@@ -58,8 +61,25 @@ export interface LoginGuard {
 }
 
 const FACTORY = 'createLoginGuard';
-/** The (account, IP) key whose attempt {@link LoginGuard.check} already counted on this request. */
-const reservedKey = createContextKey<string>('loginGuardReserved');
+/** The attempt {@link LoginGuard.check} already counted on this request, and the pair's count after it. */
+interface Reservation {
+  /** The (account, IP) key; '' once `recordFailure` has used the reservation. */
+  readonly pair: string;
+  /** The pair's hit in `check`; undefined when the store failed open. */
+  readonly hit: HitResult | undefined;
+  /** The clock when `check` counted it. */
+  readonly at: number;
+}
+const reservedKey = createContextKey<Reservation>('loginGuardReserved');
+const SPENT: Reservation = { pair: '', hit: undefined, at: 0 };
+/** Most lockouts remembered for `lockout.ended`; beyond it the oldest end unannounced. */
+const MAX_TRACKED_LOCKOUTS = 10_000;
+
+interface Lockout {
+  readonly kind: LockoutKeyKind;
+  readonly clientIp: string | undefined;
+  readonly until: number;
+}
 const defaultNormalize = (account: string): string => account.trim().toLowerCase();
 
 class Guard implements LoginGuard {
@@ -68,6 +88,9 @@ class Guard implements LoginGuard {
   readonly #store: StoreFallback;
   readonly #normalize: (account: string) => string;
   readonly #clock: Clock;
+  /** Lockouts this guard started while someone listened, for `lockout.ended`. */
+  readonly #lockouts = new Map<string, Lockout>();
+  #nextEnd = Number.POSITIVE_INFINITY;
 
   constructor(options: LoginGuardOptions) {
     const windowMs = positiveInteger(FACTORY, 'windowMs', options.windowMs, 15 * 60_000);
@@ -112,9 +135,60 @@ class Guard implements LoginGuard {
     return { pair: `${id}:${ipKey(ctx.clientIp)}`, account: id };
   }
 
+  /** Publishes `lockout.started` when a hit used the last allowed failure. */
+  #maybeLocked(
+    ctx: Context,
+    kind: LockoutKeyKind,
+    key: string,
+    hit: HitResult | undefined | false,
+    at: number,
+  ): void {
+    if (!hit || hit === FAIL_OPEN_RESULT || !hit.allowed || hit.remaining !== 0) return;
+    if (!securityEventChannel.hasSubscribers) return;
+    const until = at + hit.resetMs;
+    securityEventChannel.publish({
+      event: 'lockout.started',
+      time: this.#clock.now(),
+      request_id: ctx.requestId,
+      client_ip: ctx.clientIp,
+      key_kind: kind,
+      until,
+    } satisfies SecurityEvent);
+    if (this.#lockouts.size >= MAX_TRACKED_LOCKOUTS) {
+      const oldest = this.#lockouts.keys().next().value as string;
+      this.#lockouts.delete(oldest);
+    }
+    this.#lockouts.set(`${kind}:${key}`, { kind, clientIp: ctx.clientIp, until });
+    this.#nextEnd = Math.min(this.#nextEnd, until);
+  }
+
+  /** Publishes `lockout.ended` for each tracked lockout that is over (no timer runs for them). */
+  #endLockouts(ctx: Context, now: number): void {
+    if (now < this.#nextEnd) return;
+    let next = Number.POSITIVE_INFINITY;
+    for (const [key, lockout] of this.#lockouts) {
+      if (lockout.until > now) {
+        next = Math.min(next, lockout.until);
+        continue;
+      }
+      this.#lockouts.delete(key);
+      if (!securityEventChannel.hasSubscribers) continue;
+      securityEventChannel.publish({
+        event: 'lockout.ended',
+        time: now,
+        request_id: ctx.requestId,
+        client_ip: lockout.clientIp,
+        key_kind: lockout.kind,
+        until: lockout.until,
+      } satisfies SecurityEvent);
+    }
+    this.#nextEnd = next;
+  }
+
   async check(ctx: Context, account: string): Promise<void> {
     const keys = this.#keys(ctx, account);
     const now = this.#clock.now();
+    this.#endLockouts(ctx, now);
     // The attempt is counted now, as if it will fail, and forgiven by recordSuccess:
     // a burst of parallel guesses cannot all pass the check before any is recorded.
     const [pair, all] = await Promise.all([
@@ -125,8 +199,22 @@ class Guard implements LoginGuard {
     if (pair !== FAIL_OPEN_RESULT && !pair.allowed) blocked.push(pair);
     if (all && all !== FAIL_OPEN_RESULT && all.remaining <= 0) blocked.push(all);
     if (blocked.length === 0) {
-      ctx.set(reservedKey, keys.pair);
+      ctx.set(reservedKey, {
+        pair: keys.pair,
+        hit: pair === FAIL_OPEN_RESULT ? undefined : pair,
+        at: now,
+      });
       return;
+    }
+    if (securityEventChannel.hasSubscribers) {
+      securityEventChannel.publish({
+        event: 'login.failed',
+        time: now,
+        request_id: ctx.requestId,
+        client_ip: ctx.clientIp,
+        user_id: undefined,
+        reason: 'locked_out',
+      } satisfies SecurityEvent);
     }
     const waitMs = Math.max(...blocked.map((r) => r.resetMs));
     throw new TooManyRequestsError({
@@ -139,12 +227,16 @@ class Guard implements LoginGuard {
   async recordFailure(ctx: Context, account: string): Promise<void> {
     const keys = this.#keys(ctx, account);
     const now = this.#clock.now();
-    const counted = ctx.get(reservedKey) === keys.pair;
-    if (counted) ctx.set(reservedKey, '');
-    await Promise.all([
-      counted ? undefined : this.#store.hit(ctx, keys.pair, this.#perIp, 1, now),
+    const reservation = ctx.get(reservedKey);
+    const counted = reservation?.pair === keys.pair;
+    if (counted) ctx.set(reservedKey, SPENT);
+    const [pair, all] = await Promise.all([
+      counted ? reservation.hit : this.#store.hit(ctx, keys.pair, this.#perIp, 1, now),
       this.#perAccount && this.#store.hit(ctx, keys.account, this.#perAccount, 1, now),
     ]);
+    // The failure that uses the last allowed attempt starts the lockout.
+    this.#maybeLocked(ctx, 'account_ip', keys.pair, pair, counted ? reservation.at : now);
+    this.#maybeLocked(ctx, 'account', keys.account, all, now);
   }
 
   async recordSuccess(ctx: Context, account: string): Promise<void> {
@@ -156,6 +248,11 @@ class Guard implements LoginGuard {
  * Creates a login guard: by default 5 failures for one account from one IP within
  * 15 minutes block that pair with 429 + `Retry-After`, even with the right password
  * (OWASP Authentication Cheat Sheet, "Login Throttling").
+ *
+ * On the `org:security` channel it publishes `lockout.started` (the failure that used
+ * the last allowed attempt), `login.failed` with reason `locked_out` (each refused
+ * attempt), and `lockout.ended` (from the first call after the end, on the instance
+ * that saw the start). The account name is never part of an event.
  *
  * @example
  * ```ts

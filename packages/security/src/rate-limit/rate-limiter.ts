@@ -3,6 +3,8 @@ import {
   ConfigurationError,
   type Context,
   rateLimitDecisionChannel,
+  type SecurityEvent,
+  securityEventChannel,
   systemClock,
   TooManyRequestsError,
 } from '@org/core';
@@ -203,7 +205,10 @@ class Limiter implements RateLimiter, StoreFailureListener {
     }
     if (rateLimitDecisionChannel.hasSubscribers) publishDecisions(ctx, decisions);
     writeRateLimitHeaders(ctx, this.#headers, decisions, now);
-    if (denied !== undefined) throw tooManyRequests(denied);
+    if (denied !== undefined) {
+      if (securityEventChannel.hasSubscribers) publishExceeded(ctx, denied, now);
+      throw tooManyRequests(denied);
+    }
     return { decisions };
   }
 }
@@ -227,6 +232,18 @@ function publishDecisions(ctx: Context, decisions: readonly Decision[]): void {
   }
 }
 
+/** One `rate_limit.exceeded` per refused request: the policy whose wait is longest. */
+function publishExceeded(ctx: Context, denied: Decision, now: number): void {
+  securityEventChannel.publish({
+    event: 'rate_limit.exceeded',
+    time: now,
+    request_id: ctx.requestId,
+    client_ip: ctx.clientIp,
+    policy: denied.policy,
+    key_kind: denied.compiled.keyKind,
+  } satisfies SecurityEvent);
+}
+
 function tooManyRequests({ compiled: policy, result }: Decision): TooManyRequestsError {
   const retryAfter = Math.ceil(result.retryAfterMs / 1000);
   return new TooManyRequestsError({
@@ -241,7 +258,8 @@ function tooManyRequests({ compiled: policy, result }: Decision): TooManyRequest
 
 /**
  * Creates a limiter: one or more quota policies over one store, with headers,
- * insurance and a failure policy. {@link rateLimit} (route dependency) and
+ * insurance and a failure policy. Each refused request publishes one
+ * `rate_limit.exceeded` on the `org:security` channel. {@link rateLimit} (route dependency) and
  * {@link rateLimitPlugin} (app-wide) accept the same options or a limiter.
  *
  * @example
