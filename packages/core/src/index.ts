@@ -110,7 +110,6 @@ export {
   type Toolkit,
   type ToolkitOptions,
 } from './toolkit/toolkit.js';
-export { UpgradeContext } from './upgrade/upgrade-context.js';
 export {
   closeOnExpiry,
   createUpgradeHandler,
@@ -122,12 +121,8 @@ export {
   type WebSocketUpgradeOptions,
 } from './upgrade/upgrade-handler.js';
 export {
-  DEFAULT_TOKEN_PROTOCOLS,
-  isWebSocketUpgrade,
-  parseWebSocketProtocols,
   type WebSocketProtocolsOptions,
   webSocketProtocols,
-  webSocketProtocolToken,
 } from './upgrade/websocket-protocol.js';
 export {
   requestBody,

@@ -1,10 +1,9 @@
+import { ConfigurationError, type Context } from '@org/core';
 import {
-  ConfigurationError,
-  type Context,
   DEFAULT_TOKEN_PROTOCOLS,
   isWebSocketUpgrade,
   webSocketProtocolToken,
-} from '@org/core';
+} from '@org/core/adapter';
 import { InvalidTokenError, MalformedAuthorizationError } from '../errors/token-errors.js';
 import { checkRealm } from '../internal/challenge.js';
 

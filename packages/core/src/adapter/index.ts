@@ -42,3 +42,10 @@ export {
 } from '../toolkit/toolkit.js';
 /** The context and request view of a WebSocket upgrade, for framework-native WebSocket integrations. */
 export { UpgradeContext, UpgradeRequestView } from '../upgrade/upgrade-context.js';
+/** Reading a bearer token from `Sec-WebSocket-Protocol` on an upgrade (the auth package's extractor). */
+export {
+  DEFAULT_TOKEN_PROTOCOLS,
+  isWebSocketUpgrade,
+  parseWebSocketProtocols,
+  webSocketProtocolToken,
+} from '../upgrade/websocket-protocol.js';
