@@ -66,6 +66,7 @@ export interface SecurityEventRequest {
 
 /** A password was accepted (`authenticate` of `@org/auth`). */
 export interface LoginSucceededEvent extends SecurityEventBase, SecurityEventRequest {
+  /** The event's stable name. */
   readonly event: 'login.succeeded';
   /** The user who signed in; undefined only when `authenticate` cannot tell its id (give it `userId`). */
   readonly user_id: string | undefined;
@@ -76,6 +77,7 @@ export interface LoginSucceededEvent extends SecurityEventBase, SecurityEventReq
  * it; `user_id` is there only when the name matched a user.
  */
 export interface LoginFailedEvent extends SecurityEventBase, SecurityEventRequest {
+  /** The event's stable name. */
   readonly event: 'login.failed';
   /** The user the name matched; undefined for an unknown name or a blocked attempt. */
   readonly user_id: string | undefined;
@@ -91,6 +93,7 @@ export type LockoutKeyKind = 'account_ip' | 'account';
 
 /** A login-guard counter reached its limit: the next attempts are refused until `until`. */
 export interface LockoutStartedEvent extends SecurityEventBase, SecurityEventRequest {
+  /** The event's stable name. */
   readonly event: 'lockout.started';
   /** What is locked. The account name is never included. */
   readonly key_kind: LockoutKeyKind;
@@ -104,6 +107,7 @@ export interface LockoutStartedEvent extends SecurityEventBase, SecurityEventReq
  * of the attempt that started it, `request_id` that of the call that noticed the end.
  */
 export interface LockoutEndedEvent extends SecurityEventBase, SecurityEventRequest {
+  /** The event's stable name. */
   readonly event: 'lockout.ended';
   /** What was locked. */
   readonly key_kind: LockoutKeyKind;
@@ -113,6 +117,7 @@ export interface LockoutEndedEvent extends SecurityEventBase, SecurityEventReque
 
 /** A spent refresh token was presented again; its whole family has been revoked (RFC 9700 section 4.14.2). */
 export interface RefreshReuseDetectedEvent extends SecurityEventBase, SecurityEventRequest {
+  /** The event's stable name. */
   readonly event: 'refresh.reuse_detected';
   /** The revoked family (login session). */
   readonly family_id: string;
@@ -128,6 +133,7 @@ export interface RefreshReuseDetectedEvent extends SecurityEventBase, SecurityEv
  * `ERR_REFRESH_EXPIRED`, ...). A request with no credential at all is not a refusal.
  */
 export interface TokenRefusedEvent extends SecurityEventBase, SecurityEventRequest {
+  /** The event's stable name. */
   readonly event: 'token.refused';
   /** Which kind of credential. */
   readonly credential: 'access_token' | 'api_key' | 'refresh_token';
@@ -137,6 +143,7 @@ export interface TokenRefusedEvent extends SecurityEventBase, SecurityEventReque
 
 /** A key set's signing key changed (`KeySet.rotate`). */
 export interface KeysRotatedEvent extends SecurityEventBase {
+  /** The event's stable name. */
   readonly event: 'keys.rotated';
   /** The `kid` that signs from now on. */
   readonly kid: string;
@@ -154,21 +161,25 @@ export interface ApiKeyEventFields extends SecurityEventBase, SecurityEventReque
 
 /** An API key was created (also by a rotation). */
 export interface ApiKeyCreatedEvent extends ApiKeyEventFields {
+  /** The event's stable name. */
   readonly event: 'api_key.created';
 }
 
 /** An API key was revoked. */
 export interface ApiKeyRevokedEvent extends ApiKeyEventFields {
+  /** The event's stable name. */
   readonly event: 'api_key.revoked';
 }
 
 /** A revoked API key was presented with its correct secret: a leaked or forgotten key. */
 export interface ApiKeyUsedAfterRevocationEvent extends ApiKeyEventFields {
+  /** The event's stable name. */
   readonly event: 'api_key.used_after_revocation';
 }
 
 /** A rate-limit policy refused a request (429). */
 export interface RateLimitExceededEvent extends SecurityEventBase, SecurityEventRequest {
+  /** The event's stable name. */
   readonly event: 'rate_limit.exceeded';
   /** The policy name. */
   readonly policy: string;

@@ -18,18 +18,22 @@ import { isWebSocketUpgrade } from './websocket-protocol.js';
 
 /** What `createUpgradeHandler` needs of a WebSocket server: `ws`'s `WebSocketServer({ noServer: true })`. */
 export interface WebSocketServerLike<W> {
+  /** Completes the handshake on `socket` and hands over the connected WebSocket. */
   handleUpgrade(
     request: IncomingMessage,
     socket: Duplex,
     head: Buffer,
     callback: (ws: W, request: IncomingMessage) => void,
   ): void;
+  /** Lets the handler add the headers plugins set to the `101`. */
   on(event: 'headers', listener: (headers: string[], request: IncomingMessage) => void): unknown;
 }
 
 /** What the expiry timer needs of a WebSocket: `ws`'s `WebSocket`. */
 export interface WebSocketLike {
+  /** Closes the connection (1008 when the token expired). */
   close(code?: number, reason?: string): void;
+  /** Runs `listener` once the connection closed, to clear the expiry timer. */
   once(event: 'close', listener: () => void): unknown;
 }
 
