@@ -2,14 +2,13 @@ import {
   BadRequestError,
   type Clock,
   ConfigurationError,
-  isHttpError,
   NotFoundError,
   type SecurityEvent,
-  ServiceUnavailableError,
   securityEventChannel,
   systemClock,
 } from '@org/core';
 import { getCurrentContext, positiveInteger } from '@org/core/adapter';
+import { failClosed } from '../internal/fail-closed.js';
 import { ApiKeyError } from './api-key-error.js';
 import { generateKey, hashSecret, PREFIX, parseKey, sameHash } from './key-format.js';
 import { createLastUsedRecorder } from './last-used.js';
@@ -210,19 +209,10 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
   const lastUsed = createLastUsedRecorder(store, interval, options.onError ?? (() => {}));
   const start = `${prefix}_`;
 
-  /** Fail closed: whatever the store threw becomes a 503 that shows nothing of it. */
-  const guarded = async <T>(operation: () => Promise<T>): Promise<T> => {
-    try {
-      return await operation();
-    } catch (error) {
-      if (isHttpError(error)) throw error;
-      throw new ServiceUnavailableError({
-        code: 'ERR_API_KEY_STORE_UNAVAILABLE',
-        detail: 'API keys are unavailable right now; try again shortly.',
-        cause: error,
-      });
-    }
-  };
+  const guarded = failClosed(
+    'ERR_API_KEY_STORE_UNAVAILABLE',
+    'API keys are unavailable right now; try again shortly.',
+  );
 
   /** Security events name the key by id and owner, never by the key; the request comes from the current context. */
   const publish = (

@@ -2,14 +2,13 @@ import {
   authOutcomeChannel,
   type Clock,
   type Context,
-  isHttpError,
   type SecurityEvent,
-  ServiceUnavailableError,
   securityEventChannel,
   systemClock,
 } from '@org/core';
 import { getCurrentContext, positiveInteger } from '@org/core/adapter';
 import { checkRealm } from '../internal/challenge.js';
+import { failClosed } from '../internal/fail-closed.js';
 import { mintToken, newFamilyId, parseToken } from '../internal/refresh-token-format.js';
 import { MemoryRefreshTokenStore } from './memory-store.js';
 import { RefreshTokenError, type RefreshTokenErrorCode } from './refresh-token-error.js';
@@ -130,19 +129,10 @@ export function createRefreshTokenManager(
     return refuse('ERR_REFRESH_REUSED', ctx);
   };
 
-  /** Fail closed: whatever the store threw becomes a 503 that shows nothing of it. */
-  const guarded = async <T>(operation: () => Promise<T>): Promise<T> => {
-    try {
-      return await operation();
-    } catch (error) {
-      if (isHttpError(error)) throw error;
-      throw new ServiceUnavailableError({
-        code: 'ERR_REFRESH_STORE_UNAVAILABLE',
-        detail: 'Sessions are unavailable right now; try again shortly.',
-        cause: error,
-      });
-    }
-  };
+  const guarded = failClosed(
+    'ERR_REFRESH_STORE_UNAVAILABLE',
+    'Sessions are unavailable right now; try again shortly.',
+  );
 
   return Object.freeze({
     async issue(userId: string): Promise<IssuedRefreshToken> {
