@@ -22,6 +22,8 @@ import {
   type Metrics,
   redisCheck,
   requestId,
+  type SecurityEventLog,
+  securityEventLog,
   sqliteCheck,
 } from '@org/observability';
 import {
@@ -100,6 +102,8 @@ export async function createUsersApi(options: UsersApiOptions): Promise<UsersApi
     pretty: config.profile === 'development',
     base: { service: 'users-api', framework: options.framework },
   });
+  // Logins, lockouts, refused tokens, refresh reuse, API keys and rate limits, one line each.
+  const securityLog = securityEventLog({ logger });
   const db = openDatabase(config.DATABASE_PATH);
   const repository = new UserRepository(db);
   const redis =
@@ -200,16 +204,18 @@ export async function createUsersApi(options: UsersApiOptions): Promise<UsersApi
     logger,
     health,
     metrics,
-    close: () => closeAll(metrics, apiKeys, redis, db),
+    close: () => closeAll(securityLog, metrics, apiKeys, redis, db),
   };
 }
 
 async function closeAll(
+  securityLog: SecurityEventLog,
   metrics: Metrics,
   apiKeys: ApiKeys,
   redis: Redis | undefined,
   db: DatabaseSync,
 ) {
+  securityLog.close();
   metrics.close();
   // The pending last-used times, while their store is still open; a failure only loses those.
   await apiKeys.flush().catch(() => {});
