@@ -11,7 +11,7 @@ import {
 } from '@org/core';
 import * as z from 'zod';
 import type { UserRecord } from '../users/user-repository.ts';
-import { afterGuard, tooManyRequests as tooMany } from './route.ts';
+import { afterGuard, bearer, invalidToken, tooManyRequests as tooMany } from './route.ts';
 
 /**
  * The scopes a key may carry. Labels for `requireScopes` on routes that want them
@@ -84,11 +84,6 @@ export interface ApiKeyRoutesOptions {
   readonly apiKeys: ApiKeys;
 }
 
-const bearer = [{ bearer: [] }] as const;
-const invalidToken = {
-  description: 'No token, or a bad one.',
-  headers: { 'WWW-Authenticate': 'Bearer realm="api", error="invalid_token"' },
-};
 const tokenOnly = 'Called with an API key: keys are managed with an access token only.';
 const unavailable = 'API keys are unavailable (their store, Redis or the database, is down).';
 

@@ -1,5 +1,6 @@
 // What the users API's routes share beyond `defineRoute` (from @org/core): the 429 every
-// rate-limited route documents, and input validated only after a guard.
+// rate-limited route documents, the bearer security and its 401, and input validated
+// only after a guard.
 import { type AnyDependency, defineDependency, type SchemaDependency } from '@org/core';
 
 /**
@@ -10,6 +11,15 @@ export const tooManyRequests = {
   description: 'Too many requests from this client.',
   headers: { 'Retry-After': 'Seconds to wait.' },
 } as const;
+
+/** The `security` of a route that needs a bearer token (an access token or an API key). */
+export const bearer = [{ bearer: [] }] as const;
+
+/** The 401 of a bearer-protected route. */
+export const invalidToken = {
+  description: 'No token, or a bad one.',
+  headers: { 'WWW-Authenticate': 'Bearer realm="api", error="invalid_token"' },
+};
 
 /**
  * Validates request input only once `guard` has passed, so a caller without a valid

@@ -13,7 +13,7 @@ import {
 import type { SessionService } from '../users/session-service.ts';
 import type { UserRecord } from '../users/user-repository.ts';
 import { toUserDto, type UserService } from '../users/user-service.ts';
-import { afterGuard, tooManyRequests as tooMany } from './route.ts';
+import { afterGuard, bearer, invalidToken, tooManyRequests as tooMany } from './route.ts';
 
 /** What the users routes work with. */
 export interface UserRoutesOptions {
@@ -21,12 +21,6 @@ export interface UserRoutesOptions {
   readonly users: UserService;
   readonly sessions: SessionService;
 }
-
-const bearer = [{ bearer: [] }] as const;
-const invalidToken = {
-  description: 'No token, or a bad one.',
-  headers: { 'WWW-Authenticate': 'Bearer realm="api", error="invalid_token"' },
-};
 
 /** The `/api/v1` routes of the users API: auth, the caller's profile, and administration. */
 export function userRoutes({ auth, users, sessions }: UserRoutesOptions): Route[] {
