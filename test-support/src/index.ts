@@ -32,4 +32,9 @@ export const adapters: readonly AdapterFixture[] = [
   honoFixture,
   nodeFixture,
 ].filter((fixture): fixture is AdapterFixture => fixture !== null);
-export { type RedisServer, startRedis } from '@org/testing';
+export { type PostgresServer, type RedisServer, startPostgres, startRedis } from '@org/testing';
+export {
+  type RedisTopology,
+  type RedisTopologyName,
+  redisTopologies,
+} from './redis-topologies.js';

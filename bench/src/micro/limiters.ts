@@ -136,14 +136,14 @@ async function redisTable(port: number): Promise<MicroTable> {
       '@org/security RedisRateLimitStore.hit, fixed window',
       (client) => {
         const store = new RedisRateLimitStore({ client, timeoutMs: 1000 });
-        return (i) => store.hit(keys[i % KEYS] as string, policy, 1, Date.now());
+        return async (i) => store.hit(keys[i % KEYS] as string, policy, 1, Date.now());
       },
     ],
     [
       '@org/security RedisRateLimitStore.hit, GCRA',
       (client) => {
         const store = new RedisRateLimitStore({ client, timeoutMs: 1000 });
-        return (i) =>
+        return async (i) =>
           store.hit(keys[i % KEYS] as string, { ...policy, algorithm: 'gcra' }, 1, Date.now());
       },
     ],

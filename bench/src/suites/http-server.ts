@@ -99,7 +99,7 @@ async function measureOnce(
     logFile: join(settings.scratch, `${name}.log`),
     statsFile: join(settings.scratch, `${name}.stats.json`),
   };
-  const usesRedis = variant.store === 'redis';
+  const usesRedis = variant.store === 'redis' || variant.store === 'redis-lease';
   if (usesRedis) await redis?.flushAll();
   const busyBefore = await waitForQuiet(QUIET_THRESHOLD, settings.quietWaitMs);
   const server = await startWithRetry(() =>

@@ -19,6 +19,10 @@ export {
   MemoryApiKeyStore,
   type MemoryApiKeyStoreOptions,
 } from './api-keys/memory-store.js';
+export {
+  PostgresApiKeyStore,
+  type PostgresApiKeyStoreOptions,
+} from './api-keys/postgres-store.js';
 export { RedisApiKeyStore, type RedisApiKeyStoreOptions } from './api-keys/redis-store.js';
 export { SqliteApiKeyStore, type SqliteApiKeyStoreOptions } from './api-keys/sqlite-store.js';
 export type { ApiKeyRecord, ApiKeyStore, StoredApiKey } from './api-keys/types.js';
@@ -115,9 +119,17 @@ export {
   type MemoryRefreshTokenStoreOptions,
 } from './refresh/memory-store.js';
 export {
+  type PostgresClient,
+  type PostgresQueryResult,
+  PostgresRefreshTokenStore,
+  type PostgresRefreshTokenStoreOptions,
+} from './refresh/postgres-store.js';
+export {
+  type RedisPipelineLike,
   RedisRefreshTokenStore,
   type RedisRefreshTokenStoreOptions,
   type RedisScriptClient,
+  type WaitForReplicasOptions,
 } from './refresh/redis-store.js';
 export {
   RefreshTokenError,

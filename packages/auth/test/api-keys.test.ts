@@ -5,13 +5,21 @@ import {
   type ApiKeyStore,
   createApiKeys,
   MemoryApiKeyStore,
+  PostgresApiKeyStore,
   RedisApiKeyStore,
   SqliteApiKeyStore,
   type StoredApiKey,
 } from '@org/auth';
 import { ConfigurationError, NotFoundError, ServiceUnavailableError } from '@org/core';
-import { type RedisServer, startRedis } from '@org/test-support';
+import {
+  type PostgresServer,
+  type RedisServer,
+  redisTopologies,
+  startPostgres,
+  startRedis,
+} from '@org/test-support';
 import { Redis } from 'ioredis';
+import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checksum, hashSecret, parseKey, sameHash } from '../src/api-keys/key-format.js';
 import { manualClock } from './helpers.js';
@@ -264,21 +272,28 @@ describe('lastUsedAt', () => {
 
 let redis: RedisServer;
 let client: Redis;
+let postgres: PostgresServer;
+let pool: Pool;
 const databases: DatabaseSync[] = [];
 
 beforeAll(async () => {
-  redis = await startRedis();
+  [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
   client = new Redis(redis.url, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
   client.on('error', () => {});
+  pool = new Pool({ connectionString: postgres.url, connectionTimeoutMillis: 2000 });
 });
 afterAll(async () => {
   client?.disconnect();
-  await redis?.stop();
+  await pool?.end();
+  await Promise.all([redis?.stop(), postgres?.stop()]);
   for (const database of databases) database.close();
 });
 
+/** The single server above, and the same suites through a Cluster and through Sentinel. */
+const topologies = redisTopologies(['cluster', 'sentinel']);
+
 let storeCount = 0;
-const stores: { name: string; make: () => ApiKeyStore }[] = [
+const stores: { name: string; make: () => ApiKeyStore | Promise<ApiKeyStore> }[] = [
   { name: 'memory', make: () => new MemoryApiKeyStore() },
   {
     name: 'node:sqlite',
@@ -289,12 +304,24 @@ const stores: { name: string; make: () => ApiKeyStore }[] = [
     },
   },
   { name: 'redis', make: () => new RedisApiKeyStore({ client, prefix: `t${++storeCount}:` }) },
+  ...topologies.map((topology) => ({
+    name: `${topology.name} Redis`,
+    make: () => new RedisApiKeyStore({ client: topology.client, prefix: `t${++storeCount}:` }),
+  })),
+  {
+    name: 'postgres',
+    make: async () => {
+      const store = new PostgresApiKeyStore({ client: pool, table: `keys${++storeCount}` });
+      await store.createTables();
+      return store;
+    },
+  },
 ];
 
 describe.each(stores)('store suite on $name', ({ make }) => {
   it('creates, lists without secrets, verifies and revokes at once for every manager sharing it', async () => {
     const clock = manualClock();
-    const store = make();
+    const store = await make();
     const one = createApiKeys({ store, clock });
     const two = createApiKeys({ store, clock });
     const { key, record } = await one.create({
@@ -330,7 +357,7 @@ describe.each(stores)('store suite on $name', ({ make }) => {
 
   it('expires keys and rotates with an overlap', async () => {
     const clock = manualClock();
-    const apiKeys = createApiKeys({ store: make(), clock });
+    const apiKeys = createApiKeys({ store: await make(), clock });
     const { key, record } = await apiKeys.create({
       owner: 'u1',
       name: 'a',
@@ -364,7 +391,7 @@ describe.each(stores)('store suite on $name', ({ make }) => {
   });
 
   it('keeps the latest lastUsedAt and ignores unknown ids', async () => {
-    const store = make();
+    const store = await make();
     const apiKeys = createApiKeys({ store, clock: manualClock(1000) });
     const { record } = await apiKeys.create({ owner: 'u1', name: 'a' });
     await store.touch(
@@ -379,14 +406,19 @@ describe.each(stores)('store suite on $name', ({ make }) => {
   });
 });
 
-describe('RedisApiKeyStore', () => {
+describe.each([
+  { name: 'single', redis: () => client, keys: (pattern: string) => client.keys(pattern) },
+  ...topologies.map((topology) => ({
+    name: topology.name,
+    redis: () => topology.client,
+    keys: (pattern: string) => topology.keys(pattern),
+  })),
+])('RedisApiKeyStore on $name Redis', ({ redis: connect, keys }) => {
   it('keeps one hash-tagged key per API key and one per owner, never the secret', async () => {
+    const client = connect();
     const store = new RedisApiKeyStore({ client, prefix: 'layout:' });
     const { key, record } = await createApiKeys({ store }).create({ owner: 'u9', name: 'a' });
-    expect((await client.keys('layout:*')).sort()).toEqual([
-      `layout:k:{${record.id}}`,
-      'layout:o:{u9}',
-    ]);
+    expect((await keys('layout:*')).sort()).toEqual([`layout:k:{${record.id}}`, 'layout:o:{u9}']);
     expect(JSON.stringify(await client.hgetall(`layout:k:{${record.id}}`))).not.toContain(
       key.slice(21, 57),
     );

@@ -1,8 +1,9 @@
 /**
  * Test helpers for apps built on the `@org` toolkit: one fake clock for every part
  * that reads time, dependency overrides (FastAPI's `dependency_overrides`), token
- * minting and forgery, a real `redis-server`, an in-process request helper for
- * express, fastify, koa, hono and node:http apps, and a security conformance suite
+ * minting and forgery, real servers (`redis-server` single, as a Cluster or behind
+ * Sentinel, and PostgreSQL), an in-process request helper for express, fastify, koa,
+ * hono and node:http apps, and a security conformance suite
  * any app can run against itself (`securityConformance` from `@org/testing/vitest`,
  * so this entry never needs vitest).
  *
@@ -46,11 +47,36 @@ export {
 } from './overrides/overrides.js';
 export { freePort } from './ports/free-port.js';
 export {
+  PostgresNotInstalledError,
+  PostgresStartError,
+} from './postgres/postgres-errors.js';
+export {
+  type PostgresServer,
+  type StartPostgresOptions,
+  startPostgres,
+} from './postgres/start-postgres.js';
+export {
+  RedisHarnessError,
+  type RedisHarnessFailure,
   RedisNotInstalledError,
+} from './redis/redis-errors.js';
+export type { RedisFailover, RedisNodeAddress } from './redis/redis-topology.js';
+export {
   type RedisServer,
   type StartRedisOptions,
   startRedis,
 } from './redis/start-redis.js';
+export {
+  type RedisCluster,
+  type RedisClusterMasterTarget,
+  type StartRedisClusterOptions,
+  startRedisCluster,
+} from './redis/start-redis-cluster.js';
+export {
+  type RedisSentinelSet,
+  type StartRedisSentinelOptions,
+  startRedisSentinel,
+} from './redis/start-redis-sentinel.js';
 export {
   createRequester,
   type Requester,

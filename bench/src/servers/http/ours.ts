@@ -61,8 +61,10 @@ export async function oursToolkit(
 
 async function oursLimiter(setup: ServerSetup) {
   let store: RateLimitStore = new MemoryRateLimitStore();
-  if (setup.store === 'redis')
-    store = new RedisRateLimitStore({ client: await connectRedis(setup) });
+  if (setup.store !== 'memory') {
+    const client = await connectRedis(setup);
+    store = new RedisRateLimitStore({ client, lease: setup.store === 'redis-lease' });
+  }
   return createRateLimiter({
     limit: HUGE_LIMIT,
     windowMs: WINDOW_MS,

@@ -14,7 +14,8 @@ export const HUGE_LIMIT = 1_000_000_000;
 export const WINDOW_MS = 60_000;
 
 export type Alg = 'HS256' | 'ES256';
-export type StoreKind = 'memory' | 'redis';
+/** Where the rate limiter counts: `redis-lease` is the Redis store's quota leasing (ours only). */
+export type StoreKind = 'memory' | 'redis' | 'redis-lease';
 export type Framework = 'express' | 'fastify' | 'koa' | 'hono' | 'node';
 
 /** The verification key of the run, as the runner hands it to each server. */

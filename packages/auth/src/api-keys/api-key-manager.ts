@@ -188,7 +188,7 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
   const store = options?.store;
   if (typeof store?.get !== 'function' || typeof store.insert !== 'function') {
     throw new ConfigurationError(
-      'createApiKeys needs options.store: a MemoryApiKeyStore, SqliteApiKeyStore or RedisApiKeyStore.',
+      'createApiKeys needs options.store: a MemoryApiKeyStore, SqliteApiKeyStore, PostgresApiKeyStore or RedisApiKeyStore.',
     );
   }
   const prefix = options.prefix ?? 'org';

@@ -1,5 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ConfigurationError } from '@org/core';
+import { API_KEY_COLUMNS, type ApiKeyRow, apiKeyFromRow } from './sql-row.js';
 import type { ApiKeyStore, StoredApiKey } from './types.js';
 
 /**
@@ -19,30 +20,9 @@ export interface SqliteApiKeyStoreOptions {
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
-type Row = Record<string, unknown>;
-
-function optional(value: unknown): number | undefined {
-  return value === null || value === undefined ? undefined : Number(value);
-}
-
-function fromRow(row: Row): StoredApiKey {
-  const roles = row.roles === null ? undefined : (JSON.parse(String(row.roles)) as string[]);
-  const expiresAt = optional(row.expires_at);
-  const lastUsedAt = optional(row.last_used_at);
-  const revokedAt = optional(row.revoked_at);
-  return {
-    id: String(row.id),
-    hash: String(row.hash),
-    name: String(row.name),
-    owner: String(row.owner),
-    scopes: JSON.parse(String(row.scopes)) as string[],
-    ...(roles === undefined ? {} : { roles }),
-    createdAt: Number(row.created_at),
-    ...(expiresAt === undefined ? {} : { expiresAt }),
-    ...(lastUsedAt === undefined ? {} : { lastUsedAt }),
-    ...(revokedAt === undefined ? {} : { revokedAt }),
-  };
-}
+/** SQLite keeps `scopes` and `roles` as JSON text. */
+const fromRow = (row: ApiKeyRow): StoredApiKey =>
+  apiKeyFromRow(row, (value) => JSON.parse(String(value)) as string[]);
 
 /**
  * API keys in a SQL table through `node:sqlite`: one row per key, prepared
@@ -94,7 +74,7 @@ export class SqliteApiKeyStore implements ApiKeyStore {
     CREATE INDEX IF NOT EXISTS ${table}_owner ON ${table} (owner, created_at);`);
     this.#database = database;
     this.#insert = database.prepare(
-      `INSERT INTO ${table} (id, hash, name, owner, scopes, roles, created_at, expires_at, last_used_at, revoked_at)
+      `INSERT INTO ${table} (${API_KEY_COLUMNS})
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#get = database.prepare(`SELECT * FROM ${table} WHERE id = ?`);
@@ -128,12 +108,12 @@ export class SqliteApiKeyStore implements ApiKeyStore {
   }
 
   async get(id: string): Promise<StoredApiKey | undefined> {
-    const row = this.#get.get(id) as Row | undefined;
+    const row = this.#get.get(id) as ApiKeyRow | undefined;
     return row === undefined ? undefined : fromRow(row);
   }
 
   async listByOwner(owner: string): Promise<StoredApiKey[]> {
-    return (this.#list.all(owner) as Row[]).map(fromRow);
+    return (this.#list.all(owner) as ApiKeyRow[]).map(fromRow);
   }
 
   async revoke(id: string, at: number): Promise<boolean> {

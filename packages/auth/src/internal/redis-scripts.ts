@@ -17,6 +17,62 @@ export interface RedisScriptClient {
   evalsha(sha1: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
   /** `EVAL`: runs a script from its source (and caches it on the server), with `numkeys` keys first in `args`. */
   eval(script: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
+  /**
+   * ioredis `pipeline()`: commands sent together on one connection (on a `Cluster`, the
+   * connection to the master of the keys' slot). Needed only with `waitForReplicas`.
+   */
+  pipeline?(): RedisPipelineLike;
+}
+
+/**
+ * The subset of an ioredis pipeline the stores use (`client.pipeline()`).
+ *
+ * @example
+ * ```ts
+ * const replies = await client.pipeline().evalsha(sha1, 1, key).wait(1, 50).exec();
+ * ```
+ */
+export interface RedisPipelineLike {
+  /** Queues `EVALSHA`. */
+  evalsha(sha1: string, numkeys: number, ...args: (string | number)[]): unknown;
+  /** Queues `EVAL`. */
+  eval(script: string, numkeys: number, ...args: (string | number)[]): unknown;
+  /** Queues `WAIT numreplicas timeout`. */
+  wait(numreplicas: number, timeout: number): unknown;
+  /** Sends the queued commands and resolves `[error, reply]` for each. */
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+
+/** A write that must reach replicas before it counts (`WAIT`). */
+export interface ReplicaWait {
+  /** Replicas that must acknowledge the write. */
+  readonly replicas: number;
+  /** Milliseconds `WAIT` may block. */
+  readonly timeoutMs: number;
+  /** Whether fewer acknowledgements fail the write (true) or are accepted (false). */
+  readonly refuse: boolean;
+}
+
+/** Fewer replicas than asked acknowledged a write within the `WAIT` timeout. */
+export class ReplicaWaitError extends Error {
+  /** Stable code. */
+  static readonly code = 'ERR_REDIS_NOT_REPLICATED';
+  /** Stable code. */
+  readonly code = ReplicaWaitError.code;
+  /** Replicas that acknowledged. */
+  readonly acknowledged: number;
+  constructor(acknowledged: number, wait: ReplicaWait) {
+    super(
+      `${acknowledged} of ${wait.replicas} replicas acknowledged the write within ${wait.timeoutMs} ms.`,
+    );
+    this.name = 'ReplicaWaitError';
+    this.acknowledged = acknowledged;
+  }
+}
+
+/** Throws {@link ReplicaWaitError} when `wait` refuses writes fewer than `wait.replicas` acknowledged. */
+export function requireAcknowledged(wait: ReplicaWait, acknowledged: number): void {
+  if (wait.refuse && acknowledged < wait.replicas) throw new ReplicaWaitError(acknowledged, wait);
 }
 
 /** A script with its SHA-1, computed once. */
@@ -101,4 +157,50 @@ export async function runScript(
     if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
     return client.eval(source, 1, key, ...args);
   }
+}
+
+const isNoScript = (error: unknown): boolean =>
+  error instanceof Error && error.message.startsWith('NOSCRIPT');
+
+async function scriptThenWait(
+  client: RedisScriptClient,
+  script: Script,
+  wait: ReplicaWait,
+  loaded: boolean,
+  args: readonly (string | number)[],
+): Promise<[Error | null, unknown][]> {
+  const pipeline = (client.pipeline as () => RedisPipelineLike).call(client);
+  if (loaded) pipeline.evalsha(script.sha1, 1, ...args);
+  else pipeline.eval(script.source, 1, ...args);
+  pipeline.wait(wait.replicas, wait.timeoutMs);
+  const replies = await pipeline.exec();
+  if (replies?.length !== 2) throw new Error('Redis answered a pipeline of two commands wrongly.');
+  return replies;
+}
+
+/**
+ * Runs a script, then `WAIT`s on the same connection for `wait.replicas` replicas to
+ * acknowledge it: both in one pipeline, so the `WAIT` can never land on another
+ * connection (after a reconnect) and count acknowledgements of nothing. Resolves the
+ * script's reply and how many replicas acknowledged; the caller decides, with
+ * {@link requireAcknowledged}, whether its write needed them.
+ */
+export async function runScriptReplicated(
+  client: RedisScriptClient,
+  script: Script,
+  wait: ReplicaWait,
+  key: string,
+  ...args: (string | number)[]
+): Promise<{ reply: unknown; acknowledged: number }> {
+  let replies = await scriptThenWait(client, script, wait, true, [key, ...args]);
+  if (isNoScript(replies[0]?.[0])) {
+    replies = await scriptThenWait(client, script, wait, false, [key, ...args]);
+  }
+  const [[scriptError, reply], [waitError, acknowledged]] = replies as [
+    [Error | null, unknown],
+    [Error | null, unknown],
+  ];
+  if (scriptError) throw scriptError;
+  if (waitError) throw waitError;
+  return { reply, acknowledged: Number(acknowledged) };
 }

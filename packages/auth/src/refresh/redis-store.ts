@@ -1,4 +1,5 @@
 import { ConfigurationError } from '@org/core';
+import { positiveInteger } from '@org/core/adapter';
 import {
   CREATE_FAMILY,
   DELETE_KEY,
@@ -6,8 +7,12 @@ import {
   READ_INDEX,
   REVOKE_FAMILY,
   type RedisScriptClient,
+  type ReplicaWait,
   ROTATE,
+  requireAcknowledged,
   runScript,
+  runScriptReplicated,
+  type Script,
   UNINDEX_FAMILIES,
 } from '../internal/redis-scripts.js';
 import type {
@@ -20,7 +25,35 @@ import type {
 /** Family ids per SREM, well under Lua's `unpack` limit. */
 const UNINDEX_CHUNK = 1000;
 
-export type { RedisScriptClient } from '../internal/redis-scripts.js';
+export type { RedisPipelineLike, RedisScriptClient } from '../internal/redis-scripts.js';
+
+const STORE = 'RedisRefreshTokenStore';
+
+/**
+ * Options of {@link RedisRefreshTokenStoreOptions.waitForReplicas}.
+ *
+ * @example
+ * ```ts
+ * new RedisRefreshTokenStore({ client, waitForReplicas: { replicas: 1, timeoutMs: 50 } });
+ * ```
+ */
+export interface WaitForReplicasOptions {
+  /** Replicas of the key's master that must acknowledge each rotation and revocation. @default 1 */
+  replicas?: number;
+  /**
+   * Milliseconds `WAIT` may block. It holds up the commands queued behind it on the
+   * same connection, so keep it small; keep the client's `commandTimeout` above it.
+   * @default 50
+   */
+  timeoutMs?: number;
+  /**
+   * What a rotation or revocation does when fewer replicas acknowledged in time:
+   * `'refuse'` fails it (the manager answers 503 `ERR_REFRESH_STORE_UNAVAILABLE`),
+   * `'accept'` lets it stand as if no `WAIT` had been asked for.
+   * @default 'refuse'
+   */
+  onTimeout?: 'refuse' | 'accept';
+}
 
 /** Options of {@link RedisRefreshTokenStore}. */
 export interface RedisRefreshTokenStoreOptions {
@@ -32,6 +65,22 @@ export interface RedisRefreshTokenStoreOptions {
   client: RedisScriptClient;
   /** Prefix of every key, to share a Redis with other data. No `{` or `}`. @default 'auth:refresh:' */
   prefix?: string;
+  /**
+   * Makes reuse detection survive a failover: each rotation and revocation is followed,
+   * on the same connection (on a Cluster, the one to the family key's master), by
+   * `WAIT replicas timeoutMs`, so a spent token that the client was told about is on a
+   * replica before the answer leaves. Without it Redis replicates asynchronously and a
+   * master that dies right after a rotation may take the spent marker with it: the
+   * promoted replica would then accept the old token once more. Only a rotation that
+   * hands out a new token and a revocation that removed a family need the
+   * acknowledgement; refusals (reuse, expiry) are answered as they are.
+   *
+   * Only for deployments with replicas (Sentinel, Cluster, a replicated primary): on a
+   * lone server every rotation would wait `timeoutMs` and, by default, be refused.
+   * See the README for what a client sees when a rotation is refused.
+   * @default undefined (no WAIT)
+   */
+  waitForReplicas?: WaitForReplicasOptions;
 }
 
 /**
@@ -41,17 +90,33 @@ export interface RedisRefreshTokenStoreOptions {
  * give exactly one success. A second key per user, `<prefix>u:{<user id>}`, lists
  * the user's families for {@link RedisRefreshTokenStore.revokeUser}. Every key has a
  * TTL: a family's is its current token's expiry, a user's is that of its newest family.
+ * Every command touches one key, so none can fail with `CROSSSLOT` on a Cluster.
+ *
+ * With replicas, set `waitForReplicas` so a failover cannot forget a spent token.
  *
  * @example
  * ```ts
  * import { Redis } from 'ioredis';
  * const redis = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
  * const refreshTokens = createRefreshTokenManager({ store: new RedisRefreshTokenStore({ client: redis }) });
+ *
+ * // Sentinel or Cluster: a rotation is answered once a replica has it.
+ * const durable = new RedisRefreshTokenStore({ client: cluster, waitForReplicas: { replicas: 1, timeoutMs: 50 } });
  * ```
  */
 export class RedisRefreshTokenStore implements RefreshTokenStore {
   readonly #client: RedisScriptClient;
   readonly #prefix: string;
+  /**
+   * Runs a rotation or revocation, whose outcome the caller's security depends on;
+   * `durable(reply)` says whether this outcome needs the replicas' acknowledgement.
+   */
+  readonly #write: (
+    durable: (reply: unknown) => boolean,
+    script: Script,
+    key: string,
+    ...args: (string | number)[]
+  ) => Promise<unknown>;
 
   constructor(options: RedisRefreshTokenStoreOptions) {
     if (typeof options?.client?.evalsha !== 'function') {
@@ -67,6 +132,23 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
     }
     this.#client = options.client;
     this.#prefix = prefix;
+    const wait = replicaWait(options.waitForReplicas, options.client);
+    this.#write =
+      wait === undefined
+        ? (_durable, script, key, ...args) => runScript(this.#client, script, key, ...args)
+        : async (durable, script, key, ...args) => {
+            const { reply, acknowledged } = await runScriptReplicated(
+              this.#client,
+              script,
+              wait,
+              key,
+              ...args,
+            );
+            // Only a new token or a revocation must outlive the master; a refusal
+            // (reuse, expiry) stays a refusal whatever a failover forgets.
+            if (durable(reply)) requireAcknowledged(wait, acknowledged);
+            return reply;
+          };
   }
 
   /** The key of a family's hash. */
@@ -101,8 +183,8 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
   }
 
   async rotate(request: RotationRequest): Promise<RotationResult> {
-    const reply = (await runScript(
-      this.#client,
+    const reply = (await this.#write(
+      rotated,
       ROTATE,
       this.familyKey(request.familyId),
       request.tokenHash,
@@ -128,12 +210,7 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
   }
 
   async revoke(familyId: string, tokenHash: string): Promise<boolean> {
-    const deleted = await runScript(
-      this.#client,
-      REVOKE_FAMILY,
-      this.familyKey(familyId),
-      tokenHash,
-    );
+    const deleted = await this.#write(removed, REVOKE_FAMILY, this.familyKey(familyId), tokenHash);
     return deleted === 1;
   }
 
@@ -142,7 +219,7 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
     const ids = (await runScript(this.#client, READ_INDEX, userKey)) as string[];
     // One command per family: each family key may live in another Cluster slot.
     const deleted = await Promise.all(
-      ids.map((id) => runScript(this.#client, DELETE_KEY, this.familyKey(id))),
+      ids.map((id) => this.#write(removed, DELETE_KEY, this.familyKey(id))),
     );
     // Unindexed only once deleted, so a failure halfway leaves a retry something to find.
     for (let i = 0; i < ids.length; i += UNINDEX_CHUNK) {
@@ -150,4 +227,36 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
     }
     return deleted.reduce<number>((sum, n) => sum + Number(n), 0);
   }
+}
+
+const rotated = (reply: unknown): boolean => Array.isArray(reply) && reply[0] === 'rotated';
+const removed = (reply: unknown): boolean => reply === 1;
+
+/** Validates `waitForReplicas` once, at construction. */
+function replicaWait(
+  options: WaitForReplicasOptions | undefined,
+  client: RedisScriptClient,
+): ReplicaWait | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigurationError(
+      `${STORE}: \`waitForReplicas\` must be an object such as { replicas: 1, timeoutMs: 50 }; received ${JSON.stringify(options)}.`,
+    );
+  }
+  if (typeof client.pipeline !== 'function') {
+    throw new ConfigurationError(
+      `${STORE}: \`waitForReplicas\` needs a client with pipeline() (an ioredis Redis or Cluster).`,
+    );
+  }
+  const onTimeout = options.onTimeout ?? 'refuse';
+  if (onTimeout !== 'refuse' && onTimeout !== 'accept') {
+    throw new ConfigurationError(
+      `${STORE}: \`waitForReplicas.onTimeout\` must be 'refuse' or 'accept'; received ${JSON.stringify(onTimeout)}.`,
+    );
+  }
+  return {
+    replicas: positiveInteger(STORE, 'waitForReplicas.replicas', options.replicas, 1),
+    timeoutMs: positiveInteger(STORE, 'waitForReplicas.timeoutMs', options.timeoutMs, 50),
+    refuse: onTimeout === 'refuse',
+  };
 }

@@ -2,32 +2,43 @@ import type { RefreshTokenStore } from '@org/auth';
 import {
   createRefreshTokenManager,
   MemoryRefreshTokenStore,
+  PostgresRefreshTokenStore,
   RedisRefreshTokenStore,
   RefreshTokenError,
 } from '@org/auth';
-import { type RedisServer, startRedis } from '@org/test-support';
-import { Redis } from 'ioredis';
+import { type PostgresServer, redisTopologies, startPostgres } from '@org/test-support';
+import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, manualClock } from '../../test/helpers.js';
 
-let redis: RedisServer;
-let client: Redis;
 let prefixes = 0;
+let postgres: PostgresServer;
+let pool: Pool;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  client = new Redis(redis.url, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
+  postgres = await startPostgres();
+  pool = new Pool({ connectionString: postgres.url, connectionTimeoutMillis: 2000 });
 });
 afterAll(async () => {
-  client.disconnect();
-  await redis.stop();
+  await pool?.end();
+  await postgres?.stop();
 });
 
-const stores: { name: string; create: () => RefreshTokenStore }[] = [
+const stores: { name: string; create: () => RefreshTokenStore | Promise<RefreshTokenStore> }[] = [
   { name: 'memory', create: () => new MemoryRefreshTokenStore() },
+  ...redisTopologies().map((topology) => ({
+    name: `${topology.name} Redis`,
+    create: () =>
+      new RedisRefreshTokenStore({ client: topology.client, prefix: `test${++prefixes}:` }),
+  })),
   {
-    name: 'redis',
-    create: () => new RedisRefreshTokenStore({ client, prefix: `test${++prefixes}:` }),
+    name: 'PostgreSQL',
+    create: async () => {
+      // A table per store: each test starts empty, as with a Redis prefix.
+      const store = new PostgresRefreshTokenStore({ client: pool, table: `test${++prefixes}` });
+      await store.createTables();
+      return store;
+    },
   },
 ];
 
@@ -42,14 +53,14 @@ async function failure(promise: Promise<unknown>): Promise<string> {
 }
 
 describe.each(stores)('refresh tokens in the $name store', ({ create }) => {
-  const setup = () => {
+  const setup = async () => {
     const clock = manualClock();
-    const manager = createRefreshTokenManager({ store: create(), clock });
+    const manager = createRefreshTokenManager({ store: await create(), clock });
     return { clock, manager };
   };
 
   it('issues an opaque 256-bit token and rotates it into a new one', async () => {
-    const { manager } = setup();
+    const { manager } = await setup();
     const first = await manager.issue('u1');
     expect(first.token).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
     expect(first.userId).toBe('u1');
@@ -62,7 +73,7 @@ describe.each(stores)('refresh tokens in the $name store', ({ create }) => {
   });
 
   it('revokes the whole family when a spent token is replayed, newest token included', async () => {
-    const { manager } = setup();
+    const { manager } = await setup();
     const first = await manager.issue('u1');
     const second = await manager.rotate(first.token);
     const other = await manager.issue('u1');
@@ -73,7 +84,7 @@ describe.each(stores)('refresh tokens in the $name store', ({ create }) => {
   });
 
   it('lets exactly one of 20 parallel rotations of one token succeed', async () => {
-    const { manager } = setup();
+    const { manager } = await setup();
     const { token } = await manager.issue('u1');
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, () => manager.rotate(token)),
@@ -90,7 +101,7 @@ describe.each(stores)('refresh tokens in the $name store', ({ create }) => {
   });
 
   it('refuses malformed and forged tokens without touching the family', async () => {
-    const { manager } = setup();
+    const { manager } = await setup();
     const { token, familyId } = await manager.issue('u1');
     expect(await failure(manager.rotate('not-a-token'))).toBe('ERR_REFRESH_INVALID');
     expect(await failure(manager.rotate(`${familyId}.${'A'.repeat(43)}`))).toBe(
@@ -100,7 +111,7 @@ describe.each(stores)('refresh tokens in the $name store', ({ create }) => {
   });
 
   it('logout revokes the family; an unknown token is not an error', async () => {
-    const { manager } = setup();
+    const { manager } = await setup();
     const first = await manager.issue('u1');
     const second = await manager.rotate(first.token);
     expect(await manager.revoke(second.token)).toBe(true);
@@ -110,7 +121,7 @@ describe.each(stores)('refresh tokens in the $name store', ({ create }) => {
   });
 
   it("revokes every family of a user and no one else's", async () => {
-    const { manager } = setup();
+    const { manager } = await setup();
     const mine = await Promise.all([manager.issue('u1'), manager.issue('u1'), manager.issue('u1')]);
     const theirs = await manager.issue('u2');
     await manager.rotate(mine[0].token).then((next) => (mine[0] = next));
@@ -122,7 +133,7 @@ describe.each(stores)('refresh tokens in the $name store', ({ create }) => {
   });
 
   it('expires a token not rotated within its lifetime (7 days)', async () => {
-    const { manager, clock } = setup();
+    const { manager, clock } = await setup();
     const first = await manager.issue('u1');
     expect(first.expiresAt - clock.now()).toBe(7 * DAY);
     clock.advance(7 * DAY - 1);
@@ -134,7 +145,7 @@ describe.each(stores)('refresh tokens in the $name store', ({ create }) => {
   });
 
   it('ends a family 30 days after login however often it is rotated', async () => {
-    const { manager, clock } = setup();
+    const { manager, clock } = await setup();
     let current = await manager.issue('u1');
     const end = current.familyExpiresAt;
     expect(end - clock.now()).toBe(30 * DAY);
@@ -150,7 +161,7 @@ describe.each(stores)('refresh tokens in the $name store', ({ create }) => {
   });
 
   it('answers a refusal as a 401 problem with a Bearer challenge', async () => {
-    const manager = createRefreshTokenManager({ store: create(), realm: 'accounts' });
+    const manager = createRefreshTokenManager({ store: await create(), realm: 'accounts' });
     const error = await manager.rotate('nope').catch((e: unknown) => e);
     expect(error).toMatchObject({
       status: 401,
@@ -164,7 +175,7 @@ describe.each(stores)('refresh tokens in the $name store', ({ create }) => {
 
   it('never hands the raw token to the store', async () => {
     const seen: unknown[] = [];
-    const inner = create();
+    const inner = await create();
     const spy: RefreshTokenStore = {
       create: (family) => {
         seen.push(family);

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigurationError, createToolkit, UnauthorizedError } from '@org/core';
-import { adapters, type RedisServer, type RunningApp, startRedis } from '@org/test-support';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { adapters, type RunningApp, redisTopologies } from '@org/test-support';
+import { afterEach, describe, expect, it } from 'vitest';
 import { clientIp } from '../client-ip/client-ip.js';
 import { fakeContext, ManualClock } from '../internal/fake-context.js';
 import { MemoryRateLimitStore } from '../rate-limit/memory-store.js';
@@ -10,23 +9,19 @@ import { RedisRateLimitStore } from '../rate-limit/redis-store.js';
 import type { RateLimitStore } from '../rate-limit/store.js';
 import { createLoginGuard, type LoginGuardOptions } from './login-guard.js';
 
-let redis: RedisServer;
-let client: Redis;
-beforeAll(async () => {
-  redis = await startRedis();
-  client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-});
-afterAll(async () => {
-  client?.disconnect();
-  await redis?.stop();
-});
+const topologies = redisTopologies();
 
 const stores: [string, () => RateLimitStore][] = [
   ['memory', () => new MemoryRateLimitStore()],
-  [
-    'redis',
-    () => new RedisRateLimitStore({ client, prefix: `bf${randomUUID()}:`, timeoutMs: 2000 }),
-  ],
+  ...topologies.map((topology): [string, () => RateLimitStore] => [
+    `${topology.name} Redis`,
+    () =>
+      new RedisRateLimitStore({
+        client: topology.client,
+        prefix: `bf${randomUUID()}:`,
+        timeoutMs: 2000,
+      }),
+  ]),
 ];
 
 const PASSWORD = 'correct horse battery staple';
@@ -123,15 +118,20 @@ describe('createLoginGuard', () => {
     await expect(guard.check(fakeContext({ ip: '192.0.2.200' }), 'eve')).resolves.toBeUndefined();
   });
 
-  it('keeps account names out of the store keys', async () => {
-    const prefix = `keys${randomUUID()}:`;
-    const guard = createLoginGuard({ store: new RedisRateLimitStore({ client, prefix }) });
-    await guard.recordFailure(fakeContext({ ip: '198.51.100.4' }), 'secret.user@example.com');
-    const keys = await client.keys(`${prefix}*`);
-    expect(keys).toHaveLength(2);
-    expect(keys.join(' ')).not.toMatch(/secret|example/);
-    expect(keys.some((key) => key.includes('198.51.100.4'))).toBe(true);
-  });
+  it.each(topologies)(
+    'keeps account names out of the store keys ($name Redis)',
+    async (topology) => {
+      const prefix = `keys${randomUUID()}:`;
+      const guard = createLoginGuard({
+        store: new RedisRateLimitStore({ client: topology.client, prefix }),
+      });
+      await guard.recordFailure(fakeContext({ ip: '198.51.100.4' }), 'secret.user@example.com');
+      const keys = await topology.keys(`${prefix}*`);
+      expect(keys).toHaveLength(2);
+      expect(keys.join(' ')).not.toMatch(/secret|example/);
+      expect(keys.some((key) => key.includes('198.51.100.4'))).toBe(true);
+    },
+  );
 
   it('rejects bad options at start-up', () => {
     expect(() => createLoginGuard({ maxFailuresPerIp: 0 })).toThrow(ConfigurationError);

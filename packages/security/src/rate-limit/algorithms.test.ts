@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type RedisServer, startRedis } from '@org/test-support';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisTopologies } from '@org/test-support';
+import { describe, expect, it } from 'vitest';
 import { MemoryRateLimitStore } from './memory-store.js';
 import { RedisRateLimitStore } from './redis-store.js';
 import type { HitResult, PolicyLimits, RateLimitAlgorithm, RateLimitStore } from './store.js';
@@ -9,20 +8,17 @@ import type { HitResult, PolicyLimits, RateLimitAlgorithm, RateLimitStore } from
 /** Aligned to every window used below, so clock-aligned windows start at T0. */
 const T0 = Date.UTC(2030, 0, 1);
 
-let redis: RedisServer;
-let client: Redis;
-beforeAll(async () => {
-  redis = await startRedis();
-  client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-});
-afterAll(async () => {
-  client?.disconnect();
-  await redis?.stop();
-});
-
 const stores: [string, () => RateLimitStore][] = [
   ['memory', () => new MemoryRateLimitStore()],
-  ['redis', () => new RedisRateLimitStore({ client, timeoutMs: 2000 })],
+  ...redisTopologies().map((topology): [string, () => RateLimitStore] => [
+    `${topology.name} Redis`,
+    () =>
+      new RedisRateLimitStore({
+        client: topology.client,
+        prefix: `a${randomUUID()}:`,
+        timeoutMs: 2000,
+      }),
+  ]),
 ];
 
 /** Plays hits at offsets from T0 and returns their results. */

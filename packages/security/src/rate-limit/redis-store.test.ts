@@ -1,35 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigurationError } from '@org/core';
-import { type RedisServer, startRedis } from '@org/test-support';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisTopology, redisTopologies } from '@org/test-support';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { fakeContext, ManualClock } from '../internal/fake-context.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { RedisRateLimitStore } from './redis-store.js';
 import { type PolicyLimits, RateLimitStoreError } from './store.js';
 
-let redis: RedisServer;
-let client: Redis;
-let admin: Redis;
-beforeAll(async () => {
-  redis = await startRedis();
-  client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  admin = new Redis(redis.url);
-  await Promise.all([client.ping(), admin.ping()]);
-});
-afterAll(async () => {
-  client?.disconnect();
-  admin?.disconnect();
-  await redis?.stop();
-});
+const topologies = redisTopologies();
 
-/** Calls per command since the last `CONFIG RESETSTAT`, from `INFO commandstats`. */
-async function commandCalls(): Promise<Record<string, number>> {
-  const info = await admin.info('commandstats');
+/** What replication, sentinels and cluster clients send on their own; not the store's doing. */
+const UPKEEP =
+  /^(hello|select|info|config\|resetstat|ping|publish|replconf|psync|sync|role|cluster\|.*|client\|.*|command\|.*|subscribe)$/;
+
+/** Calls per command on every master since the last `CONFIG RESETSTAT`, from `INFO commandstats`. */
+async function commandCalls(topology: RedisTopology): Promise<Record<string, number>> {
   const calls: Record<string, number> = {};
-  for (const match of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) {
-    const [, name, count] = match;
-    if (name !== 'info' && name !== 'config|resetstat') calls[name as string] = Number(count);
+  for (const admin of await topology.masters()) {
+    const info = await admin.info('commandstats');
+    for (const match of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) {
+      const [, name = '', count] = match;
+      if (!UPKEEP.test(name)) calls[name] = (calls[name] ?? 0) + Number(count);
+    }
   }
   return calls;
 }
@@ -41,14 +34,18 @@ const policy = (algorithm: PolicyLimits['algorithm']): PolicyLimits => ({
   windowMs: 60_000,
 });
 
-describe('RedisRateLimitStore', () => {
+describe.each(topologies)('RedisRateLimitStore on $name Redis', (topology) => {
   it('admits exactly the limit under 1,000 concurrent hits', async () => {
     const clock = new ManualClock();
     const limiter = createRateLimiter({
       limit: 100,
       clock,
       insurance: false,
-      store: new RedisRateLimitStore({ client, prefix: `c${randomUUID()}:`, timeoutMs: 5000 }),
+      store: new RedisRateLimitStore({
+        client: topology.client,
+        prefix: `c${randomUUID()}:`,
+        timeoutMs: 5000,
+      }),
     });
     const outcomes = await Promise.allSettled(
       Array.from({ length: 1000 }, () => limiter.check(fakeContext({ ip: '2001:db8::1' }))),
@@ -61,14 +58,15 @@ describe('RedisRateLimitStore', () => {
   });
 
   it('sends exactly one command per hit (EVAL once per connection, then EVALSHA)', async () => {
+    const client = topology.client as Redis;
     const store = new RedisRateLimitStore({ client, prefix: `r${randomUUID()}:`, timeoutMs: 5000 });
+    await Promise.all((await topology.masters()).map((admin) => admin.config('RESETSTAT')));
     const send = client.sendCommand.bind(client);
     let sent = 0;
     client.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
       sent++;
       return send(...args);
     }) as Redis['sendCommand'];
-    await admin.config('RESETSTAT');
     try {
       for (let i = 0; i < 50; i++) await store.hit(`k${i % 7}`, policy('gcra'), 1, 1_000_000 + i);
     } finally {
@@ -76,7 +74,7 @@ describe('RedisRateLimitStore', () => {
     }
     expect(sent).toBe(50);
     // Server side: 50 scripts; everything else ran inside them.
-    const calls = await commandCalls();
+    const calls = await commandCalls(topology);
     expect((calls.evalsha ?? 0) + (calls.eval ?? 0)).toBe(50);
     expect(
       Object.keys(calls).filter((name) => !['eval', 'evalsha', 'get', 'set'].includes(name)),
@@ -84,9 +82,13 @@ describe('RedisRateLimitStore', () => {
   });
 
   it('recovers from a flushed script cache (NOSCRIPT) without failing a hit', async () => {
-    const store = new RedisRateLimitStore({ client, prefix: `n${randomUUID()}:`, timeoutMs: 5000 });
+    const store = new RedisRateLimitStore({
+      client: topology.client,
+      prefix: `n${randomUUID()}:`,
+      timeoutMs: 5000,
+    });
     await store.hit('k', policy('fixed-window'), 1, 1_000);
-    await admin.script('FLUSH');
+    await Promise.all((await topology.masters()).map((admin) => admin.script('FLUSH')));
     const result = await store.hit('k', policy('fixed-window'), 1, 1_001);
     expect(result).toMatchObject({ allowed: true, remaining: 8 });
   });
@@ -95,16 +97,16 @@ describe('RedisRateLimitStore', () => {
     '%s keys carry the prefix and a hash tag, and always a TTL',
     async (algorithm) => {
       const prefix = `ttl${randomUUID()}:`;
-      const store = new RedisRateLimitStore({ client, prefix });
+      const store = new RedisRateLimitStore({ client: topology.client, prefix });
       // The hit that opens a window sets the TTL, the next ones in it keep it (KEEPTTL).
       const now = Date.now();
       for (const at of [now, now + 1, now + 2]) {
         await store.hit('203.0.113.7', policy(algorithm), 1, at);
       }
-      const keys = await admin.keys(`${prefix}*`);
+      const keys = await topology.keys(`${prefix}*`);
       const code = { 'fixed-window': 'fw', 'sliding-window': 'sw', gcra: 'gcra' }[algorithm];
       expect(keys).toEqual([`${prefix}p-${algorithm}:${code}:{203.0.113.7}`]);
-      const ttl = await admin.pttl(keys[0] as string);
+      const ttl = await topology.client.pttl(keys[0] as string);
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(120_000);
     },
@@ -112,13 +114,14 @@ describe('RedisRateLimitStore', () => {
 
   it('fails a hit after timeoutMs when Redis hangs, and opens the circuit', async () => {
     const store = new RedisRateLimitStore({
-      client,
+      client: topology.client,
       prefix: `h${randomUUID()}:`,
       timeoutMs: 50,
       breakerThreshold: 2,
     });
     const p = policy('fixed-window');
     await store.hit('k', p, 1, 1_000);
+    const admin = await topology.masterOf(store.keyOf('k', p));
     await admin.client('PAUSE', 2000, 'WRITE');
     try {
       const started = performance.now();
@@ -141,13 +144,14 @@ describe('RedisRateLimitStore', () => {
 
   it('times out every hit in flight, whenever each was sent, and answers the next ones once Redis is back', async () => {
     const store = new RedisRateLimitStore({
-      client,
+      client: topology.client,
       prefix: `q${randomUUID()}:`,
       timeoutMs: 50,
       breakerThreshold: 1_000,
     });
     const p = policy('fixed-window');
     await store.hit('k', p, 1, 1_000);
+    const admin = await topology.masterOf(store.keyOf('k', p));
     await admin.client('PAUSE', 2000, 'WRITE');
     try {
       const started = performance.now();
@@ -168,7 +172,9 @@ describe('RedisRateLimitStore', () => {
     // (The paused hits on 'k' ran once Redis resumed, so ask about another key.)
     await expect(store.hit('other', p, 1, 1_000)).resolves.toMatchObject({ allowed: true });
   });
+});
 
+describe('RedisRateLimitStore', () => {
   it('sends no command while the circuit is open', async () => {
     const broken = {
       calls: 0,
@@ -186,15 +192,19 @@ describe('RedisRateLimitStore', () => {
       breakerThreshold: 3,
       breakerCooldownMs: 1000,
     });
-    for (let i = 0; i < 10; i++) await store.hit('k', policy('fixed-window'), 1, 0).catch(() => {});
+    const hit = (now: number) =>
+      Promise.resolve().then(() => store.hit('k', policy('fixed-window'), 1, now));
+    for (let i = 0; i < 10; i++) await hit(0).catch(() => {});
     expect((broken as unknown as { calls: number }).calls).toBe(3);
-    const error = await store.hit('k', policy('fixed-window'), 1, 10).catch((e: unknown) => e);
+    const error = await hit(10).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitStoreError);
   });
 
   it('rejects a missing client and a prefix that would break the hash tag', () => {
     expect(() => new RedisRateLimitStore({} as never)).toThrow(ConfigurationError);
-    expect(() => new RedisRateLimitStore({ client, prefix: 'a{b}:' })).toThrow(/hash tag/);
-    expect(() => new RedisRateLimitStore({ client, timeoutMs: 0 })).toThrow(/timeoutMs/);
+    for (const { client } of topologies) {
+      expect(() => new RedisRateLimitStore({ client, prefix: 'a{b}:' })).toThrow(/hash tag/);
+      expect(() => new RedisRateLimitStore({ client, timeoutMs: 0 })).toThrow(/timeoutMs/);
+    }
   });
 });

@@ -2,6 +2,7 @@ import { ConfigurationError } from '@org/core';
 import { positiveInteger } from '@org/core/adapter';
 import { ALGORITHMS } from './algorithms.js';
 import { CircuitBreaker } from './circuit-breaker.js';
+import { FIXED_WINDOW_LEASE_LUA, FIXED_WINDOW_RELEASE_LUA } from './fixed-window.js';
 import {
   type HitResult,
   type PolicyLimits,
@@ -45,7 +46,53 @@ export interface RedisRateLimitStoreOptions {
    * @default 2000
    */
   breakerCooldownMs?: number;
+  /**
+   * Quota leasing for `fixed-window` policies, for limits too hot for a round trip per
+   * hit: each instance takes a slice of a key's quota from Redis in one round trip
+   * (counted there as used at once) and spends it from memory, without awaiting, until
+   * the slice is spent or the window ends. Instances never admit more than the limit
+   * between them; the price is the other way: near the limit, up to one slice per other
+   * instance may sit unspent while this one refuses, and an instance that dies takes its
+   * unspent slice with it for that window. `releaseLeases()` gives unspent units back.
+   * Other algorithms stay exact. Keep it off (the exact mode, one round trip per hit)
+   * for small limits, such as logins per account.
+   * @default false
+   */
+  lease?: boolean | LeaseOptions;
 }
+
+/** Options of the leasing mode ({@link RedisRateLimitStoreOptions.lease}). */
+export interface LeaseOptions {
+  /** Share of a policy's limit one lease takes (at least one unit). @default 0.02 */
+  share?: number;
+  /** Keys whose leases are kept in memory; past it the oldest is dropped, its unspent units lost for its window. @default 10000 */
+  maxKeys?: number;
+}
+
+/** The units this instance holds for one key's current window. */
+interface Lease {
+  /** The window's start, as Redis keeps it. */
+  start: number;
+  /** When the window ends (`start + windowMs`). */
+  end: number;
+  /** Units leased and not spent yet. */
+  units: number;
+  /** What Redis had left after the last lease. */
+  remaining: number;
+  /** Redis had nothing left for this window: refuse locally until it ends. */
+  spent: boolean;
+  /** A lease in flight, which hits on the key wait for. */
+  pending: Promise<void> | undefined;
+}
+
+type LeaseCommand = (
+  key: string,
+  limit: number,
+  windowMs: number,
+  want: number,
+  now: number,
+) => Promise<readonly [number, number, number]>;
+type ReleaseCommand = (key: string, units: number, start: number) => Promise<number>;
 
 type ScriptCommand = (
   key: string,
@@ -69,6 +116,8 @@ const KEY_CODES: Readonly<Record<RateLimitAlgorithm, string>> = {
 };
 
 const FACTORY = 'RedisRateLimitStore';
+const LEASE_COMMAND = 'orgRateLimitLease';
+const RELEASE_COMMAND = 'orgRateLimitRelease';
 
 /**
  * Counters in Redis, shared by every instance of the app. Each hit is ONE atomic Lua
@@ -97,6 +146,10 @@ export class RedisRateLimitStore implements RateLimitStore {
   readonly #queue: (InFlight | undefined)[] = [];
   #head = 0;
   #sweep: NodeJS.Timeout | undefined;
+  /** Leases by Redis key, oldest first; undefined when leasing is off. */
+  readonly #leases: Map<string, Lease> | undefined;
+  readonly #leaseShare: number;
+  readonly #maxLeases: number;
 
   constructor(options: RedisRateLimitStoreOptions) {
     const client = options?.client as (Record<string, ScriptCommand> & RedisClientLike) | undefined;
@@ -124,6 +177,26 @@ export class RedisRateLimitStore implements RateLimitStore {
         numberOfKeys: 1,
       });
     }
+    const lease = options.lease ?? false;
+    if (typeof lease !== 'boolean' && (typeof lease !== 'object' || lease === null)) {
+      throw new ConfigurationError(
+        `${FACTORY}: \`lease\` must be true, false or { share, maxKeys }.`,
+      );
+    }
+    const leaseOptions = lease === true ? {} : lease === false ? undefined : lease;
+    const share = leaseOptions?.share ?? 0.02;
+    if (typeof share !== 'number' || !(share > 0 && share <= 0.5)) {
+      throw new ConfigurationError(
+        `${FACTORY}: \`lease.share\` must be above 0 and at most 0.5 (a share of the limit per lease); received ${String(share)}.`,
+      );
+    }
+    this.#leaseShare = share;
+    this.#maxLeases = positiveInteger(FACTORY, 'lease.maxKeys', leaseOptions?.maxKeys, 10_000);
+    this.#leases = leaseOptions === undefined ? undefined : new Map();
+    if (this.#leases !== undefined) {
+      client.defineCommand(LEASE_COMMAND, { lua: FIXED_WINDOW_LEASE_LUA, numberOfKeys: 1 });
+      client.defineCommand(RELEASE_COMMAND, { lua: FIXED_WINDOW_RELEASE_LUA, numberOfKeys: 1 });
+    }
   }
 
   /** The Redis key of `key` under `policy`. */
@@ -136,7 +209,15 @@ export class RedisRateLimitStore implements RateLimitStore {
     return this.#breaker.state(now);
   }
 
-  hit(key: string, policy: PolicyLimits, cost: number, now: number): Promise<HitResult> {
+  hit(
+    key: string,
+    policy: PolicyLimits,
+    cost: number,
+    now: number,
+  ): HitResult | Promise<HitResult> {
+    if (this.#leases !== undefined && policy.algorithm === 'fixed-window' && cost > 0) {
+      return this.#leasedHit(this.keyOf(key, policy), policy, cost, now);
+    }
     if (!this.#breaker.allow(now)) return this.#rejectOpen(now);
     const command = this.#client[COMMANDS[policy.algorithm]] as ScriptCommand;
     return this.#guard(
@@ -154,7 +235,112 @@ export class RedisRateLimitStore implements RateLimitStore {
     );
   }
 
+  /**
+   * Gives back the units leased and not spent, for windows still open (leasing mode; a
+   * no-op otherwise): call it when the instance stops, so its share is not lost.
+   */
+  async releaseLeases(): Promise<void> {
+    const leases = this.#leases;
+    if (leases === undefined) return;
+    const release = this.#client[RELEASE_COMMAND] as unknown as ReleaseCommand;
+    // A window that has ended since is left alone by the script (its start differs).
+    const held = [...leases].filter(([, lease]) => lease.units > 0);
+    leases.clear();
+    await Promise.all(
+      held.map(([key, lease]) =>
+        release.call(this.#client, key, lease.units, lease.start).catch(noop),
+      ),
+    );
+  }
+
+  /** A hit spent from this instance's lease on `redisKey`, leasing again when it runs out. */
+  #leasedHit(
+    redisKey: string,
+    policy: PolicyLimits,
+    cost: number,
+    now: number,
+  ): HitResult | Promise<HitResult> {
+    const lease = this.#leases?.get(redisKey);
+    if (lease !== undefined && now < lease.end) {
+      if (lease.units >= cost) {
+        lease.units -= cost;
+        return {
+          allowed: true,
+          remaining: lease.remaining + lease.units,
+          resetMs: lease.end - now,
+          retryAfterMs: 0,
+        };
+      }
+      if (lease.spent) {
+        const wait = lease.end - now;
+        return { allowed: false, remaining: lease.units, resetMs: wait, retryAfterMs: wait };
+      }
+      if (lease.pending !== undefined) {
+        return lease.pending.then(() => this.#leasedHit(redisKey, policy, cost, now));
+      }
+    }
+    return this.#lease(
+      redisKey,
+      lease !== undefined && now < lease.end ? lease : undefined,
+      policy,
+      cost,
+      now,
+    );
+  }
+
+  /** Takes a slice of `redisKey`'s quota from Redis (at least `cost` units), then applies the hit. */
+  #lease(
+    redisKey: string,
+    current: Lease | undefined,
+    policy: PolicyLimits,
+    cost: number,
+    now: number,
+  ): Promise<HitResult> {
+    if (!this.#breaker.allow(now)) return this.#rejectOpen(now);
+    const leases = this.#leases as Map<string, Lease>;
+    const lease: Lease = current ?? {
+      start: now,
+      end: now + policy.windowMs,
+      units: 0,
+      remaining: policy.limit,
+      spent: false,
+      pending: undefined,
+    };
+    if (current === undefined) {
+      leases.delete(redisKey);
+      // Bounded under any number of keys: the oldest lease goes first.
+      if (leases.size >= this.#maxLeases) leases.delete(leases.keys().next().value as string);
+      leases.set(redisKey, lease);
+    }
+    const want = Math.max(cost - lease.units, Math.ceil(policy.limit * this.#leaseShare));
+    const command = this.#client[LEASE_COMMAND] as unknown as LeaseCommand;
+    const taken = this.#guard(
+      () => command.call(this.#client, redisKey, policy.limit, policy.windowMs, want, now),
+      now,
+      toLeaseReply,
+    );
+    lease.pending = taken.then(
+      ([granted, remaining, start]) => {
+        lease.pending = undefined;
+        if (start !== lease.start) {
+          // Redis opened another window: what was left of this one is gone.
+          lease.start = start;
+          lease.end = start + policy.windowMs;
+          lease.units = 0;
+        }
+        lease.units += granted;
+        lease.remaining = remaining;
+        lease.spent = lease.units < cost;
+      },
+      () => {
+        lease.pending = undefined;
+      },
+    );
+    return taken.then(() => this.#leasedHit(redisKey, policy, cost, now));
+  }
+
   reset(key: string, policy: PolicyLimits, now: number): Promise<void> {
+    this.#leases?.delete(this.keyOf(key, policy));
     if (!this.#breaker.allow(now)) return this.#rejectOpen(now);
     return this.#guard(() => this.#client.del(this.keyOf(key, policy)), now, noop);
   }
@@ -293,6 +479,11 @@ function commandFailed(error: unknown): RateLimitStoreError {
  * shorter reply is less for Redis to write and ioredis to parse on every hit.
  */
 type ScriptReply = readonly [number, number] | readonly [number, number, number];
+
+function toLeaseReply(reply: readonly [number, number, number]): readonly [number, number, number] {
+  if (!Array.isArray(reply) || reply.length !== 3) throw new TypeError('unexpected lease reply');
+  return reply;
+}
 
 function toHitResult(reply: ScriptReply): HitResult {
   return {
