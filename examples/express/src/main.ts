@@ -3,7 +3,6 @@
  * the shared framework-neutral routes, and the 404 and error handlers go last.
  */
 import { createServer } from 'node:http';
-import { clientErrorHandler } from '@org/core';
 import { createExpressAdapter } from '@org/core/express';
 import { startExample } from '@org/example-domain';
 import express from 'express';
@@ -16,6 +15,5 @@ await startExample('express', (api) => {
   // No express.json(): the adapter reads bodies itself, with the toolkit's limits.
   kit.mount(app, api.routes);
   app.use(kit.notFound, kit.errorHandler); // last: RFC 9457 problems for 404s and errors
-  // Requests Node's HTTP parser rejects are answered as problems too.
-  return createServer(app).on('clientError', clientErrorHandler);
+  return createServer(app);
 });

@@ -4,7 +4,6 @@
  */
 import { createServer } from 'node:http';
 import Router from '@koa/router';
-import { clientErrorHandler } from '@org/core';
 import { createKoaAdapter } from '@org/core/koa';
 import { startExample } from '@org/example-domain';
 import Koa from 'koa';
@@ -15,6 +14,5 @@ await startExample('koa', (api) => {
   const app = new Koa();
   app.use(kit.middleware);
   app.use(router.routes()).use(router.allowedMethods());
-  // Requests Node's HTTP parser rejects are answered as problems too.
-  return createServer(app.callback()).on('clientError', clientErrorHandler);
+  return createServer(app.callback());
 });

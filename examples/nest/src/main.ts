@@ -8,7 +8,6 @@
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
-import { clientErrorHandler } from '@org/core';
 import { OrgToolkitModule } from '@org/core/nest';
 import { startExample } from '@org/example-domain';
 
@@ -24,6 +23,5 @@ await startExample('nest', async (api) => {
   });
   app.disable('x-powered-by');
   await app.init();
-  // startExample listens; requests Node's HTTP parser rejects are answered as problems too.
-  return app.getHttpServer().on('clientError', clientErrorHandler);
+  return app.getHttpServer(); // startExample listens
 });

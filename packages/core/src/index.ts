@@ -33,7 +33,11 @@ export {
   type ResolvedValues,
 } from './dependency/dependency.js';
 export { DependencyOverrides, type Override } from './dependency/overrides.js';
-export { clientErrorHandler } from './errors/client-error.js';
+export {
+  answerProtocolErrors,
+  clientErrorHandler,
+  type ProtocolServer,
+} from './errors/client-error.js';
 export {
   ConfigurationError,
   type ConfigurationErrorOptions,
@@ -41,6 +45,7 @@ export {
 export {
   BadRequestError,
   ConflictError,
+  DeadlineExceededError,
   ForbiddenError,
   HttpError,
   type HttpErrorOptions,
@@ -101,6 +106,7 @@ export { type Clock, systemClock } from './toolkit/clock.js';
 export type { Plugin, Reply, ResponseInfo } from './toolkit/plugin.js';
 export {
   defineRoute,
+  type HandlerInterceptor,
   type Route,
   type RouteHandler,
   type RouteMethod,

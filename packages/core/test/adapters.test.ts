@@ -755,6 +755,12 @@ describe.each(adapters)('$name adapter', (fixture) => {
     const unknown = await fetch(`${url}/nothing/here`, { method: 'PUT' });
     expect(unknown.status).toBe(404);
     expect(unknown.headers.has('allow')).toBe(false);
+    // A method no route implements, on a path no route has: 404 too, never a 5xx.
+    for (const method of ['PROPFIND', 'TRACE']) {
+      const res = await fetchRaw(`${url}/nothing/here`, method, {});
+      expect(res.status, method).toBe(404);
+      expect(res.headers['content-type']).toBe(PROBLEM);
+    }
   });
 
   it('answers a malformed URL with a problem that never echoes it', async () => {

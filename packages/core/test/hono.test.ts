@@ -1,5 +1,5 @@
-import type { Server, ServerResponse } from 'node:http';
-import { createAdaptorServer } from '@hono/node-server';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createAdaptorServer, getRequestListener } from '@hono/node-server';
 import {
   ConfigurationError,
   createToolkit,
@@ -9,7 +9,7 @@ import {
   requestBody,
 } from '@org/core';
 import { createHonoAdapter } from '@org/core/hono';
-import { abandonRequest, deferred, listen } from '@org/test-support';
+import { abandonRequest, deferred, listen, rawExchange } from '@org/test-support';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
@@ -396,5 +396,33 @@ describe('hono adapter headers on @hono/node-server (real HTTP)', () => {
     } finally {
       await running.close();
     }
+  });
+});
+
+describe('kit.requestErrorHandler on @hono/node-server', () => {
+  it('answers what node-server cannot read as a Request with a 400 problem', async () => {
+    const kit = createHonoAdapter(createToolkit());
+    const app = kit.install(new Hono()).get('/', (c) => c.text('ok'));
+    const server = createServer(
+      getRequestListener(app.fetch, { errorHandler: kit.requestErrorHandler }),
+    );
+    const running = await listen(server);
+    try {
+      for (const target of ['*', '/a\\b']) {
+        const answer = await rawExchange(
+          running.url,
+          `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+        );
+        expect(answer, target).toMatch(/^HTTP\/1\.1 400 /);
+        expect(answer.toLowerCase()).toContain('content-type: application/problem+json');
+        expect(answer).toContain('"code":"ERR_BAD_REQUEST"');
+      }
+    } finally {
+      await running.close();
+    }
+    // Anything else node-server passes on is the toolkit's problem for it (a 500 here).
+    const other = kit.requestErrorHandler(new Error('boom'));
+    expect(other.status).toBe(500);
+    expect(await other.text()).not.toContain('boom');
   });
 });

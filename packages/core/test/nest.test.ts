@@ -67,6 +67,19 @@ const connection = defineDependency({
   teardown: (id) => void tornDown.push(id),
 });
 
+/** A query that stops when the request's signal aborts, saying why. */
+const aborted: string[] = [];
+const untilAborted = defineDependency({
+  name: 'untilAborted',
+  resolve: (ctx) =>
+    new Promise<string>((_resolve, reject) => {
+      ctx.signal.addEventListener('abort', () => {
+        aborted.push((ctx.signal.reason as Error).name);
+        reject(ctx.signal.reason);
+      });
+    }),
+});
+
 const NewPost = z.object({ title: z.string().min(1) });
 const newPost = requestBody(NewPost);
 
@@ -177,6 +190,13 @@ describe.each(platforms)('nest on $name', ({ adapter }) => {
                 body: { id: ctx.request.params.id, user: user.id, route: ctx.request.route },
               }),
             },
+            {
+              method: 'GET',
+              path: '/slow',
+              deadlineMs: 50,
+              dependencies: { query: untilAborted },
+              handler: () => ({ body: 'never' }),
+            },
           ],
         }),
       ],
@@ -278,6 +298,13 @@ describe.each(platforms)('nest on $name', ({ adapter }) => {
     expect(response.status).toBe(200);
     expect(response.headers.get('x-request-id')).toMatch(/^req-\d+$/);
     expect(await response.json()).toEqual({ id: '5', user: 'ann', route: '/neutral/:id' });
+  });
+
+  it("answers 504 at a neutral route's deadline and aborts its work", async () => {
+    const url = await start();
+    aborted.length = 0;
+    await expectProblem(await fetch(`${url}/slow`), 504, 'ERR_DEADLINE_EXCEEDED');
+    expect(aborted).toEqual(['DeadlineExceededError']);
   });
 
   it('tears down and tells onResponse once per request', async () => {

@@ -32,6 +32,12 @@ export {
 } from './health/health-checks.js';
 export { type CheckResult, HealthCheckTimeoutError } from './health/run-check.js';
 export type { StructuredLogger } from './internal/options.js';
+export {
+  type LoadShedder,
+  type LoadSheddingOptions,
+  loadShedding,
+  type OverloadReason,
+} from './load-shedding/load-shedding.js';
 export { createLogger, type LoggerOptions, type LogLevel } from './logging/create-logger.js';
 export {
   type FileDestination,

@@ -6,11 +6,16 @@ import {
   cors,
   createLoginGuard,
   createRateLimiter,
+  type IdempotencyResult,
+  type IdempotencyStore,
+  idempotency,
   type LoginGuard,
+  MemoryIdempotencyStore,
   type MemoryRateLimitStore,
   noStoreDependency,
   type RateLimitResult,
   type RateLimitStore,
+  type RedisIdempotencyStore,
   type RedisRateLimitStore,
   rateLimit,
   rateLimitPlugin,
@@ -18,6 +23,21 @@ import {
 } from './index.js';
 
 describe('@org/security public types', () => {
+  it('types the idempotency dependency and its stores', () => {
+    expectTypeOf<Redis>().toExtend<
+      ConstructorParameters<typeof RedisIdempotencyStore>[0]['client']
+    >();
+    expectTypeOf<Cluster>().toExtend<
+      ConstructorParameters<typeof RedisIdempotencyStore>[0]['client']
+    >();
+    expectTypeOf<RedisIdempotencyStore>().toExtend<IdempotencyStore>();
+    expectTypeOf(idempotency({ store: new MemoryIdempotencyStore() })).toEqualTypeOf<
+      Dependency<IdempotencyResult>
+    >();
+    // @ts-expect-error the store is required
+    idempotency({});
+  });
+
   it('accepts ioredis Redis and Cluster clients', () => {
     expectTypeOf<Redis>().toExtend<
       ConstructorParameters<typeof RedisRateLimitStore>[0]['client']

@@ -2,7 +2,8 @@
  * Security for any Node HTTP framework, written once against `@org/core`: client IP
  * behind trusted proxies, rate limiting on memory or Redis (fixed window, sliding
  * window, GCRA; IETF `RateLimit` headers; insurance, timeouts and a circuit breaker
- * when Redis fails), login brute-force protection, strict CORS and security headers.
+ * when Redis fails), login brute-force protection, strict CORS and security headers,
+ * and safe retries of POST and PATCH with `Idempotency-Key` (memory or Redis).
  *
  * @module
  */
@@ -30,6 +31,25 @@ export {
   type SecurityHeadersOptions,
   securityHeaders,
 } from './headers/security-headers.js';
+export {
+  type IdempotencyOptions,
+  type IdempotencyResult,
+  idempotency,
+} from './idempotency/idempotency.js';
+export {
+  MemoryIdempotencyStore,
+  type MemoryIdempotencyStoreOptions,
+} from './idempotency/memory-store.js';
+export {
+  type RedisCommandClient,
+  RedisIdempotencyStore,
+  type RedisIdempotencyStoreOptions,
+} from './idempotency/redis-store.js';
+export type {
+  IdempotencyRecord,
+  IdempotencyStore,
+  StoredResponse,
+} from './idempotency/store.js';
 export type { RateLimitDecision, RateLimitResult } from './rate-limit/decision.js';
 export type { LegacyHeaders } from './rate-limit/headers.js';
 export {
@@ -48,6 +68,7 @@ export {
   type RateLimitOptions,
 } from './rate-limit/rate-limiter.js';
 export {
+  type LeaseOptions,
   type RedisClientLike,
   RedisRateLimitStore,
   type RedisRateLimitStoreOptions,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type RedisServer, startRedis } from '@org/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,6 +84,21 @@ export function redisContract(name: ExampleName, env: () => Record<string, strin
       for (const key of keys.filter((k) => k.startsWith('users-api:refresh:f:'))) {
         expect(JSON.stringify(await inspect.hgetall(key))).not.toContain(secret);
       }
+    });
+
+    it('keeps Idempotency-Key records in Redis: a retried sign-up is replayed', async () => {
+      const json = {
+        email: `idem-${randomUUID()}@example.com`,
+        password: 'correct horse battery staple',
+      };
+      const headers = { 'idempotency-key': `"${randomUUID()}"` };
+      const first = await api.post('/api/v1/auth/register', { json, headers });
+      expect(first.status, first.text).toBe(201);
+      const retry = await api.post('/api/v1/auth/register', { json, headers });
+      expect(retry.status, retry.text).toBe(201);
+      expect(retry.text).toBe(first.text);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect((await inspect.keys('users-api:idem:{*}')).length).toBeGreaterThan(0);
     });
 
     it('in Redis too: a replay revokes the family, and 20 parallel refreshes have one winner', async () => {

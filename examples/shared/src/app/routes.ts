@@ -1,5 +1,6 @@
 import { type Auth, loginCredentials } from '@org/auth';
 import { defineRoute, type Route, requestBody, requestParams, requestQuery } from '@org/core';
+import { type IdempotencyStore, idempotency } from '@org/security';
 import {
   ListUsersQuery,
   RefreshRequest,
@@ -20,12 +21,23 @@ export interface UserRoutesOptions {
   readonly auth: Auth<UserRecord, 'admin' | 'user'>;
   readonly users: UserService;
   readonly sessions: SessionService;
+  /** Where `Idempotency-Key` records live (memory, or Redis when `REDIS_URL` is set). */
+  readonly idempotencyStore: IdempotencyStore;
 }
 
 /** The `/api/v1` routes of the users API: auth, the caller's profile, and administration. */
-export function userRoutes({ auth, users, sessions }: UserRoutesOptions): Route[] {
+export function userRoutes({
+  auth,
+  users,
+  sessions,
+  idempotencyStore,
+}: UserRoutesOptions): Route[] {
   const currentUser = auth.currentUser;
   const admin = auth.requireRoles('admin');
+  // Safe retries (Idempotency-Key): sign-ups are anonymous, so their keys are scoped to
+  // the client IP; a profile change's to the signed-in user, hence `after`.
+  const anonymousRetries = idempotency({ store: idempotencyStore });
+  const userRetries = idempotency({ store: idempotencyStore, after: [currentUser] });
   return [
     defineRoute({
       method: 'POST',
@@ -33,10 +45,12 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): Route[
       operationId: 'register',
       summary: 'Create an account',
       tags: ['auth'],
-      dependencies: { input: requestBody(RegisterRequest) },
+      dependencies: { input: requestBody(RegisterRequest), retries: anonymousRetries },
       responses: {
         201: { description: 'The new user.', schema: User },
-        409: 'Email taken.',
+        400: 'Malformed `Idempotency-Key`.',
+        409: 'Email taken, or a request with this `Idempotency-Key` is still running.',
+        422: 'Invalid input, or this `Idempotency-Key` was used with another request.',
         429: tooMany,
       },
       handler: async (_ctx, { input }) => ({ status: 201, body: await users.register(input) }),
@@ -117,10 +131,14 @@ export function userRoutes({ auth, users, sessions }: UserRoutesOptions): Route[
       dependencies: {
         user: currentUser,
         changes: afterGuard(currentUser, requestBody(UpdateMeRequest)),
+        retries: userRetries,
       },
       responses: {
         200: { description: 'The updated user.', schema: User },
+        400: 'Malformed `Idempotency-Key`.',
         401: invalidToken,
+        409: 'A request with this `Idempotency-Key` is still running.',
+        422: 'Invalid input, or this `Idempotency-Key` was used with another request.',
         429: tooMany,
       },
       handler: (_ctx, { user, changes }) => ({ body: users.update(user, changes) }),

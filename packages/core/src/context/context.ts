@@ -8,6 +8,7 @@ import {
   injectEntriesOf,
   type RequestOutcome,
 } from '../dependency/dependency.js';
+import type { HandlerInterceptor } from '../toolkit/route.js';
 import type { Toolkit, ToolkitRuntime } from '../toolkit/toolkit.js';
 import { type ContextKey, clientIpKey, principalIdKey, requestIdKey } from './keys.js';
 import type { RequestView } from './request-view.js';
@@ -81,6 +82,15 @@ export let resolveEntries: (
   ctx: Context,
   entries: Entries,
 ) => Record<string, unknown> | Promise<Record<string, unknown>>;
+/**
+ * Ends the request's work at its deadline: aborts `ctx.signal` with `reason`, and from
+ * then on the route's late reply or failure is dropped ({@link isExpired}).
+ */
+export let expireRequest: (ctx: Context, reason: unknown) => void;
+/** Whether {@link expireRequest} ran for `ctx`. */
+export let isExpired: (ctx: Context) => boolean;
+/** The interceptors registered with {@link Context.interceptHandler}, first registered first. */
+export let handlerInterceptors: (ctx: Context) => readonly HandlerInterceptor[] | undefined;
 
 /**
  * The context of the request being handled, from anywhere in its async call tree (a
@@ -134,6 +144,9 @@ export abstract class Context {
   /** The outcome {@link finishRequest} ran with. */
   #ended: EndOutcome | undefined;
   #slot: ContextSlot | undefined;
+  #interceptors: HandlerInterceptor[] | undefined;
+  /** Why the request's work was cut short (its deadline), once it was. */
+  #expired: unknown;
 
   static {
     slotOf = (ctx) => (ctx.#slot ??= { context: ctx });
@@ -144,6 +157,12 @@ export abstract class Context {
     };
     isFinished = (ctx) => ctx.#ended !== undefined;
     resolveEntries = (ctx, entries) => ctx.#collect(entries);
+    handlerInterceptors = (ctx) => ctx.#interceptors;
+    expireRequest = (ctx, reason) => {
+      ctx.#expired = reason;
+      ctx.#controller?.abort(reason);
+    };
+    isExpired = (ctx) => ctx.#expired !== undefined;
   }
 
   constructor(request: RequestView, toolkit: Toolkit) {
@@ -185,16 +204,50 @@ export abstract class Context {
     return this.get(principalIdKey);
   }
 
-  /** Aborted when the client goes away before the response is complete. */
+  /**
+   * Aborted when the client goes away before the response is complete, or when the
+   * request runs past its deadline (the reason is then a `DeadlineExceededError`): pass
+   * it to the work a request starts (`fetch(url, { signal: ctx.signal })`, a query).
+   */
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
+      if (this.#expired !== undefined) this.#controller.abort(this.#expired);
       // Taken after the client left: aborted already.
-      if (this.#ended !== undefined) {
+      else if (this.#ended !== undefined) {
         if (this.#ended.aborted) this.#controller.abort();
       } else this.#watchOnce();
     }
     return this.#controller.signal;
+  }
+
+  /**
+   * Runs `interceptor` around this request's route handler: it gets `proceed`, which
+   * runs the handler (and the interceptors registered after it), and returns the reply
+   * to send. A dependency uses it to see the handler's reply before it goes out, or to
+   * answer with a reply of its own without running the handler (a stored response
+   * replayed). What it throws is answered as a problem. It applies to framework-neutral
+   * routes (`defineRoute` on any adapter's `mount`, the node adapter's routes); a handler
+   * that writes the framework's response itself never passes through it.
+   *
+   * @example
+   * ```ts
+   * const timing = defineDependency({ name: 'timing', resolve: (ctx) => {
+   *   ctx.interceptHandler(async (proceed) => {
+   *     const started = performance.now();
+   *     const reply = (await proceed()) ?? { status: 204 };
+   *     return { ...reply, headers: { ...reply.headers, 'server-timing': `app;dur=${performance.now() - started}` } };
+   *   });
+   * } });
+   * ```
+   */
+  interceptHandler(interceptor: HandlerInterceptor): void {
+    if (typeof interceptor !== 'function') {
+      throw new TypeError(
+        'interceptHandler() takes a function: (proceed) => Promise<Reply | undefined>.',
+      );
+    }
+    (this.#interceptors ??= []).push(interceptor);
   }
 
   /**

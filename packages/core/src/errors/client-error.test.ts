@@ -1,10 +1,10 @@
 import { createServer, type ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
-import { deferred, listen, rawConnection } from '@org/test-support';
+import { deferred, listen, rawConnection, rawExchange } from '@org/test-support';
 import { describe, expect, it } from 'vitest';
 import { createNodeAdapter } from '../adapters/node/index.js';
 import { createToolkit } from '../toolkit/toolkit.js';
-import { clientErrorHandler } from './client-error.js';
+import { answerProtocolErrors, clientErrorHandler } from './client-error.js';
 
 /** A socket stand-in that records what was written. */
 function socket() {
@@ -67,5 +67,58 @@ describe('clientErrorHandler', () => {
     } finally {
       await running.close();
     }
+  });
+});
+
+describe('answerProtocolErrors', () => {
+  const app = createNodeAdapter(createToolkit()).get('/', {}, () => ({ body: { ok: true } }));
+
+  it('answers CONNECT with a 400 problem and an unmet Expect with a 417 problem', async () => {
+    const running = await listen(answerProtocolErrors(createServer(app.handler)));
+    try {
+      const connect = await rawExchange(
+        running.url,
+        'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+      );
+      expect(connect).toMatch(/^HTTP\/1\.1 400 /);
+      expect(connect).toContain('content-type: application/problem+json');
+      expect(JSON.parse(connect.slice(connect.indexOf('\r\n\r\n') + 4))).toMatchObject({
+        status: 400,
+        code: 'ERR_CONNECT_NOT_SUPPORTED',
+      });
+
+      const expectation = await rawExchange(
+        running.url,
+        'GET / HTTP/1.1\r\nHost: x\r\nExpect: tea\r\nConnection: close\r\n\r\n',
+      );
+      expect(expectation).toMatch(/^HTTP\/1\.1 417 /);
+      expect(expectation.toLowerCase()).toContain('content-type: application/problem+json');
+      expect(JSON.parse(expectation.slice(expectation.indexOf('\r\n\r\n') + 4))).toMatchObject({
+        status: 417,
+        code: 'ERR_EXPECTATION_FAILED',
+      });
+
+      // Parser errors too, and 100-continue still reaches the app.
+      expect(await rawExchange(running.url, 'G E T / HTTP/1.1\r\n\r\n')).toMatch(
+        /^HTTP\/1\.1 400 /,
+      );
+      const continued = await rawExchange(
+        running.url,
+        'GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n',
+      );
+      expect(continued).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it("keeps a server's own listeners", () => {
+    const own = () => {};
+    const server = createServer();
+    server.on('clientError', own);
+    answerProtocolErrors(server);
+    expect(server.listeners('clientError')).toEqual([own]);
+    expect(server.listenerCount('connect')).toBe(1);
+    expect(server.listenerCount('checkExpectation')).toBe(1);
   });
 });

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { isResponseInProgress } from '../internal/current-response.js';
 import { BadRequestError, HttpError, PayloadTooLargeError } from './http-error.js';
@@ -84,4 +85,82 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Dup
     socket.write(ANSWERS.get(error.code) ?? MALFORMED);
   }
   socket.destroy();
+}
+
+const CONNECT_REFUSED = rawAnswer(
+  new BadRequestError({
+    code: 'ERR_CONNECT_NOT_SUPPORTED',
+    detail: 'This server is not a proxy: CONNECT is not served.',
+  }),
+);
+
+const EXPECTATION_FAILED_BODY = JSON.stringify(
+  toProblem(
+    new HttpError(417, {
+      code: 'ERR_EXPECTATION_FAILED',
+      detail: "The only expectation this server meets is 'Expect: 100-continue'.",
+    }),
+  ).body,
+);
+const EXPECTATION_FAILED_HEADERS = {
+  'content-type': PROBLEM_CONTENT_TYPE,
+  'content-length': Buffer.byteLength(EXPECTATION_FAILED_BODY),
+  'x-content-type-options': 'nosniff',
+  connection: 'close',
+};
+
+/** What {@link answerProtocolErrors} needs of a server: `node:http`'s or `node:https`'s. */
+export interface ProtocolServer {
+  /** Listeners already attached, so the server's own are kept. */
+  listenerCount(event: string): number;
+  /** Attaches a listener. */
+  on(event: 'clientError', listener: (error: Error, socket: Duplex) => void): this;
+  /** Attaches a listener. */
+  on(event: 'connect', listener: (request: IncomingMessage, socket: Duplex) => void): this;
+  /** Attaches a listener. */
+  on(
+    event: 'checkExpectation',
+    listener: (request: IncomingMessage, response: ServerResponse) => void,
+  ): this;
+}
+
+/**
+ * Answers, as RFC 9457 problems, the three kinds of request Node's HTTP server handles
+ * before any framework sees them, where Node would close the connection silently or send
+ * a bodiless reply:
+ * - requests its parser rejects: {@link clientErrorHandler} (400, 408, 413, 431);
+ * - `CONNECT` (RFC 9110 section 9.3.6, meant for proxies; Node's `connect` event): 400
+ *   `ERR_CONNECT_NOT_SUPPORTED`, then the connection closes;
+ * - an `Expect` other than `100-continue` (Node's `checkExpectation` event): 417
+ *   `ERR_EXPECTATION_FAILED` (RFC 9110 section 10.1.1).
+ *
+ * A listener the server already has for one of these events is kept (fastify adds its
+ * `clientErrorHandler` option as one). Returns the server.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { answerProtocolErrors } from '@org/core';
+ *
+ * const server = answerProtocolErrors(createServer(app)); // express, koa, hono, node:http
+ * answerProtocolErrors(fastify.server); // fastify: after Fastify({ ...kit.serverOptions })
+ * ```
+ */
+export function answerProtocolErrors<S extends ProtocolServer>(server: S): S {
+  if (server.listenerCount('clientError') === 0) server.on('clientError', clientErrorHandler);
+  if (server.listenerCount('connect') === 0) {
+    server.on('connect', (_request, socket) => {
+      // A reset while answering must not reach the process: the socket has no other listener.
+      socket.on('error', () => socket.destroy());
+      if (socket.writable) socket.write(CONNECT_REFUSED);
+      socket.destroy();
+    });
+  }
+  if (server.listenerCount('checkExpectation') === 0) {
+    server.on('checkExpectation', (_request, response) => {
+      response.writeHead(417, EXPECTATION_FAILED_HEADERS);
+      response.end(EXPECTATION_FAILED_BODY);
+    });
+  }
+  return server;
 }

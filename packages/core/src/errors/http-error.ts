@@ -249,6 +249,22 @@ export class ServiceUnavailableError extends HttpError {
   }
 }
 
+/**
+ * 504: the request ran past its deadline (`deadlineMs` of a route or of the toolkit):
+ * answered at once, while the work it started is told to stop through `ctx.signal`.
+ *
+ * @example
+ * ```ts
+ * if (ctx.signal.reason instanceof DeadlineExceededError) return; // stop quietly
+ * ```
+ */
+export class DeadlineExceededError extends HttpError {
+  static override readonly code: string = 'ERR_DEADLINE_EXCEEDED';
+  constructor(options: HttpErrorOptions = {}) {
+    super(504, { detail: 'The request took longer than its deadline.', ...options });
+  }
+}
+
 /** 500: an unexpected failure. Its body never shows internals outside development mode. */
 export class InternalServerError extends HttpError {
   static override readonly code: string = 'ERR_INTERNAL';

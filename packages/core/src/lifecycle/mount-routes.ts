@@ -3,11 +3,12 @@
 
 import type { Context } from '../context/context.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
+import { deadlineOption } from '../options/check-options.js';
 import type { Reply } from '../toolkit/plugin.js';
 import type { Route, RouteMethod } from '../toolkit/route.js';
 import { recordRoute, type Toolkit, toolkitRuntime } from '../toolkit/toolkit.js';
 import type { AdapterContext } from './adapter-context.js';
-import { type LifecycleRoute, sendResult } from './request-lifecycle.js';
+import { callHandler, type LifecycleRoute, sendResult } from './request-lifecycle.js';
 
 const METHODS: ReadonlySet<string> = new Set<RouteMethod>([
   'GET',
@@ -58,13 +59,16 @@ export function prepareRoutes(
       throw new ConfigurationError(`mount(): ${method} ${path} has no handler function.`);
     }
     const { entries } = runtime.prepareRoute(route.dependencies ?? {});
+    const deadlineMs =
+      deadlineOption(`mount(): ${method} ${path}`, route.deadlineMs) ?? runtime.deadlineMs;
     recordRoute(toolkit, prefix === '' ? route : { ...route, path: prefix + path });
     return {
       method,
       path,
       lifecycle: {
         entries,
-        call: (ctx, _arg, values) => sendResult(ctx, route.handler(ctx, values)),
+        ...(deadlineMs === false || deadlineMs === undefined ? {} : { deadlineMs }),
+        call: (ctx, _arg, values) => sendResult(ctx, callHandler(ctx, route, values)),
       },
     };
   });

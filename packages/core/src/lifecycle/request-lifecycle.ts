@@ -3,9 +3,19 @@
 // The end of the response (teardowns, `onResponse`) is AdapterContext.finish, which the
 // adapter's `watchEnd` calls. Adapters supply only the framework's steps in between.
 import { Buffer } from 'node:buffer';
-import { type Context, resolveEntries, watchRequestEnd } from '../context/context.js';
+import {
+  type Context,
+  expireRequest,
+  handlerInterceptors,
+  isExpired,
+  isFinished,
+  resolveEntries,
+  watchRequestEnd,
+} from '../context/context.js';
+import { DeadlineExceededError } from '../errors/http-error.js';
 import { PROBLEM_CONTENT_TYPE, type ProblemResponse } from '../errors/problem.js';
 import type { Reply } from '../toolkit/plugin.js';
+import type { HandlerInterceptor } from '../toolkit/route.js';
 import type { PreparedRoute, ToolkitRuntime } from '../toolkit/toolkit.js';
 import type { AdapterContext, ResponseWriter } from './adapter-context.js';
 
@@ -77,15 +87,54 @@ function answer<C extends AdapterContext, A, R>(
 
 /** A route as the lifecycle runs it: its prepared dependencies and how the adapter calls its handler. */
 export interface LifecycleRoute<C extends Context, A, R> extends PreparedRoute {
+  /**
+   * Milliseconds from the first dependency to the reply before the request is answered
+   * 504 and its work aborted (see `Route.deadlineMs`); only for routes whose reply goes
+   * through {@link sendResult}. @default undefined (none)
+   */
+  readonly deadlineMs?: number;
   /** Calls the handler with the resolved values (`req.user`, `ctx.state.user`, `c.get('user')`...). */
   call(ctx: C, arg: A, values: Record<string, unknown>): R;
 }
 
 /**
  * Resolves the route's dependencies, then calls its handler: synchronously, without a
- * promise, when every dependency is synchronous.
+ * promise, when every dependency is synchronous. With a deadline (`route.deadlineMs`),
+ * a timer answers 504 when they take longer and aborts `ctx.signal`.
  */
 export function runRoute<C extends Context, A, R>(
+  ctx: C,
+  route: LifecycleRoute<C, A, R>,
+  arg: A,
+): R | Promise<Awaited<R>> {
+  if (route.deadlineMs === undefined) return resolveAndCall(ctx, route, arg);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // Settles the route early: koa writes and hono returns its response only then.
+  const deadline = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => {
+      if (expire(ctx)) resolve(undefined);
+    }, route.deadlineMs);
+  });
+  let result: R | Promise<Awaited<R>>;
+  try {
+    result = resolveAndCall(ctx, route, arg);
+  } catch (error) {
+    clearTimeout(timer);
+    throw error;
+  }
+  if (!(result instanceof Promise)) {
+    clearTimeout(timer);
+    return result;
+  }
+  const settled = result.finally(() => clearTimeout(timer));
+  // A failure after the deadline answered has no response left: failRequest reports it.
+  settled.catch((error: unknown) => {
+    if (isExpired(ctx)) failRequest(ctx as unknown as AdapterContext, error);
+  });
+  return Promise.race([settled, deadline]) as Promise<Awaited<R>>;
+}
+
+function resolveAndCall<C extends Context, A, R>(
   ctx: C,
   route: LifecycleRoute<C, A, R>,
   arg: A,
@@ -96,14 +145,55 @@ export function runRoute<C extends Context, A, R>(
     : route.call(ctx, arg, resolved);
 }
 
-/** Sends what a framework-neutral handler returned; undefined sends 204. */
+/**
+ * A route's deadline passed before its reply: answer 504 now, abort `ctx.signal` so the
+ * work can stop, and drop what the route sends or throws later ({@link sendResult},
+ * {@link failRequest}). Nothing to do (false) once the response has started.
+ */
+function expire(ctx: Context): boolean {
+  const adapterCtx = ctx as AdapterContext;
+  if (adapterCtx.headersSent || isFinished(ctx)) return false;
+  const error = new DeadlineExceededError();
+  failRequest(adapterCtx, error);
+  expireRequest(ctx, error);
+  return true;
+}
+
+/** What a framework-neutral handler returns. */
+type HandlerResult = Reply | undefined | Promise<Reply | undefined>;
+
+/**
+ * Calls a framework-neutral handler through the interceptors its request registered
+ * (`ctx.interceptHandler`), the first registered outermost; directly when there is none.
+ */
+export function callHandler(
+  ctx: Context,
+  route: { handler(ctx: Context, values: Record<string, unknown>): HandlerResult },
+  values: Record<string, unknown>,
+): HandlerResult {
+  const interceptors = handlerInterceptors(ctx);
+  if (interceptors === undefined) return route.handler(ctx, values);
+  const count = interceptors.length;
+  const step = async (index: number): Promise<Reply | undefined> =>
+    index === count
+      ? route.handler(ctx, values)
+      : (interceptors[index] as HandlerInterceptor)(() => step(index + 1));
+  return step(0);
+}
+
+/**
+ * Sends what a framework-neutral handler returned; undefined sends 204. A reply that
+ * comes after the route's deadline answered is dropped.
+ */
 export function sendResult(
   ctx: AdapterContext,
   result: Reply | undefined | Promise<Reply | undefined>,
 ): void | Promise<void> {
-  return result instanceof Promise
-    ? result.then((reply) => ctx.sendReply(reply ?? NO_CONTENT))
-    : ctx.sendReply(result ?? NO_CONTENT);
+  return result instanceof Promise ? result.then((reply) => send(ctx, reply)) : send(ctx, result);
+}
+
+function send(ctx: AdapterContext, reply: Reply | undefined): void {
+  if (!isExpired(ctx)) ctx.sendReply(reply ?? NO_CONTENT);
 }
 
 /**
@@ -111,6 +201,13 @@ export function sendResult(
  * told when the framework's own error maps onto the toolkit's (a body parser's 400).
  */
 export function failRequest(ctx: AdapterContext, error: unknown, shown: unknown = error): void {
+  // After the deadline answered, the route's own failure has no one to go to; the
+  // reason the work was aborted with is the deadline's, already reported.
+  if (isExpired(ctx)) {
+    if (!(ctx.signal.reason === error || (error as Error | null)?.name === 'AbortError'))
+      (ctx.toolkit as ToolkitRuntime).reportError(error, ctx, 'route after its deadline');
+    return;
+  }
   ctx.failure = error;
   writeProblem(ctx, (ctx.toolkit as ToolkitRuntime).renderError(shown, ctx));
 }

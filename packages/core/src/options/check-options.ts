@@ -6,6 +6,18 @@ import { ConfigurationError } from '../errors/configuration-error.js';
  * option and what a valid value looks like; a value is shown only as its type or number.
  */
 
+/**
+ * A deadline in milliseconds: a whole number from 1 to the longest timer delay (about
+ * 24.8 days); `false` (a route turning the toolkit's default off) and undefined pass.
+ */
+export function deadlineOption(
+  where: string,
+  value: number | false | undefined,
+): number | false | undefined {
+  if (value === undefined || value === false) return value;
+  return integerInRange(where, 'deadlineMs', value, { min: 1, max: 2 ** 31 - 1, fallback: 0 });
+}
+
 /** A whole number above zero, or `fallback` when undefined. */
 export function positiveInteger(
   where: string,

@@ -21,6 +21,21 @@ export type RouteHandler<M extends DependencyMap> = (
 ) => Reply | undefined | Promise<Reply | undefined>;
 
 /**
+ * Runs around a framework-neutral route's handler for one request, registered by a
+ * dependency with `ctx.interceptHandler`: `proceed` runs the handler (and any later
+ * interceptor) and resolves to its reply (undefined: 204); what the interceptor resolves
+ * to is sent instead. Not calling `proceed` answers without running the handler.
+ *
+ * @example
+ * ```ts
+ * const cached: HandlerInterceptor = async (proceed) => stored ?? (await proceed());
+ * ```
+ */
+export type HandlerInterceptor = (
+  proceed: () => Promise<Reply | undefined>,
+) => Promise<Reply | undefined>;
+
+/**
  * A route written once and mounted on any adapter (`kit.mount(app, routes)`, or
  * `app.mount(routes)` on `node:http`): where it lives, what it depends on, what it
  * answers, and how the OpenAPI document describes it. Declare it with {@link defineRoute},
@@ -42,6 +57,14 @@ export interface Route<M extends DependencyMap = DependencyMap> extends OpenApiR
   readonly path: string;
   /** Resolved once per request before the handler runs (`{}` for none). */
   readonly dependencies: M;
+  /**
+   * Longest time, in milliseconds, from the first dependency to the reply: past it the
+   * client gets a 504 `ERR_DEADLINE_EXCEEDED` problem at once, `ctx.signal` aborts so
+   * dependencies and the handler can stop their work, teardowns run with that outcome, and
+   * a late reply is dropped. `false` turns the toolkit's `deadlineMs` off for this route.
+   * @default the toolkit's `deadlineMs` (none unless set)
+   */
+  readonly deadlineMs?: number | false;
   /**
    * Answers the request with a {@link Reply} (undefined sends 204); what it throws is
    * answered as an RFC 9457 problem. A method, so a route of any dependencies is a `Route`.

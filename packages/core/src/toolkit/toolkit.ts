@@ -8,7 +8,7 @@ import {
 import { DependencyOverrides } from '../dependency/overrides.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { type ProblemResponse, toProblem } from '../errors/problem.js';
-import { booleanOption, positiveInteger } from '../options/check-options.js';
+import { booleanOption, deadlineOption, positiveInteger } from '../options/check-options.js';
 import type { Plugin, Reply, ResponseInfo } from './plugin.js';
 import type { Route } from './route.js';
 import { createUnhandledWarner } from './warn-unhandled.js';
@@ -38,6 +38,15 @@ export interface ToolkitOptions {
    */
   bodyTimeoutMs?: number;
   /**
+   * Longest time, in milliseconds, a framework-neutral route (`mount`, the node adapter's
+   * routes) may take from its dependencies to its reply; past it the client gets a 504
+   * `ERR_DEADLINE_EXCEEDED` problem at once, `ctx.signal` aborts so the work stops, and
+   * teardowns run with that outcome. A route's own `deadlineMs` overrides it. Handlers
+   * that write the framework's response themselves (`kit.route`) are not bounded.
+   * @default undefined (no deadline)
+   */
+  deadlineMs?: number;
+  /**
    * Receives every error that produced a 5xx, and failures of teardowns and `onResponse`
    * plugins. Without it (or a plugin's `onError`), a failure no response shows is
    * emitted once per source and error code as a process warning (`OrgToolkitWarning`).
@@ -61,6 +70,8 @@ export interface Toolkit {
   readonly maxJsonDepth: number;
   /** Longest pause in a request body, in milliseconds. */
   readonly bodyTimeoutMs: number;
+  /** Default deadline of a framework-neutral route, in milliseconds; undefined for none. */
+  readonly deadlineMs: number | undefined;
   /** The plugins, in order. */
   readonly plugins: readonly Plugin[];
   /** App-wide dependency overrides (FastAPI's `dependency_overrides`). */
@@ -220,6 +231,7 @@ export function createToolkit(options: ToolkitOptions = {}): Toolkit {
     bodyLimit: positiveInteger('createToolkit', 'bodyLimit', options.bodyLimit, 1024 * 1024),
     maxJsonDepth: positiveInteger('createToolkit', 'maxJsonDepth', options.maxJsonDepth, 64),
     bodyTimeoutMs: positiveInteger('createToolkit', 'bodyTimeoutMs', options.bodyTimeoutMs, 30_000),
+    deadlineMs: deadlineOption('createToolkit', options.deadlineMs) || undefined,
     asyncContext,
     plugins,
     observesResponses: responsePlugins.length > 0,

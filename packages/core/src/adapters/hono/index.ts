@@ -29,7 +29,8 @@ import type { HandlerResponse, Next } from 'hono/types';
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { ConfigurationError } from '../../errors/configuration-error.js';
-import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
+import { BadRequestError, MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
+import { PROBLEM_CONTENT_TYPE, type ProblemResponse } from '../../errors/problem.js';
 import { KnownRoutes } from '../../internal/known-routes.js';
 import { prepareRoutes } from '../../lifecycle/mount-routes.js';
 import {
@@ -46,6 +47,23 @@ import { type Toolkit, toolkitRuntime } from '../../toolkit/toolkit.js';
 import { CONTEXT_VARIABLE, contextOf, HonoContext, problemOf } from './context.js';
 import { nodeBindingsOf } from './request-view.js';
 
+/** What `@hono/node-server` could not read as a request (its `RequestError`). */
+const UNREADABLE_REQUEST = new BadRequestError({
+  detail: 'The request target or Host cannot be read as a URL.',
+});
+
+/** A problem as a Fetch API Response, for errors no hono context exists for. */
+function problemResponse(problem: ProblemResponse): Response {
+  return new Response(JSON.stringify(problem.body), {
+    status: problem.status,
+    headers: {
+      ...problem.headers,
+      'content-type': PROBLEM_CONTENT_TYPE,
+      'x-content-type-options': 'nosniff',
+    },
+  });
+}
+
 /** A framework-neutral handler for {@link HonoAdapter.endpoint}; undefined sends 204. */
 export type HonoEndpoint<E extends Env = Env> = (
   ctx: Context,
@@ -58,6 +76,21 @@ export interface HonoAdapter {
   readonly errorHandler: ErrorHandler;
   /** For `app.notFound`: a 404 problem that never echoes the path. */
   readonly notFound: NotFoundHandler;
+  /**
+   * For `@hono/node-server`'s `getRequestListener(app.fetch, { errorHandler })`: a request
+   * node-server cannot turn into a `Request` (an asterisk-form or refused absolute target,
+   * a backslash in the path, a `Host` that does not parse) is answered as a 400 problem
+   * instead of node-server's bodiless 400; any other error as the toolkit's problem.
+   * (`serve` and `createAdaptorServer` do not pass the option on.)
+   *
+   * @example
+   * ```ts
+   * import { createServer } from 'node:http';
+   * import { getRequestListener } from '@hono/node-server';
+   * const server = createServer(getRequestListener(app.fetch, { errorHandler: kit.requestErrorHandler }));
+   * ```
+   */
+  readonly requestErrorHandler: (error: unknown) => Response;
   /**
    * Attaches the toolkit to a new `app` and returns it: a middleware on `*` gives every
    * request its context and runs the plugins (404s and routes without the adapter
@@ -168,6 +201,13 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
 
   const kit: HonoAdapter = {
     errorHandler: (error, c) => problemOf(c, error, runtime),
+    requestErrorHandler: (error) =>
+      problemResponse(
+        runtime.renderError(
+          (error as Error | null)?.name === 'RequestError' ? UNREADABLE_REQUEST : error,
+          undefined,
+        ),
+      ),
     notFound: (c) =>
       problemOf(c, new NotFoundError({ detail: 'No route matches this request.' }), runtime),
     install(app) {

@@ -131,12 +131,14 @@ class KoaContext extends NodeContext {
 
 /** The error a bodiless error status stands for (a 404 nobody handled, `allowedMethods()`'s 405). */
 function statusError(ctx: AnyKoaContext): HttpError {
-  // allowedMethods() answers a method no route implements (TRACE) 501 with `Allow`: the
-  // path is known, so it is a 405 like any other (RFC 9110 15.5.6), never an echo.
+  // allowedMethods() answers a method no route implements (TRACE, PROPFIND) 501 with
+  // `Allow`: the path is known, so it is a 405 like any other (RFC 9110 15.5.6).
   if (ctx.status === 405 || (ctx.status === 501 && ctx.response.get('allow') !== '')) {
     const allow = ctx.response.get('allow');
     return new MethodNotAllowedError({ allow: allow === '' ? [] : allow.split(/\s*,\s*/) });
   }
+  // The same 501 with no `Allow`: no route has this path at all, whatever the method.
+  if (ctx.status === 501) return normalizeError({ status: 404 });
   return ctx.status < 500 ? normalizeError({ status: ctx.status }) : new HttpError(ctx.status);
 }
 

@@ -22,6 +22,7 @@ import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js
 import { BufferedNodeContext, RawHeadersRequestView } from '../../internal/node-request.js';
 import { prepareRoutes } from '../../lifecycle/mount-routes.js';
 import {
+  callHandler,
   failRequest,
   type LifecycleRoute,
   type RequestSteps,
@@ -145,10 +146,11 @@ export function createNodeAdapter(toolkit: Toolkit): NodeApp {
       return app;
     },
     route(method, template, dependencies, routeHandler) {
-      const call = routeHandler as NodeHandler<DependencyMap>;
+      const target = { handler: routeHandler as NodeHandler<DependencyMap> };
       router.add(method, template, {
         entries: runtime.prepareRoute(dependencies).entries,
-        call: (ctx, _arg, values) => sendResult(ctx, call(ctx, values)),
+        ...(runtime.deadlineMs === undefined ? {} : { deadlineMs: runtime.deadlineMs }),
+        call: (ctx, _arg, values) => sendResult(ctx, callHandler(ctx, target, values)),
       });
       return app;
     },
