@@ -24,6 +24,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from './helpers.js';
 
 const PASSWORD = 'correct horse battery staple';
+/** Why a token with one character appended is refused: kept in the event only. */
+const REFUSED_DETAIL = 'a segment is not canonical base64url';
 const EMAIL = 'ann@example.com';
 const LOOPBACK = /^(?:::ffff:)?127\.0\.0\.1$|^::1$/;
 
@@ -161,7 +163,12 @@ describe.each(adapters)('security events of @org/auth on $name', (fixture) => {
     expect((await post('/refresh', 'r6', { refresh_token: 'not-a-token' })).status).toBe(401);
 
     expect((await call('GET', '/me', 'r7')).status).toBe(401); // no credential: no event
-    expect((await call('GET', '/me', 'r8', bearer(`${tokens.access_token}x`))).status).toBe(401);
+    const forged = await call('GET', '/me', 'r8', bearer(`${tokens.access_token}x`));
+    expect(forged.status).toBe(401);
+    // The reason is in the event, not in the answer.
+    const answer = `${await forged.text()} ${forged.headers.get('www-authenticate')}`;
+    expect(answer).toContain('invalid_token');
+    expect(answer).not.toContain(REFUSED_DETAIL);
 
     const created = await call('POST', '/keys', 'r9', bearer(tokens.access_token));
     expect(created.status).toBe(201);
@@ -202,6 +209,7 @@ describe.each(adapters)('security events of @org/auth on $name', (fixture) => {
         ...request('r8'),
         credential: 'access_token',
         reason: 'ERR_TOKEN_INVALID',
+        detail: REFUSED_DETAIL,
       },
       { event: 'api_key.created', time: clock.now(), ...request('r9'), key_id: id, owner: 'u1' },
       { event: 'api_key.revoked', time: clock.now(), ...request('r11'), key_id: id, owner: 'u1' },
@@ -219,7 +227,14 @@ describe.each(adapters)('security events of @org/auth on $name', (fixture) => {
         credential: 'api_key',
         reason: 'ERR_API_KEY_REVOKED',
       },
-      { event: 'keys.rotated', time, kid: secondKey.kid, retired_kids: [retired] },
+      {
+        event: 'keys.rotated',
+        time,
+        source: 'key_set',
+        kid: secondKey.kid,
+        added_kids: [secondKey.kid],
+        retired_kids: [retired],
+      },
     ]);
     const reuse = events[3] as Extract<SecurityEvent, { event: 'refresh.reuse_detected' }>;
     expect(tokens.refresh_token.startsWith(reuse.family_id)).toBe(true);

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
+import { connect as connectSocket } from 'node:net';
 import {
   type AccessTokenClaims,
   type AccessTokenVerifier,
@@ -303,6 +305,27 @@ describe('createUpgradeHandler options', () => {
     expect(warnings.filter((w) => w.includes("query parameter 'access_token'"))).toHaveLength(1);
     const client = opened(await connect(`${app.url}/ws?room=1&access_token=user-token`));
     expect(await client.next()).toEqual({ type: 'hello', sub: 'u-user', query: 'room=1' });
+    client.ws.close();
+  });
+
+  it("survives a peer's bad frame: ws closes the connection and the process goes on", async () => {
+    const socket = connectSocket(Number(new URL(app.url).port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
+        'Authorization: Bearer user-token\r\n\r\n',
+    );
+    const [head] = (await once(socket, 'data')) as [Buffer];
+    expect(String(head)).toMatch(/^HTTP\/1.1 101/);
+    // RFC 6455 section 5.1: a client frame without the mask bit is a protocol error.
+    socket.write(Buffer.from([0x81, 0x02, 0x68, 0x69]));
+    await once(socket, 'close');
+    // Still serving.
+    const client = opened(
+      await connect(`${app.url}/ws`, { headers: { authorization: 'Bearer user-token' } }),
+    );
+    expect(await client.next()).toMatchObject({ type: 'hello', sub: 'u-user' });
     client.ws.close();
   });
 

@@ -4,8 +4,10 @@ import { securityConformance } from '@org/testing/vitest';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { apiKeysContract } from './contract-api-keys.ts';
 import { authContract } from './contract-auth.ts';
+import { idempotencyContract } from './contract-idempotency.ts';
 import { platformContract } from './contract-platform.ts';
 import { usersContract } from './contract-users.ts';
+import { webSocketContract } from './contract-websocket.ts';
 import {
   type ExampleName,
   lazily,
@@ -109,6 +111,8 @@ function contractGroup(fixture: ExampleFixture): ProcessGroup {
     usersContract(get);
     platformContract(get);
     apiKeysContract(get);
+    webSocketContract(get);
+    idempotencyContract(get);
   });
   return { warmUp: () => void start() };
 }

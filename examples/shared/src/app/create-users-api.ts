@@ -19,6 +19,8 @@ import {
   createLogger,
   createMetrics,
   type HealthChecks,
+  type LoadShedder,
+  loadShedding,
   type Metrics,
   redisCheck,
   requestId,
@@ -30,7 +32,9 @@ import {
   clientIp,
   cors,
   createLoginGuard,
+  MemoryIdempotencyStore,
   noStore,
+  RedisIdempotencyStore,
   RedisRateLimitStore,
   rateLimitPlugin,
   securityHeaders,
@@ -46,6 +50,7 @@ import { docsRoutes } from './docs.ts';
 import { createRedisClient, loadSigningKey } from './infrastructure.ts';
 import { operationsRoutes } from './operations.ts';
 import { userRoutes } from './routes.ts';
+import { type WebSocketEndpoint, webSocketEndpoint } from './websocket.ts';
 
 /** Issuer and audience of the access tokens this API signs and accepts. */
 const TOKEN_ISSUER = 'urn:example:users-api';
@@ -65,6 +70,8 @@ export interface UsersApi {
    * `mount`; `/openapi.json` documents what was mounted.
    */
   readonly routes: readonly Route[];
+  /** `GET /api/v1/ws`: attach its `upgrade` listener to the framework's server. */
+  readonly webSocket: WebSocketEndpoint;
   readonly logger: ReturnType<typeof createLogger>;
   readonly health: HealthChecks;
   readonly metrics: Metrics;
@@ -150,8 +157,12 @@ export async function createUsersApi(options: UsersApiOptions): Promise<UsersApi
   });
 
   const metrics = createMetrics();
+  // Past 1 s of event-loop delay or 90% of the heap, answer 503 at once (probes excepted).
+  const shedder = loadShedding({ registry: metrics.registry, skip: [...PROBES] });
   const health = createHealthChecks({
     checks: {
+      // Reported (warn) but not failing readiness: every instance of a busy fleet would leave at once.
+      load: { check: shedder.check, critical: false },
       database: sqliteCheck(db),
       ...(redis === undefined ? {} : { redis: redisCheck(redis) }),
     },
@@ -159,6 +170,8 @@ export async function createUsersApi(options: UsersApiOptions): Promise<UsersApi
   });
   const toolkit = createToolkit({
     development: config.profile === 'development',
+    // No route may hold a client longer: past it, 504 and ctx.signal aborts the work.
+    deadlineMs: 10_000,
     plugins: [
       // Every answer under /api is personal or carries credentials, its errors and 429s
       // included: no cache may keep it (RFC 6749 5.1, RFC 9111 5.2.2.5).
@@ -167,6 +180,8 @@ export async function createUsersApi(options: UsersApiOptions): Promise<UsersApi
       clientIp({ trustProxy: trustProxyOf(config.TRUST_PROXY), logger }),
       securityHeaders(),
       cors({ origins: config.CORS_ORIGINS }),
+      // After the plugins that set headers, so a shed request gets them too.
+      shedder.plugin,
       accessLog({
         logger,
         skip: (ctx, info) => info.status < 400 && PROBES.has(ctx.request.path),
@@ -196,25 +211,37 @@ export async function createUsersApi(options: UsersApiOptions): Promise<UsersApi
     config,
     toolkit,
     routes: [
-      ...userRoutes({ auth, users, sessions }),
+      ...userRoutes({
+        auth,
+        users,
+        sessions,
+        // Replayed responses hold users' data: one instance keeps them in memory, several share Redis.
+        idempotencyStore:
+          redis === undefined
+            ? new MemoryIdempotencyStore()
+            : new RedisIdempotencyStore({ client: redis, prefix: 'users-api:idem:' }),
+      }),
       ...apiKeyRoutes({ auth, apiKeys }),
       ...operationsRoutes({ keySet, health, metrics }),
       ...docsRoutes(toolkit, options.framework),
     ],
+    webSocket: webSocketEndpoint(toolkit, auth.principal),
     logger,
     health,
     metrics,
-    close: () => closeAll(securityLog, metrics, apiKeys, redis, db),
+    close: () => closeAll(shedder, securityLog, metrics, apiKeys, redis, db),
   };
 }
 
 async function closeAll(
+  shedder: LoadShedder,
   securityLog: SecurityEventLog,
   metrics: Metrics,
   apiKeys: ApiKeys,
   redis: Redis | undefined,
   db: DatabaseSync,
 ) {
+  shedder.close();
   securityLog.close();
   metrics.close();
   // The pending last-used times, while their store is still open; a failure only loses those.

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigurationError } from '@org/core';
+import { answerProtocolErrors, ConfigurationError } from '@org/core';
 import { gracefulShutdown } from '@org/observability';
 import { createUsersApi, type UsersApi } from './create-users-api.ts';
 
@@ -9,8 +9,10 @@ export type MountFramework = (api: UsersApi) => Server | Promise<Server>;
 
 /**
  * Runs an example: builds the API from the environment, lets the framework mount it,
- * listens on `PORT`, prints where to find it, and drains on SIGTERM/SIGINT (readiness
- * fails at once, in-flight requests finish, Redis and the database close, exit 0).
+ * has Node's own answers (parser errors, `CONNECT`, `Expect`) sent as problems,
+ * attaches the WebSocket route to its server, listens on `PORT`, prints where to find
+ * it, and drains on SIGTERM/SIGINT (readiness fails at once, WebSockets close with 1001,
+ * in-flight requests finish, Redis and the database close, exit 0).
  * A bad environment prints what to fix and exits 1.
  *
  * @example
@@ -27,7 +29,10 @@ export async function startExample(framework: string, mount: MountFramework): Pr
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
-  const server = await mount(api);
+  // Problems also for what Node answers before any framework: parser errors, CONNECT, Expect.
+  const server = answerProtocolErrors(await mount(api));
+  // The WebSocket route, authenticated before the 101, on whichever framework's server.
+  server.on('upgrade', api.webSocket.upgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(api.config.PORT, () => {
@@ -44,6 +49,8 @@ export async function startExample(framework: string, mount: MountFramework): Pr
     readiness: api.health,
     delayMs: api.config.SHUTDOWN_DELAY_MS,
     logger: api.logger,
+    // WebSockets are not HTTP connections the server can close: say goodbye (1001).
+    onDrain: () => api.webSocket.close(),
     hooks: [() => api.close()],
   });
 }

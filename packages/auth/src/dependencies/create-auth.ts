@@ -81,7 +81,12 @@ function isTokenError(error: unknown): error is TokenError {
 
 type Credential = 'access_token' | 'api_key';
 
-function publish(ctx: Context, outcome: string, credential: Credential = 'access_token'): void {
+function publish(
+  ctx: Context,
+  outcome: string,
+  credential: Credential = 'access_token',
+  detail?: string,
+): void {
   if (authOutcomeChannel.hasSubscribers) authOutcomeChannel.publish({ ctx, outcome });
   // No credential at all is not a refusal: every anonymous request would be one.
   if (
@@ -96,8 +101,14 @@ function publish(ctx: Context, outcome: string, credential: Credential = 'access
       client_ip: ctx.clientIp,
       credential,
       reason: outcome,
+      ...(detail === undefined ? {} : { detail }),
     } satisfies SecurityEvent);
   }
+}
+
+/** The short, token-free reason a verifier put in a refusal's `cause`. */
+function reasonOf(error: TokenError): string | undefined {
+  return error.cause instanceof Error ? error.cause.message : undefined;
 }
 
 const publishKeyOutcome = (ctx: Context, outcome: string): void => publish(ctx, outcome, 'api_key');
@@ -164,6 +175,7 @@ export function createAuth<
         ctx,
         InvalidTokenError.code,
         claims.iss === API_KEY_ISSUER ? 'api_key' : 'access_token',
+        'user inactive or gone',
       );
       throw inactive();
     }
@@ -191,7 +203,8 @@ export function createAuth<
       claims = await verifier.verify(token);
     } catch (error) {
       if (!isTokenError(error)) throw error;
-      publish(ctx, error.code);
+      // The verifier's reason stays in the event; the 401 says only invalid or expired.
+      publish(ctx, error.code, 'access_token', reasonOf(error));
       throw InvalidTokenError.fromTokenError(error, realm);
     }
     return loadAndAdmit(ctx, claims);

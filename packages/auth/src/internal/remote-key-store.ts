@@ -39,8 +39,11 @@ export interface RemoteKeyStoreOptions {
   readonly maxStaleness: number;
   readonly clock: Clock;
   readonly fetch: typeof globalThis.fetch;
-  /** Called after a refresh dropped or replaced a key that was known before. */
-  readonly onKeyRemoved: () => void;
+  /**
+   * Called after a refresh that changed known keys, with the `kid`s that appeared and
+   * those dropped (a replaced key is in both). Not called for the first fetch.
+   */
+  readonly onKeysChanged: (added: readonly string[], removed: readonly string[]) => void;
 }
 
 type JwkEntry = Readonly<Record<string, unknown>> & { readonly kid: string };
@@ -170,14 +173,17 @@ export class RemoteKeyStore {
       });
       if (response.status !== 200) throw new Error(`the JWKS answered ${response.status}`);
       const fresh = parseJwks(JSON.parse(await readCapped(response)));
-      let dropped = false;
-      for (const [kid, known] of this.#keys ?? []) {
-        const key = fresh.get(kid);
-        if (key === undefined || key.alg !== known.alg || key.jwk !== known.jwk) dropped = true;
-      }
+      const known = this.#keys;
       this.#keys = fresh;
       this.#fetchedAt = this.#options.clock.now();
-      if (dropped) this.#options.onKeyRemoved();
+      if (known === undefined) return;
+      const removed: string[] = [];
+      for (const [kid, was] of known) {
+        const key = fresh.get(kid);
+        if (key === undefined || key.alg !== was.alg || key.jwk !== was.jwk) removed.push(kid);
+      }
+      const added = [...fresh.keys()].filter((kid) => !known.has(kid) || removed.includes(kid));
+      if (added.length > 0 || removed.length > 0) this.#options.onKeysChanged(added, removed);
     } finally {
       clearTimeout(timer);
     }

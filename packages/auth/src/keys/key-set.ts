@@ -148,7 +148,9 @@ export function createKeySet(options: KeySetOptions): KeySet {
         securityEventChannel.publish({
           event: 'keys.rotated',
           time: Date.now(),
+          source: 'key_set',
           kid: key.kid,
+          added_kids: [key.kid],
           retired_kids: previous === undefined || previous === key ? [] : [previous.kid],
         } satisfies SecurityEvent);
       }

@@ -1,7 +1,13 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Clock, ConfigurationError, ServiceUnavailableError } from '@org/core';
+import {
+  type Clock,
+  ConfigurationError,
+  type SecurityEvent,
+  ServiceUnavailableError,
+} from '@org/core';
 import { type JWK, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type IssuerKey, issuerKey } from '../../test/helpers.js';
@@ -124,6 +130,36 @@ describe('createRemoteJwksVerifier', () => {
     for (let i = 0; i < 5; i++)
       await rejection(verifier.verify(await token(await issuerKey(`x${i}`))));
     expect(requests).toBe(2);
+  });
+
+  it('publishes keys.rotated once for each refresh that changed the published keys', async () => {
+    const events: SecurityEvent[] = [];
+    const listen = (event: unknown) => void events.push(event as SecurityEvent);
+    subscribe('org:security', listen);
+    try {
+      const verifier = createRemoteJwksVerifier(verifierOptions({ cacheMaxAge: 60_000 }));
+      const [es, rs] = published as [IssuerKey, IssuerKey];
+      await verifier.verify(await token(es)); // the first fetch: nothing rotated
+      clock.advance(60_000);
+      await verifier.verify(await token(es)); // refetched, unchanged
+      const next = await issuerKey('k2');
+      published = [rs, next];
+      clock.advance(60_000);
+      await verifier.verify(await token(next));
+      expect(requests).toBe(3);
+      expect(events).toEqual([
+        {
+          event: 'keys.rotated',
+          time: now,
+          source: 'jwks',
+          jwks_uri: jwksUri,
+          added_kids: ['k2'],
+          retired_kids: ['k1'],
+        },
+      ]);
+    } finally {
+      unsubscribe('org:security', listen);
+    }
   });
 
   it('refetches after cacheMaxAge, and a key dropped by the issuer stops verifying', async () => {

@@ -1,5 +1,12 @@
 import type { KeyObject } from 'node:crypto';
-import { type Clock, ConfigurationError, ServiceUnavailableError, systemClock } from '@org/core';
+import {
+  type Clock,
+  ConfigurationError,
+  type SecurityEvent,
+  ServiceUnavailableError,
+  securityEventChannel,
+  systemClock,
+} from '@org/core';
 import { RemoteKeyStore } from '../internal/remote-key-store.js';
 import { VerifiedTokenCache } from '../internal/verified-token-cache.js';
 import {
@@ -156,9 +163,22 @@ export function createRemoteJwksVerifier(options: RemoteJwksVerifierOptions): Ac
       maxStaleness,
       clock,
       fetch: fetchImpl,
-      onKeyRemoved: () => {
-        generation++;
-        cache?.clear();
+      onKeysChanged: (added, removed) => {
+        if (removed.length > 0) {
+          // Results may rest on a dropped key: forget them, and those verifying now.
+          generation++;
+          cache?.clear();
+        }
+        if (securityEventChannel.hasSubscribers) {
+          securityEventChannel.publish({
+            event: 'keys.rotated',
+            time: clock.now(),
+            source: 'jwks',
+            jwks_uri: url,
+            added_kids: added,
+            retired_kids: removed,
+          } satisfies SecurityEvent);
+        }
       },
     });
     const rules: JwtRules = {

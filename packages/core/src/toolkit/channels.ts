@@ -128,9 +128,10 @@ export interface RefreshReuseDetectedEvent extends SecurityEventBase, SecurityEv
 }
 
 /**
- * A presented credential was refused. The response stays generic; `reason` is the
- * precise code (`ERR_TOKEN_EXPIRED`, `ERR_TOKEN_SIGNATURE`, `ERR_API_KEY_REVOKED`,
- * `ERR_REFRESH_EXPIRED`, ...). A request with no credential at all is not a refusal.
+ * A presented credential was refused. The response stays generic (`invalid_token`, the
+ * code and a fixed description); `reason` is the stable code (`ERR_TOKEN_EXPIRED`,
+ * `ERR_API_KEY_REVOKED`, `ERR_REFRESH_EXPIRED`, ...) and `detail` says what exactly failed,
+ * which is never sent to the client. A request with no credential at all is not a refusal.
  */
 export interface TokenRefusedEvent extends SecurityEventBase, SecurityEventRequest {
   /** The event's stable name. */
@@ -139,15 +140,30 @@ export interface TokenRefusedEvent extends SecurityEventBase, SecurityEventReque
   readonly credential: 'access_token' | 'api_key' | 'refresh_token';
   /** The stable code of the refusal. */
   readonly reason: string;
+  /**
+   * What failed, in a few fixed words (`signature verification failed`, `"aud" not
+   * accepted`, `unknown "kid"`, `user inactive or gone`); never part of the response and
+   * never the token. Set for access tokens, when the verifier said.
+   */
+  readonly detail?: string;
 }
 
-/** A key set's signing key changed (`KeySet.rotate`). */
+/**
+ * The signing or verification keys changed: a local `KeySet.rotate`, or a remote issuer
+ * whose published key set (JWKS) gained or dropped keys between two fetches.
+ */
 export interface KeysRotatedEvent extends SecurityEventBase {
   /** The event's stable name. */
   readonly event: 'keys.rotated';
-  /** The `kid` that signs from now on. */
-  readonly kid: string;
-  /** The `kid`s that stopped signing in this rotation (they still verify until removed). */
+  /** `'key_set'` for `KeySet.rotate`; `'jwks'` for a remote issuer's key set. */
+  readonly source: 'key_set' | 'jwks';
+  /** The key set's URL, for `source: 'jwks'`. */
+  readonly jwks_uri?: string;
+  /** The `kid` that signs from now on, for `source: 'key_set'`. */
+  readonly kid?: string;
+  /** The `kid`s that appeared: the new signing key, or keys the issuer now publishes (a replaced key counts as added and retired). */
+  readonly added_kids: readonly string[];
+  /** The `kid`s that stopped signing (a key set's still verify until removed), or that the issuer no longer publishes. */
   readonly retired_kids: readonly string[];
 }
 

@@ -35,6 +35,8 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void;
   /** Runs `listener` once the connection closed, to clear the expiry timer. */
   once(event: 'close', listener: () => void): unknown;
+  /** Reports a peer's protocol error (a bad frame, a message over the size limit); `ws` closes the connection itself. */
+  on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** The Node `upgrade` listener {@link createUpgradeHandler} returns. */
@@ -115,6 +117,8 @@ export type UpgradeHandlerOptions<M extends DependencyMap, W extends WebSocketLi
 const MAX_DELAY = 2 ** 31 - 1;
 
 let queryWarned = false;
+
+const ignore = (): void => {};
 
 /**
  * Closes `ws` with 1008 when `expiresAt` (epoch milliseconds) passes; the timer is
@@ -300,6 +304,8 @@ export function createUpgradeHandler<
     contextsOf(server as WebSocketServerLike<unknown>).set(request, ctx);
     server.handleUpgrade(request, socket, head, (ws) => {
       ctx.markUpgraded();
+      // A hostile peer's bad frame is an 'error' event; unheard, it would end the process.
+      ws.on('error', ignore);
       if (expiry) {
         const at = expiresAt(ctx, values);
         if (at !== undefined) closeOnExpiry(ws, at, clock);

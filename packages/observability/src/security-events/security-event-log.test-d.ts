@@ -20,7 +20,7 @@ describe('security event types', () => {
         case 'keys.rotated':
           // No request behind a rotation.
           expectTypeOf(event).not.toHaveProperty('request_id');
-          return event.kid;
+          return event.source;
         case 'api_key.created':
         case 'api_key.revoked':
         case 'api_key.used_after_revocation':

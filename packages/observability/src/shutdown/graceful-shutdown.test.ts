@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { Agent, request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
+import { Agent, createServer, request as httpRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError } from '@org/core';
@@ -175,6 +175,41 @@ describe('gracefulShutdown in a child process', () => {
   });
 });
 
+describe('gracefulShutdown with upgraded connections', () => {
+  it('lets onDrain close what the server cannot (a WebSocket) and exits 0 without waiting', async () => {
+    const upgraded = new Set<Socket>();
+    const server = createServer().on('upgrade', (_req, socket: Socket) => {
+      upgraded.add(socket);
+      socket.write(
+        'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n',
+      );
+    });
+    server.listen(0);
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    const client = connect(port, '127.0.0.1');
+    client.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n');
+    expect(String((await once(client, 'data'))[0])).toMatch(/^HTTP\/1.1 101/);
+    const clientClosed = once(client, 'close');
+    const drained: string[] = [];
+    const controller = gracefulShutdown({
+      server,
+      delayMs: 0,
+      // Far beyond the test's timeout: only onDrain can end the drain in time.
+      timeoutMs: 600_000,
+      signals: [],
+      exit: (code) => drained.push(`exit ${code}`),
+      onDrain: () => {
+        drained.push('onDrain');
+        for (const socket of upgraded) socket.end();
+      },
+    });
+    expect(await controller.shutdown('test')).toBe(0);
+    await clientClosed;
+    expect(drained).toEqual(['onDrain', 'exit 0']);
+  });
+});
+
 describe('gracefulShutdown options', () => {
   it('rejects bad options at construction, naming the option', () => {
     expect(() => gracefulShutdown({} as never)).toThrow(ConfigurationError);
@@ -189,5 +224,6 @@ describe('gracefulShutdown options', () => {
     expect(() => gracefulShutdown({ server, timeoutMs: 0 })).toThrow(/timeoutMs/);
     expect(() => gracefulShutdown({ server, hooks: ['x' as never] })).toThrow(/hooks/);
     expect(() => gracefulShutdown({ server, readiness: {} as never })).toThrow(/readiness/);
+    expect(() => gracefulShutdown({ server, onDrain: 'x' as never })).toThrow(/onDrain/);
   });
 });

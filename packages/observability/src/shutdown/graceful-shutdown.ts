@@ -44,6 +44,17 @@ export interface GracefulShutdownOptions {
   timeoutMs?: number;
   /** Cleanup run after the server closed, in reverse order (last opened, first closed). @default [] */
   hooks?: readonly ShutdownHook[];
+  /**
+   * Called once the listener closed, to end the connections the HTTP server cannot close
+   * itself: upgraded ones (WebSockets), which would otherwise hold the drain until its
+   * deadline. A throw is logged and the drain goes on.
+   * @default none
+   * @example
+   * ```ts
+   * gracefulShutdown({ server, onDrain: () => { for (const ws of wss.clients) ws.close(1001); } });
+   * ```
+   */
+  onDrain?: () => void;
   /** Milliseconds each hook may take before shutdown moves on. @default 5000 */
   hookTimeoutMs?: number;
   /** Signals that start the shutdown; a second one forces exit. @default ['SIGTERM', 'SIGINT'] */
@@ -104,6 +115,7 @@ export function gracefulShutdown(options: GracefulShutdownOptions): GracefulShut
   const exit =
     functionOption(where, 'exit', options.exit, undefined) ?? ((code) => process.exit(code));
   const logger = optionalLogger(where, 'logger', options.logger, ['info', 'warn', 'error']);
+  const onDrain = functionOption(where, 'onDrain', options.onDrain, undefined);
   const readiness = options.readiness;
   if (readiness !== undefined && typeof readiness.startDraining !== 'function') {
     throw new ConfigurationError(`${where}: readiness must come from createHealthChecks().`);
@@ -145,6 +157,11 @@ export function gracefulShutdown(options: GracefulShutdownOptions): GracefulShut
     }
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     logger?.info({ timeout_ms: timeoutMs }, 'listener closed; draining in-flight requests');
+    try {
+      onDrain?.();
+    } catch (error) {
+      logger?.error({ err: error }, 'onDrain failed; draining anyway');
+    }
     // close() drops the sockets idle now; responses still in flight leave theirs
     // kept alive, so keep sweeping until the server reports closed.
     closeUnused();
