@@ -157,7 +157,19 @@ function toolkitWith(probe: Probe): Toolkit {
     },
     onResponse: (_ctx, info) => void probe.responses.push(info),
   };
-  return createToolkit({ plugins: [requestId, rateLimit] });
+  // Answers with a reply of its own, as @org/observability's load shedder does.
+  const shed: Plugin = {
+    name: 'shed',
+    onRequest: (ctx) =>
+      ctx.request.header('x-overloaded') === undefined
+        ? undefined
+        : {
+            status: 503,
+            headers: { 'content-type': PROBLEM, 'retry-after': '10' },
+            body: { status: 503, title: 'Service Unavailable', code: 'ERR_OVERLOADED' },
+          },
+  };
+  return createToolkit({ plugins: [requestId, shed, rateLimit] });
 }
 
 const platforms = [
@@ -298,6 +310,19 @@ describe.each(platforms)('nest on $name', ({ adapter }) => {
     expect(response.status).toBe(200);
     expect(response.headers.get('x-request-id')).toMatch(/^req-\d+$/);
     expect(await response.json()).toEqual({ id: '5', user: 'ann', route: '/neutral/:id' });
+  });
+
+  it("sends a plugin's own reply (a load shedder's 503) before any guard or route", async () => {
+    const url = await start();
+    for (const path of ['/posts/me', '/neutral/5']) {
+      const response = await fetch(`${url}${path}`, { headers: { 'x-overloaded': '1' } });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('content-type')).toBe(PROBLEM);
+      expect(response.headers.get('retry-after')).toBe('10');
+      expect(response.headers.get('x-request-id')).toMatch(/^req-\d+$/); // plugins before it ran
+      expect(response.headers.get('ratelimit')).toBeNull(); // plugins after it did not
+      expect(await response.json()).toMatchObject({ status: 503, code: 'ERR_OVERLOADED' });
+    }
   });
 
   it("answers 504 at a neutral route's deadline and aborts its work", async () => {
