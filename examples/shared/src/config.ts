@@ -19,6 +19,8 @@ export const ConfigSchema = z
     PORT: z.number().int().min(0).max(65_535).default(3000),
     /** The SQLite file; `:memory:` keeps everything in memory for the life of the process. */
     DATABASE_PATH: z.string().min(1).default(':memory:'),
+    /** When set, users, refresh families and API keys live in this PostgreSQL database instead. */
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
     /** When set, rate limits, login failures and refresh tokens live in this Redis. */
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
     /** An admin created at start when both are set and no user has this email. */

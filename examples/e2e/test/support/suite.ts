@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { freePort, type TokenFactory } from '@org/testing';
+import { freePort, type PostgresServer, startPostgres, type TokenFactory } from '@org/testing';
 import { securityConformance } from '@org/testing/vitest';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { apiKeysContract } from './contract-api-keys.ts';
@@ -57,6 +57,8 @@ export async function exampleSuite(name: ExampleName): Promise<void> {
   describe(`examples/${name}`, () => {
     const groups = [
       contractGroup(fixture),
+      // One example runs the whole contract on PostgreSQL too (DATABASE_URL).
+      ...(name === POSTGRES_EXAMPLE ? [contractGroup(fixture, 'postgres')] : []),
       defaultLimitContract(name),
       redisContract(name, fixture.env),
     ];
@@ -70,19 +72,33 @@ export async function exampleSuite(name: ExampleName): Promise<void> {
   });
 }
 
-function contractGroup(fixture: ExampleFixture): ProcessGroup {
-  const start = lazily(() =>
-    startExample(fixture.name, {
+/** The example whose contract also runs on a real PostgreSQL server. */
+const POSTGRES_EXAMPLE: ExampleName = 'node-http';
+
+function contractGroup(
+  fixture: ExampleFixture,
+  database: 'sqlite' | 'postgres' = 'sqlite',
+): ProcessGroup {
+  let postgres: PostgresServer | undefined;
+  const start = lazily(async () => {
+    if (database === 'postgres') postgres = await startPostgres();
+    return startExample(fixture.name, {
       env: {
         ...fixture.env(),
         RATE_LIMIT_PER_MINUTE: '100000',
-        DATABASE_PATH: join(fixture.dir, 'users.db'),
+        ...(postgres === undefined
+          ? { DATABASE_PATH: join(fixture.dir, 'users.db') }
+          : { DATABASE_URL: postgres.url }),
         // Every line, access lines included: the API key tests search them for keys.
         LOG_LEVEL: 'debug',
       },
-    }),
-  );
-  describe.concurrent('the example contract (one shared process)', () => {
+    });
+  });
+  const title =
+    database === 'sqlite'
+      ? 'the example contract (one shared process)'
+      : 'the example contract on PostgreSQL (DATABASE_URL, one shared process)';
+  describe.concurrent(title, () => {
     let context: ContractContext | undefined;
     beforeAll(async () => {
       const example = await start();
@@ -114,7 +130,7 @@ function contractGroup(fixture: ExampleFixture): ProcessGroup {
     webSocketContract(get);
     idempotencyContract(get);
   });
-  return { warmUp: () => void start() };
+  return { warmUp: () => void start(), close: () => postgres?.stop() ?? Promise.resolve() };
 }
 
 const CONFORMANCE_USER = { username: 'ann@example.com', password: 'correct horse battery staple' };

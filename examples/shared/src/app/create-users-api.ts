@@ -1,4 +1,3 @@
-import type { DatabaseSync } from 'node:sqlite';
 import {
   type ApiKeys,
   createAccessTokenSigner,
@@ -10,7 +9,6 @@ import {
   createRefreshTokenManager,
   RedisApiKeyStore,
   RedisRefreshTokenStore,
-  SqliteApiKeyStore,
 } from '@org/auth';
 import { createToolkit, type Plugin, type Route, type Toolkit } from '@org/core';
 import {
@@ -26,7 +24,6 @@ import {
   requestId,
   type SecurityEventLog,
   securityEventLog,
-  sqliteCheck,
 } from '@org/observability';
 import {
   clientIp,
@@ -41,15 +38,14 @@ import {
 } from '@org/security';
 import type { Redis } from 'ioredis';
 import { type ExampleConfig, loadExampleConfig, trustProxyOf } from '../config.ts';
-import { openDatabase } from '../database/database.ts';
 import { SessionService } from '../users/session-service.ts';
-import { UserRepository } from '../users/user-repository.ts';
 import { UserService } from '../users/user-service.ts';
 import { apiKeyRoutes } from './api-key-routes.ts';
 import { docsRoutes } from './docs.ts';
 import { createRedisClient, loadSigningKey } from './infrastructure.ts';
 import { operationsRoutes } from './operations.ts';
 import { userRoutes } from './routes.ts';
+import { openStorage, type Storage } from './storage.ts';
 import { type WebSocketEndpoint, webSocketEndpoint } from './websocket.ts';
 
 /** Issuer and audience of the access tokens this API signs and accepts. */
@@ -98,9 +94,10 @@ export interface UsersApiOptions {
 }
 
 /**
- * Builds the whole API from the environment: SQLite (migrated), keys, Redis when
- * `REDIS_URL` is set, API keys (SQLite, or Redis when set), auth, limits, the login guard, logs, metrics, health, the
- * plugins and the route table. Seeds the admin when asked.
+ * Builds the whole API from the environment: the database (SQLite, or PostgreSQL when
+ * `DATABASE_URL` is set), keys, Redis when `REDIS_URL` is set, API keys, auth, limits,
+ * the login guard, logs, metrics, health, the plugins and the route table. Seeds the
+ * admin when asked.
  */
 export async function createUsersApi(options: UsersApiOptions): Promise<UsersApi> {
   const config = loadExampleConfig(options.env);
@@ -111,31 +108,36 @@ export async function createUsersApi(options: UsersApiOptions): Promise<UsersApi
   });
   // Logins, lockouts, refused tokens, refresh reuse, API keys and rate limits, one line each.
   const securityLog = securityEventLog({ logger });
-  const db = openDatabase(config.DATABASE_PATH);
-  const repository = new UserRepository(db);
+  const storage = await openStorage(config, logger);
+  const repository = storage.users;
   const redis =
     config.REDIS_URL === undefined ? undefined : await createRedisClient(config.REDIS_URL, logger);
 
   const keySet = createKeySet({ signingKey: await loadSigningKey(config.SIGNING_KEY_FILE) });
   const tokenOptions = { keySet, issuer: TOKEN_ISSUER, audience: TOKEN_ISSUER };
   const hasher = createPasswordHasher();
-  // Redis first when there is one: sessions then survive restarts and span instances.
+  // The database's when it is PostgreSQL, else Redis when there is one: sessions then
+  // survive restarts and span instances. Memory otherwise.
+  const refreshStore =
+    storage.refreshFamilies ??
+    (redis === undefined
+      ? undefined
+      : new RedisRefreshTokenStore({ client: redis, prefix: 'users-api:refresh:' }));
   const refreshTokens = createRefreshTokenManager(
-    redis === undefined
-      ? {}
-      : { store: new RedisRefreshTokenStore({ client: redis, prefix: 'users-api:refresh:' }) },
+    refreshStore === undefined ? {} : { store: refreshStore },
   );
   // One store for both limiters; without Redis each gets its own memory store.
   const limits =
     redis === undefined
       ? {}
       : { store: new RedisRateLimitStore({ client: redis, prefix: 'users-api:rl:' }) };
-  // API keys beside the users (the `api_keys` table), or in Redis with the sessions.
+  // API keys beside the users (the `api_keys` table); with SQLite and Redis, in Redis
+  // with the sessions, so every instance sees a revocation.
   const apiKeys = createApiKeys({
     store:
-      redis === undefined
-        ? new SqliteApiKeyStore({ database: db })
-        : new RedisApiKeyStore({ client: redis, prefix: 'users-api:apikey:' }),
+      config.DATABASE_URL === undefined && redis !== undefined
+        ? new RedisApiKeyStore({ client: redis, prefix: 'users-api:apikey:' })
+        : storage.apiKeys,
     prefix: API_KEY_PREFIX,
     onError: (error) => logger.warn({ err: error }, 'api key last-used time not written'),
   });
@@ -163,7 +165,7 @@ export async function createUsersApi(options: UsersApiOptions): Promise<UsersApi
     checks: {
       // Reported (warn) but not failing readiness: every instance of a busy fleet would leave at once.
       load: { check: shedder.check, critical: false },
-      database: sqliteCheck(db),
+      database: storage.check,
       ...(redis === undefined ? {} : { redis: redisCheck(redis) }),
     },
     logger,
@@ -200,7 +202,7 @@ export async function createUsersApi(options: UsersApiOptions): Promise<UsersApi
 
   if (config.SEED_ADMIN_EMAIL !== undefined && config.SEED_ADMIN_PASSWORD !== undefined) {
     const email = config.SEED_ADMIN_EMAIL.toLowerCase();
-    if (repository.findByEmail(email) === undefined) {
+    if ((await repository.findByEmail(email)) === undefined) {
       await users.create({ email, password: config.SEED_ADMIN_PASSWORD }, ['admin']);
       logger.info({ email }, 'admin user created');
     }
@@ -229,7 +231,7 @@ export async function createUsersApi(options: UsersApiOptions): Promise<UsersApi
     logger,
     health,
     metrics,
-    close: () => closeAll(shedder, securityLog, metrics, apiKeys, redis, db),
+    close: () => closeAll(shedder, securityLog, metrics, apiKeys, redis, storage),
   };
 }
 
@@ -239,7 +241,7 @@ async function closeAll(
   metrics: Metrics,
   apiKeys: ApiKeys,
   redis: Redis | undefined,
-  db: DatabaseSync,
+  storage: Storage,
 ) {
   shedder.close();
   securityLog.close();
@@ -247,5 +249,5 @@ async function closeAll(
   // The pending last-used times, while their store is still open; a failure only loses those.
   await apiKeys.flush().catch(() => {});
   await redis?.quit().catch(() => redis.disconnect());
-  if (db.isOpen) db.close();
+  await storage.close().catch(() => {});
 }

@@ -141,7 +141,7 @@ export function userRoutes({
         422: 'Invalid input, or this `Idempotency-Key` was used with another request.',
         429: tooMany,
       },
-      handler: (_ctx, { user, changes }) => ({ body: users.update(user, changes) }),
+      handler: async (_ctx, { user, changes }) => ({ body: await users.update(user, changes) }),
     }),
     defineRoute({
       method: 'GET',
@@ -157,7 +157,7 @@ export function userRoutes({
         403: 'The caller is not an admin.',
         429: tooMany,
       },
-      handler: (_ctx, { page }) => ({ body: users.list(page) }),
+      handler: async (_ctx, { page }) => ({ body: await users.list(page) }),
     }),
     defineRoute({
       method: 'DELETE',

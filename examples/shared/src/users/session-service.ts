@@ -8,11 +8,11 @@ import {
 import { type Context, UnauthorizedError } from '@org/core';
 import type { LoginGuard } from '@org/security';
 import type { TokenPair } from './schemas.ts';
-import type { UserRecord, UserRepository } from './user-repository.ts';
+import type { UserRecord, UserStore } from './user-repository.ts';
 
 /** What {@link SessionService} works with. */
 export interface SessionServiceOptions {
-  readonly users: UserRepository;
+  readonly users: UserStore;
   readonly hasher: PasswordHasher;
   readonly signer: AccessTokenSigner;
   readonly refreshTokens: RefreshTokenManager;
@@ -32,7 +32,7 @@ const invalidCredentials = () =>
 
 /** Login, refresh and logout: access tokens (JWT) plus rotating refresh tokens. */
 export class SessionService {
-  readonly #users: UserRepository;
+  readonly #users: UserStore;
   readonly #hasher: PasswordHasher;
   readonly #signer: AccessTokenSigner;
   readonly #refreshTokens: RefreshTokenManager;
@@ -56,7 +56,7 @@ export class SessionService {
     await this.#loginGuard.check(ctx, account);
     const user = await authenticate({
       hasher: this.#hasher,
-      user: this.#users.findByEmail(account),
+      user: await this.#users.findByEmail(account),
       password: credentials.password,
       passwordHash: (u) => u.passwordHash,
       rehash: (u, hash) => this.#users.setPasswordHash(u.id, hash),
@@ -76,7 +76,7 @@ export class SessionService {
    */
   async refresh(refreshToken: string): Promise<TokenPair> {
     const next = await this.#refreshTokens.rotate(refreshToken);
-    const user = this.#users.findById(next.userId);
+    const user = await this.#users.findById(next.userId);
     if (user === undefined || !user.isActive) {
       await this.#refreshTokens.revoke(next.token);
       throw new UnauthorizedError({

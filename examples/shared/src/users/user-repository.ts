@@ -21,6 +21,28 @@ export interface NewUser {
   readonly roles: readonly string[];
 }
 
+/** A value, or a promise of it: SQLite answers at once, PostgreSQL later. */
+type Awaitable<T> = T | Promise<T>;
+
+/**
+ * Where users live: {@link UserRepository} on SQLite (`DATABASE_PATH`), or
+ * `PostgresUserRepository` on PostgreSQL (`DATABASE_URL`). The services await every call.
+ */
+export interface UserStore {
+  findById(id: string): Awaitable<UserRecord | undefined>;
+  findByEmail(email: string): Awaitable<UserRecord | undefined>;
+  /** @throws {@link DuplicateEmailError} when the email is taken (also under a race). */
+  insert(user: NewUser): Awaitable<UserRecord>;
+  /** Sets the name; undefined when the user is gone. */
+  updateName(id: string, name: string): Awaitable<UserRecord | undefined>;
+  /** Stores a fresh hash (rehash on login after a cost change). */
+  setPasswordHash(id: string, passwordHash: string): Awaitable<void>;
+  /** One page, oldest first, and the total count. */
+  list(limit: number, offset: number): Awaitable<{ items: UserRecord[]; total: number }>;
+  /** True when a user was deleted. */
+  delete(id: string): Awaitable<boolean>;
+}
+
 /** The email is taken: the UNIQUE constraint refused the insert. */
 export class DuplicateEmailError extends Error {
   static readonly code = 'ERR_DUPLICATE_EMAIL';
@@ -64,7 +86,7 @@ const SQLITE_CONSTRAINT_UNIQUE = 2067;
  * The users table. Every statement is prepared once, here, and takes bound
  * parameters only: no SQL is ever built from input.
  */
-export class UserRepository {
+export class UserRepository implements UserStore {
   readonly #byId: StatementSync;
   readonly #byEmail: StatementSync;
   readonly #insert: StatementSync;

@@ -1,7 +1,7 @@
 import type { PasswordHasher, RefreshTokenManager } from '@org/auth';
 import { ConflictError, NotFoundError } from '@org/core';
 import type { RegisterInput, UserDto } from './schemas.ts';
-import { DuplicateEmailError, type UserRecord, type UserRepository } from './user-repository.ts';
+import { DuplicateEmailError, type UserRecord, type UserStore } from './user-repository.ts';
 
 /** The public view of a user: never the password hash. */
 export function toUserDto(user: UserRecord): UserDto {
@@ -24,14 +24,14 @@ const emailTaken = () =>
 
 /** What {@link UserService} works with. */
 export interface UserServiceOptions {
-  readonly users: UserRepository;
+  readonly users: UserStore;
   readonly hasher: PasswordHasher;
   readonly refreshTokens: RefreshTokenManager;
 }
 
 /** Registration, profile and administration of users. Framework-neutral: plain values in, DTOs out. */
 export class UserService {
-  readonly #users: UserRepository;
+  readonly #users: UserStore;
   readonly #hasher: PasswordHasher;
   readonly #refreshTokens: RefreshTokenManager;
 
@@ -53,10 +53,10 @@ export class UserService {
   ): Promise<UserRecord> {
     // The 409 reveals the account exists anyway; checking first saves a hash. The UNIQUE
     // constraint still decides a race between two registrations.
-    if (this.#users.findByEmail(input.email) !== undefined) throw emailTaken();
+    if ((await this.#users.findByEmail(input.email)) !== undefined) throw emailTaken();
     const passwordHash = await this.#hasher.hash(input.password);
     try {
-      return this.#users.insert({
+      return await this.#users.insert({
         email: input.email,
         name: input.name ?? null,
         passwordHash,
@@ -69,15 +69,15 @@ export class UserService {
   }
 
   /** Changes the caller's name; only the name, whatever else the request held. */
-  update(user: UserRecord, changes: { name: string }): UserDto {
-    const updated = this.#users.updateName(user.id, changes.name);
+  async update(user: UserRecord, changes: { name: string }): Promise<UserDto> {
+    const updated = await this.#users.updateName(user.id, changes.name);
     if (updated === undefined) throw new NotFoundError({ detail: 'This user no longer exists.' });
     return toUserDto(updated);
   }
 
   /** One page of users, oldest first. */
-  list(page: { limit: number; offset: number }) {
-    const { items, total } = this.#users.list(page.limit, page.offset);
+  async list(page: { limit: number; offset: number }) {
+    const { items, total } = await this.#users.list(page.limit, page.offset);
     return { items: items.map(toUserDto), total, limit: page.limit, offset: page.offset };
   }
 
@@ -86,7 +86,8 @@ export class UserService {
    * `reportError` (the route passes the toolkit's). @throws 404 for an unknown id.
    */
   async delete(id: string, reportError: (error: unknown) => void): Promise<void> {
-    if (!this.#users.delete(id)) throw new NotFoundError({ detail: 'No user has this id.' });
+    if (!(await this.#users.delete(id)))
+      throw new NotFoundError({ detail: 'No user has this id.' });
     // Their access tokens die with the row (loadUser finds nobody) and refresh refuses
     // tokens of a missing user, so revoking is hygiene: a store outage must not fail the delete.
     await this.#refreshTokens.revokeAllForUser(id).catch(reportError);
