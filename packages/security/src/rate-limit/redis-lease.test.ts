@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { type RedisServer, startRedis } from '@org/testing';
@@ -108,40 +108,63 @@ interface ChildReport {
   hits: number;
 }
 
-/** Runs `count` instances hammering one key together; undefined for one that died. */
+/** Resolves with the first line of `child`'s output that starts with `prefix`. */
+function lineOf(child: ChildProcess, prefix: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.startsWith(prefix));
+      if (line === undefined) return;
+      child.stdout?.off('data', onData);
+      resolve(line);
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', () => reject(new Error(`exited before "${prefix}": ${out}`)));
+  });
+}
+
+/**
+ * Runs `count` instances hammering one key; undefined for one that died. With `dieAfter`,
+ * the first starts alone and the others once it holds a lease, so it dies holding one.
+ */
 async function hammer(
   key: string,
   count: number,
   env: { limit: number; windowMs: number; share: number; durationMs: number },
   dieAfter?: number,
 ): Promise<(ChildReport | undefined)[]> {
-  const start = Date.now() + 1500;
-  return Promise.all(
-    Array.from({ length: count }, async (_, index) => {
-      const process_ = spawn(
-        process.execPath,
-        ['--disable-warning=ExperimentalWarning', '--import', hooks, child],
-        {
-          env: {
-            ...process.env,
-            REDIS_URL: redis.url,
-            KEY: key,
-            LIMIT: String(env.limit),
-            WINDOW: String(env.windowMs),
-            SHARE: String(env.share),
-            START: String(start),
-            DURATION: String(env.durationMs),
-            ...(index === 0 && dieAfter !== undefined ? { DIE_AFTER: String(dieAfter) } : {}),
-          },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      let out = '';
-      process_.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      await once(process_, 'exit');
-      return out.trim() === '' ? undefined : (JSON.parse(out) as ChildReport);
+  const children = Array.from({ length: count }, (_, index) =>
+    spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', hooks, child], {
+      env: {
+        ...process.env,
+        REDIS_URL: redis.url,
+        KEY: key,
+        LIMIT: String(env.limit),
+        WINDOW: String(env.windowMs),
+        SHARE: String(env.share),
+        DURATION: String(env.durationMs),
+        ...(index === 0 && dieAfter !== undefined ? { DIE_AFTER: String(dieAfter) } : {}),
+      },
+      stdio: ['pipe', 'pipe', 'inherit'],
     }),
   );
+  await Promise.all(children.map((c) => lineOf(c, 'ready')));
+  const reports = children.map(async (c) => {
+    const exited = once(c, 'exit');
+    const report = lineOf(c, 'report ').catch(() => undefined);
+    await exited;
+    const line = await report;
+    return line === undefined ? undefined : (JSON.parse(line.slice(7)) as ChildReport);
+  });
+  const [first, ...others] = children as [ChildProcess, ...ChildProcess[]];
+  if (dieAfter !== undefined) {
+    const leased = lineOf(first, 'leased');
+    first.stdin?.write('go\n');
+    await leased.catch(() => undefined);
+  } else first.stdin?.write('go\n');
+  for (const c of others) c.stdin?.write('go\n');
+  return Promise.all(reports);
 }
 
 const admittedOf = (reports: (ChildReport | undefined)[]) =>
