@@ -133,7 +133,9 @@ describe.each(topologies)('auth stores through a $name failover', (topology) => 
     const store = new RedisRefreshTokenStore({
       client: topology.client,
       prefix: `w${randomUUID()}:`,
-      waitForReplicas: { replicas: 1, timeoutMs: 500 },
+      // Generous (CI's two cores are busy with other suites), yet below the client's
+      // commandTimeout of 1000 ms, as the store requires.
+      waitForReplicas: { replicas: 1, timeoutMs: 700 },
     });
     const refresh = createRefreshTokenManager({ store });
     const first = await refresh.issue('u1');

@@ -119,6 +119,11 @@ describe('RedisRefreshTokenStore waitForReplicas', () => {
     expect(
       () => new RedisRefreshTokenStore({ client: withoutPipeline, waitForReplicas: {} }),
     ).toThrow(/waitForReplicas.*pipeline/);
+    // The test clients abort commands after 1000 ms: a longer WAIT could never answer.
+    expect(make({ timeoutMs: 1000 })).toThrow(
+      /timeoutMs` \(1000\) must be below .*commandTimeout \(1000\)/,
+    );
+    expect(make({ timeoutMs: 999 })).not.toThrow();
   });
 
   it('refuses a rotation no replica acknowledged with a 503; the presented token is then spent', async () => {

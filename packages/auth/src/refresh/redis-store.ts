@@ -254,9 +254,26 @@ function replicaWait(
       `${STORE}: \`waitForReplicas.onTimeout\` must be 'refuse' or 'accept'; received ${JSON.stringify(onTimeout)}.`,
     );
   }
+  const timeoutMs = positiveInteger(STORE, 'waitForReplicas.timeoutMs', options.timeoutMs, 50);
+  const commandTimeout = commandTimeoutOf(client);
+  if (commandTimeout !== undefined && commandTimeout <= timeoutMs) {
+    // The client would abort the WAIT before it answers: every unacknowledged write a 503.
+    throw new ConfigurationError(
+      `${STORE}: \`waitForReplicas.timeoutMs\` (${timeoutMs}) must be below the client's commandTimeout (${commandTimeout}); lower timeoutMs or raise commandTimeout.`,
+    );
+  }
   return {
     replicas: positiveInteger(STORE, 'waitForReplicas.replicas', options.replicas, 1),
-    timeoutMs: positiveInteger(STORE, 'waitForReplicas.timeoutMs', options.timeoutMs, 50),
+    timeoutMs,
     refuse: onTimeout === 'refuse',
   };
+}
+
+/** ioredis' `commandTimeout` (a `Redis`'s `options`, a `Cluster`'s `options.redisOptions`), if set. */
+function commandTimeoutOf(client: RedisScriptClient): number | undefined {
+  const { options } = client as {
+    options?: { commandTimeout?: unknown; redisOptions?: { commandTimeout?: unknown } };
+  };
+  const timeout = options?.commandTimeout ?? options?.redisOptions?.commandTimeout;
+  return typeof timeout === 'number' && timeout > 0 ? timeout : undefined;
 }

@@ -100,6 +100,18 @@ export function infoFields(reply: RedisReply): Record<string, string> {
   return fields;
 }
 
+/**
+ * How many replicas a master's `INFO replication` lists as `state=online`: synced and
+ * acknowledging, so a `WAIT` can count them.
+ */
+export function onlineReplicas(replication: Record<string, string>): number {
+  let online = 0;
+  for (const [name, value] of Object.entries(replication)) {
+    if (/^slave\d+$/.test(name) && value.includes('state=online')) online++;
+  }
+  return online;
+}
+
 /** A flat `[name, value, name, value...]` array reply (`SENTINEL MASTER`) as a record. */
 export function pairs(reply: RedisReply): Record<string, string> {
   const fields: Record<string, string> = {};

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { infoFields, redisCommand, waitFor } from '../internal/redis-command.js';
+import { infoFields, onlineReplicas, redisCommand, waitFor } from '../internal/redis-command.js';
 import {
   baseArguments,
   RedisProcess,
@@ -237,7 +237,11 @@ export async function startRedisCluster(
             if (entries.filter(isServingMaster).length !== 3) return false;
             if (entries.filter((entry) => entry.flags.includes('slave')).length !== 3) return false;
             const replication = infoFields(await redisCommand(port, ['INFO', 'replication']));
-            return replication.role === 'master' || replication.master_link_status === 'up';
+            // Both ends of each link: the replica loaded the data set, and its master counts
+            // it online (a `WAIT` right after start-up would otherwise time out).
+            return replication.role === 'master'
+              ? onlineReplicas(replication) >= 1
+              : replication.master_link_status === 'up';
           }),
         );
         return checks.every(Boolean) ? true : undefined;

@@ -1,7 +1,13 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { infoFields, pairs, redisCommand, waitFor } from '../internal/redis-command.js';
+import {
+  infoFields,
+  onlineReplicas,
+  pairs,
+  redisCommand,
+  waitFor,
+} from '../internal/redis-command.js';
 import {
   baseArguments,
   RedisProcess,
@@ -168,20 +174,25 @@ export async function startRedisSentinel(
     return Number(reply[1]);
   };
 
-  /** Resolves once every live server's replica link is up and every sentinel sees all of it. */
+  /**
+   * Resolves once every live server's replica link is up (the master counts its replicas
+   * online, so a `WAIT` can) and every sentinel sees all of it.
+   */
   const settle = (timeoutMs: number): Promise<true> =>
     waitFor(
       async () => {
+        const replicas = data.length - killed.size - 1;
         const linked = await Promise.all(
           data
             .filter((node) => !killed.has(node))
             .map(async ({ port }) => {
               const replication = infoFields(await redisCommand(port, ['INFO', 'replication']));
-              return replication.role === 'master' || replication.master_link_status === 'up';
+              return replication.role === 'master'
+                ? onlineReplicas(replication) >= replicas
+                : replication.master_link_status === 'up';
             }),
         );
         if (!linked.every(Boolean)) return undefined;
-        const replicas = data.length - killed.size - 1;
         const seen = await Promise.all(
           sentinels.map(async ({ port }) => {
             const master = pairs(await redisCommand(port, ['SENTINEL', 'MASTER', name]));
