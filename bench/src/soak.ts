@@ -2,7 +2,9 @@
 // maximum rate, with Redis killed and restarted twice, slowloris connections and
 // malformed requests in the mix.
 //   pnpm bench:soak [--example=node-http] [--minutes=10] [--slowloris=500] [--users=50]
-// Writes bench/results/soak-<date>.md and soak-<date>.svg (RSS and p99 over time).
+// Writes bench/results/soak-<date>.md and soak-<date>.svg (RSS, heap and p99 over time).
+// Memory is flat when the live heap (after a full collection, every 10 s) and RSS of the
+// last minute are within 10% of the second minute's.
 // Redis runs with an append-only file fsynced on every write, as a deployment that keeps
 // sessions must: a kill loses nothing it acknowledged.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -102,7 +104,8 @@ const probeFile = join(dir, 'memory.jsonl');
 async function startExample(): Promise<ChildProcess> {
   const cwd = fileURLToPath(new URL(`../../examples/${example}/`, import.meta.url));
   const probe = fileURLToPath(new URL('./soak-probe.mjs', import.meta.url));
-  const server = spawn(process.execPath, ['--import', probe, 'src/main.ts'], {
+  // --expose-gc for the probe's full collection every SAMPLE_MS, nothing else.
+  const server = spawn(process.execPath, ['--expose-gc', '--import', probe, 'src/main.ts'], {
     cwd,
     env: {
       PATH: process.env.PATH ?? '',
@@ -117,6 +120,7 @@ async function startExample(): Promise<ChildProcess> {
       SHUTDOWN_DELAY_MS: '0',
       SOAK_PROBE_FILE: probeFile,
       SOAK_PROBE_MS: String(PROBE_MS),
+      SOAK_LIVE_EVERY: String(SAMPLE_MS / PROBE_MS),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -449,7 +453,7 @@ await killRedis();
 const heap = readFileSync(probeFile, 'utf8')
   .trim()
   .split('\n')
-  .map((line) => JSON.parse(line) as { at: number; rss: number; heapUsed: number })
+  .map((line) => JSON.parse(line) as { at: number; rss: number; heapUsed: number; live?: number })
   .filter((point) => point.at >= started);
 rmSync(dir, { recursive: true, force: true });
 
@@ -470,13 +474,18 @@ const routes = [...new Set(samples.map((s) => s.route))];
 const date = new Date().toISOString().slice(0, 10);
 const secondMinute = heap.filter((p) => p.at - started >= 60_000 && p.at - started < 120_000);
 const lastMinute = heap.filter((p) => p.at - started >= elapsed * 1000 - 60_000);
-const flat = (key: 'rss' | 'heapUsed') => {
-  const early = median(secondMinute.map((p) => p[key]));
-  const late = median(lastMinute.map((p) => p[key]));
+const flat = (key: 'rss' | 'heapUsed' | 'live') => {
+  const of = (points: typeof heap) =>
+    median(points.flatMap((p) => (p[key] === undefined ? [] : [p[key]])));
+  const early = of(secondMinute);
+  const late = of(lastMinute);
   return { early, late, ratio: late / early };
 };
 const rssFlat = flat('rss');
 const heapFlat = flat('heapUsed');
+const liveFlat = flat('live');
+const change = ({ early, late, ratio }: { early: number; late: number; ratio: number }) =>
+  `${mib(early)} -> ${mib(late)} MiB (${((ratio - 1) * 100).toFixed(1)}%)`;
 
 const lines = [
   `# Soak, ${date}`,
@@ -490,8 +499,9 @@ const lines = [
   `| 503 within the fail policy (Redis down, \`ERR_REFRESH_STORE_UNAVAILABLE\`) | ${samples.filter(inPolicy).length} | - |`,
   `| refresh families lost / wrongly revoked | ${families.lost} / ${families.wronglyRevoked} (of ${families.rotated} rotations) | 0 / 0 |`,
   `| deliberate replays: detected / missed / answered 503 while Redis was down | ${families.replaysDetected} / ${families.replaysMissed} / ${families.replaysUnchecked} (of ${families.replays}) | missed 0 |`,
-  `| RSS, median of minute 2 -> last minute (probed every ${PROBE_MS / 1000} s) | ${mib(rssFlat.early)} -> ${mib(rssFlat.late)} MiB (${((rssFlat.ratio - 1) * 100).toFixed(1)}%) | within 10% |`,
-  `| heap used, median of minute 2 -> last minute (probed every ${PROBE_MS / 1000} s) | ${mib(heapFlat.early)} -> ${mib(heapFlat.late)} MiB (${((heapFlat.ratio - 1) * 100).toFixed(1)}%) | within 10% |`,
+  `| RSS, median of minute 2 -> last minute (probed every ${PROBE_MS / 1000} s) | ${change(rssFlat)} | within 10% |`,
+  `| live heap (heap used after a full collection), median of minute 2 -> last minute (every ${SAMPLE_MS / 1000} s) | ${change(liveFlat)} | within 10% |`,
+  `| heap used as found, garbage included, median of minute 2 -> last minute (probed every ${PROBE_MS / 1000} s) | ${change(heapFlat)} | - |`,
   `| file descriptors, start -> end | ${fdsAtStart} -> ${fdsAtEnd} | back to start |`,
   `| slowloris connections closed by the server and reopened | ${lorisReconnects} | - |`,
   '',
@@ -528,10 +538,10 @@ if (outside.length > 0) {
     );
 }
 
-// The table and the plot, every SAMPLE_MS: RSS, heap used, p99 of the requests that
-// ended in that window.
+// The table and the plot, every SAMPLE_MS (the probe's points with a live heap): RSS, heap
+// used, live heap, p99 of the requests that ended in that window.
 const windows = heap
-  .filter((_, i) => i % (SAMPLE_MS / PROBE_MS) === 0)
+  .filter((point) => point.live !== undefined)
   .map((point) => {
     const within = samples
       .filter((s) => s.at > point.at - SAMPLE_MS && s.at <= point.at)
@@ -540,6 +550,7 @@ const windows = heap
       t: (point.at - started) / 1000,
       rss: point.rss,
       heap: point.heapUsed,
+      live: point.live ?? Number.NaN,
       p99: percentile(within, 99),
     };
   });
@@ -547,12 +558,12 @@ lines.push(
   '',
   `Every ${SAMPLE_MS / 1000} s (plot: [soak-${date}.svg](soak-${date}.svg)):`,
   '',
-  '| t s | RSS MiB | heap MiB | p99 ms |',
-  '| --- | --- | --- | --- |',
+  '| t s | RSS MiB | heap used MiB | live heap MiB | p99 ms |',
+  '| --- | --- | --- | --- | --- |',
 );
 for (const w of windows)
   lines.push(
-    `| ${w.t.toFixed(0)} | ${mib(w.rss)} | ${mib(w.heap)} | ${Number.isNaN(w.p99) ? '-' : w.p99.toFixed(1)} |`,
+    `| ${w.t.toFixed(0)} | ${mib(w.rss)} | ${mib(w.heap)} | ${Number.isNaN(w.live) ? '-' : mib(w.live)} | ${Number.isNaN(w.p99) ? '-' : w.p99.toFixed(1)} |`,
   );
 
 const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
@@ -562,7 +573,7 @@ process.stdout.write(`${lines.join('\n')}\n\nwritten to ${join(resultsDir, `soak
 
 /** Two panels sharing the time axis: RSS and heap (MiB), and p99 latency (ms). */
 function plot(
-  points: { t: number; rss: number; heap: number; p99: number }[],
+  points: { t: number; rss: number; heap: number; live: number; p99: number }[],
   seconds: number,
 ): string {
   const width = 900;
@@ -589,7 +600,7 @@ function plot(
     `<text x="${xPos}" y="${yPos}" font-size="12" font-family="sans-serif">${value}</text>`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${2 * panel + 90}" viewBox="0 0 ${width} ${2 * panel + 90}">
 <rect width="100%" height="100%" fill="white"/>${outages}
-${text(left, 15, `RSS (blue) and heap used (green), MiB; max ${mib(memMax)}. Red: Redis down.`)}
+${text(left, 15, `RSS (blue), heap used (green) and live heap (black), MiB; max ${mib(memMax)}. Red: Redis down.`)}
 <polyline fill="none" stroke="#1f77b4" stroke-width="2" points="${series(
     points.map((p) => p.rss),
     20,
@@ -597,6 +608,11 @@ ${text(left, 15, `RSS (blue) and heap used (green), MiB; max ${mib(memMax)}. Red
   )}"/>
 <polyline fill="none" stroke="#2ca02c" stroke-width="2" points="${series(
     points.map((p) => p.heap),
+    20,
+    memMax,
+  )}"/>
+<polyline fill="none" stroke="black" stroke-width="2" points="${series(
+    points.map((p) => (Number.isNaN(p.live) ? 0 : p.live)),
     20,
     memMax,
   )}"/>
