@@ -28,7 +28,7 @@ const [framework = 'node', stack = 'ours', alg = 'HS256', store = 'memory', seco
 const scratch = await mkdtemp(join(tmpdir(), 'bench-profile-'));
 const serversDir = await compileServers();
 const runKey = await createRunKey(alg as Alg);
-const redis = store === 'redis' ? await startRedis(LOAD_CPU) : undefined;
+const redis = store === 'redis' || store === 'redis-lease' ? await startRedis(LOAD_CPU) : undefined;
 const setup: ServerSetup = {
   key: runKey.key,
   store: store as StoreKind,

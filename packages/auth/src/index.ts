@@ -112,6 +112,7 @@ export { PasswordError, type PasswordErrorCode } from './passwords/password-erro
 export {
   createPasswordHasher,
   type PasswordHasher,
+  PasswordHasherBusyError,
   type PasswordHasherOptions,
 } from './passwords/password-hasher.js';
 export {

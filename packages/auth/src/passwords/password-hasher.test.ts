@@ -1,7 +1,7 @@
 import { ConfigurationError } from '@org/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PasswordError } from './password-error.js';
-import { createPasswordHasher } from './password-hasher.js';
+import { createPasswordHasher, PasswordHasherBusyError } from './password-hasher.js';
 
 /** Fast parameters for tests; the defaults are exercised once below. */
 const fast = { logN: 10, parallelization: 1 };
@@ -131,5 +131,54 @@ describe('createPasswordHasher', () => {
       /^createPasswordHasher: saltLength/,
     );
     expect(() => createPasswordHasher({ maxLength: 0 })).toThrow(ConfigurationError);
+    expect(() => createPasswordHasher({ maxConcurrent: 0 })).toThrow(
+      /^createPasswordHasher: maxConcurrent/,
+    );
+    expect(() => createPasswordHasher({ maxQueued: -1 })).toThrow(
+      /^createPasswordHasher: maxQueued/,
+    );
+  });
+
+  it('runs maxConcurrent at once, queues maxQueued, and refuses the rest with a 503', async () => {
+    const hasher = createPasswordHasher({ ...fast, maxConcurrent: 1, maxQueued: 1 });
+    const stored = await hasher.hash('pw');
+    const settled = await Promise.allSettled([
+      hasher.verify('pw', stored), // runs
+      hasher.verify('nope', stored), // waits
+      hasher.verify('pw', null), // refused
+      hasher.hash('pw'), // refused
+    ]);
+    expect(settled.slice(0, 2)).toEqual([
+      { status: 'fulfilled', value: true },
+      { status: 'fulfilled', value: false },
+    ]);
+    for (const refused of settled.slice(2)) {
+      expect(refused.status).toBe('rejected');
+      const error = (refused as PromiseRejectedResult).reason;
+      expect(error).toBeInstanceOf(PasswordHasherBusyError);
+      expect(error).toMatchObject({
+        status: 503,
+        code: 'ERR_PASSWORD_HASHER_BUSY',
+        headers: { 'retry-after': '1' },
+      });
+    }
+    // The slots came back: the next ones run.
+    await expect(
+      Promise.all([hasher.verify('pw', stored), hasher.verify('pw', stored)]),
+    ).resolves.toEqual([true, true]);
+  });
+
+  it('frees the slot of an operation that failed', async () => {
+    // Without bcryptjs, a bcrypt verification fails inside its slot.
+    vi.doMock('bcryptjs', () => {
+      throw new Error("Cannot find package 'bcryptjs'");
+    });
+    vi.resetModules();
+    const { createPasswordHasher: fresh } = await import('./password-hasher.js');
+    const hasher = fresh({ ...fast, maxConcurrent: 1, maxQueued: 0 });
+    await expect(hasher.verify('hunter2-legacy', BCRYPT_2B)).rejects.toMatchObject({
+      code: 'ERR_BCRYPT_UNAVAILABLE',
+    });
+    await expect(hasher.verify('pw', await hasher.hash('pw'))).resolves.toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { ServiceUnavailableError } from '@org/core';
 import { integerInRange } from '@org/core/adapter';
 import { isBcryptHash, verifyBcrypt } from '../internal/bcrypt.js';
 import {
@@ -27,6 +28,21 @@ export interface PasswordHasherOptions {
   keyLength?: number;
   /** Longest accepted password in characters, against hashing denial of service. @default 1024 */
   maxLength?: number;
+  /**
+   * Hashes and verifications run at once, from 1 to 64. Each scrypt holds its memory
+   * (32 MiB at the default cost) and a thread of libuv's pool, which file system, DNS and
+   * zlib work share: the default leaves that pool one thread.
+   * @default 3
+   */
+  maxConcurrent?: number;
+  /**
+   * Hashes and verifications that may wait for a free slot, from 0 to 10,000. One more is
+   * refused at once with a 503 `ERR_PASSWORD_HASHER_BUSY` and `Retry-After: 1`, so a
+   * flood of logins cannot queue up unbounded work and memory (OWASP API4:2023,
+   * Unrestricted Resource Consumption).
+   * @default 32
+   */
+  maxQueued?: number;
 }
 
 /** Hashes and verifies passwords. */
@@ -49,6 +65,45 @@ export interface PasswordHasher {
   verify(password: string, storedHash: string | null | undefined): Promise<boolean>;
   /** Whether a stored hash should be replaced at the next successful login: bcrypt, or other scrypt parameters. */
   needsRehash(storedHash: string): boolean;
+}
+
+/**
+ * 503 from {@link PasswordHasher.hash} and {@link PasswordHasher.verify} when
+ * `maxQueued` operations already wait for one of the `maxConcurrent` slots; it carries
+ * `Retry-After: 1`.
+ */
+export class PasswordHasherBusyError extends ServiceUnavailableError {
+  static override readonly code = 'ERR_PASSWORD_HASHER_BUSY';
+  constructor() {
+    super({
+      code: PasswordHasherBusyError.code,
+      detail: 'Too many password checks are waiting; try again shortly.',
+      retryAfter: 1,
+    });
+    this.name = 'PasswordHasherBusyError';
+  }
+}
+
+/** Runs at most `concurrent` tasks at once and lets `queued` more wait; refuses the rest. */
+function createGate(concurrent: number, queued: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const release = (): void => {
+    const next = waiting.shift();
+    // The slot passes straight to the next waiter; `running` only drops when none waits.
+    if (next === undefined) running--;
+    else next();
+  };
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running < concurrent) running++;
+    else if (waiting.length < queued) await new Promise<void>((resolve) => waiting.push(resolve));
+    else throw new PasswordHasherBusyError();
+    try {
+      return await task();
+    } finally {
+      release();
+    }
+  };
 }
 
 function inRange(name: string, value: number, min: number, max: number): number {
@@ -76,6 +131,10 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
   const saltLength = inRange('saltLength', options.saltLength ?? 16, 16, 64);
   const keyLength = inRange('keyLength', options.keyLength ?? 32, 16, 64);
   const maxLength = inRange('maxLength', options.maxLength ?? 1024, 1, 1_048_576);
+  const gated = createGate(
+    inRange('maxConcurrent', options.maxConcurrent ?? 3, 1, 64),
+    inRange('maxQueued', options.maxQueued ?? 32, 0, 10_000),
+  );
   // Compared against when there is no user: never equal to any derived key that matters.
   const dummyHash = randomBytes(keyLength);
 
@@ -91,27 +150,25 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
         );
       }
       const salt = randomBytes(saltLength);
-      const hash = await deriveScrypt(password, salt, parameters, keyLength);
+      const hash = await gated(() => deriveScrypt(password, salt, parameters, keyLength));
       return formatScryptHash({ ...parameters, salt, hash });
     },
     async verify(password: string, storedHash: string | null | undefined): Promise<boolean> {
       if (tooLong(password)) return false;
       if (storedHash === undefined || storedHash === null) {
-        const derived = await deriveScrypt(
-          password,
-          randomBytes(saltLength),
-          parameters,
-          keyLength,
-        );
+        const salt = randomBytes(saltLength);
+        const derived = await gated(() => deriveScrypt(password, salt, parameters, keyLength));
         timingSafeEqual(derived, dummyHash);
         return false;
       }
       const scrypt = parseScryptHash(storedHash);
       if (scrypt !== undefined) {
-        const derived = await deriveScrypt(password, scrypt.salt, scrypt, scrypt.hash.length);
+        const derived = await gated(() =>
+          deriveScrypt(password, scrypt.salt, scrypt, scrypt.hash.length),
+        );
         return timingSafeEqual(derived, scrypt.hash);
       }
-      if (isBcryptHash(storedHash)) return verifyBcrypt(password, storedHash);
+      if (isBcryptHash(storedHash)) return gated(() => verifyBcrypt(password, storedHash));
       throw new PasswordError(
         'ERR_PASSWORD_HASH_UNSUPPORTED',
         'The stored password hash is neither a scrypt PHC string nor a bcrypt hash.',
