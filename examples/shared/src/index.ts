@@ -8,7 +8,21 @@
  */
 export { createUsersApi, type UsersApi, type UsersApiOptions } from './app/create-users-api.ts';
 export { afterGuard, tooManyRequests } from './app/route.ts';
-export { type MountFramework, startExample } from './app/start-example.ts';
+export {
+  type MountedWithWebSockets,
+  type MountFramework,
+  startExample,
+} from './app/start-example.ts';
+export {
+  closeWebSockets,
+  converse,
+  MAX_MESSAGE_BYTES,
+  type WebSocketConversation,
+  type WebSocketData,
+  type WebSocketEndpoint,
+  type WebSocketPeer,
+  webSocketConversation,
+} from './app/websocket.ts';
 export { ConfigSchema, type ExampleConfig, loadExampleConfig } from './config.ts';
 export { migrate, openDatabase } from './database/database.ts';
 export {

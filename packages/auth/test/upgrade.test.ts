@@ -1,126 +1,9 @@
-import { once } from 'node:events';
-import type { IncomingMessage } from 'node:http';
-import { connect as connectSocket } from 'node:net';
-import {
-  type AccessTokenClaims,
-  type AccessTokenVerifier,
-  createAuth,
-  TokenError,
-} from '@org/auth';
 import { createToolkit, createUpgradeHandler, webSocketProtocols } from '@org/core';
 import { rateLimitPlugin } from '@org/security';
 import { type AdapterFixture, adapters, type RunningApp } from '@org/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { WebSocket, WebSocketServer } from 'ws';
-
-interface AppUser {
-  id: string;
-  roles: string[];
-}
-
-const users = new Map<string, AppUser>([
-  ['u-admin', { id: 'u-admin', roles: ['admin'] }],
-  ['u-user', { id: 'u-user', roles: ['user'] }],
-]);
-
-/** Known tokens; `exp` is read when verified, so fake timers move it. */
-const verifier: AccessTokenVerifier = {
-  async verify(token) {
-    const sub = { 'admin-token': 'u-admin', 'user-token': 'u-user' }[token];
-    if (sub === undefined)
-      throw new TokenError('ERR_TOKEN_INVALID', 'The access token is invalid.');
-    const now = Math.floor(Date.now() / 1000);
-    return {
-      iss: 'https://issuer.test',
-      aud: 'api',
-      sub,
-      iat: now,
-      exp: now + 3600,
-    } as AccessTokenClaims;
-  },
-};
-
-const auth = createAuth({
-  verifier,
-  loadUser: async (id) => users.get(id),
-  realm: 'example',
-  roles: ['admin', 'user'],
-  roleHierarchy: { admin: ['user'], user: [] },
-});
-
-/** What a client saw: an open connection with its messages, or a refused handshake. */
-type Outcome =
-  | {
-      kind: 'open';
-      ws: WebSocket;
-      protocol: string;
-      next(): Promise<unknown>;
-      closed: Promise<number>;
-    }
-  | { kind: 'refused'; status: number; headers: IncomingMessage['headers']; body: string };
-
-function connect(
-  url: string,
-  options: { protocols?: string[]; headers?: Record<string, string> } = {},
-): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url.replace(/^http/, 'ws'), options.protocols ?? [], {
-      headers: options.headers ?? {},
-    });
-    const messages: unknown[] = [];
-    const waiting: ((value: unknown) => void)[] = [];
-    ws.on('message', (data) => {
-      const message = JSON.parse(String(data)) as unknown;
-      const waiter = waiting.shift();
-      if (waiter) waiter(message);
-      else messages.push(message);
-    });
-    const closed = new Promise<number>((done) => ws.once('close', (code) => done(code)));
-    ws.once('open', () =>
-      resolve({
-        kind: 'open',
-        ws,
-        protocol: ws.protocol,
-        closed,
-        next: () =>
-          messages.length > 0
-            ? Promise.resolve(messages.shift())
-            : new Promise((done) => waiting.push(done)),
-      }),
-    );
-    ws.once('unexpected-response', (request, response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      response.on('end', () => {
-        resolve({
-          kind: 'refused',
-          status: response.statusCode ?? 0,
-          headers: response.headers,
-          body,
-        });
-        request.destroy();
-      });
-    });
-    ws.once('error', reject);
-  });
-}
-
-function refused(outcome: Outcome): Extract<Outcome, { kind: 'refused' }> {
-  if (outcome.kind !== 'refused') {
-    outcome.ws.terminate();
-    throw new Error('expected the upgrade to be refused');
-  }
-  return outcome;
-}
-
-function opened(outcome: Outcome): Extract<Outcome, { kind: 'open' }> {
-  if (outcome.kind !== 'open')
-    throw new Error(`expected a connection; got ${outcome.status} ${outcome.body}`);
-  return outcome;
-}
+import { WebSocketServer } from 'ws';
+import { auth, connect, opened, refused, sendUnmaskedFrame } from './websocket-client.js';
 
 describe.each(adapters)('WebSocket upgrades on $name', (fixture: AdapterFixture) => {
   let app: RunningApp;
@@ -309,18 +192,8 @@ describe('createUpgradeHandler options', () => {
   });
 
   it("survives a peer's bad frame: ws closes the connection and the process goes on", async () => {
-    const socket = connectSocket(Number(new URL(app.url).port), '127.0.0.1');
-    await once(socket, 'connect');
-    socket.write(
-      'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
-        'Authorization: Bearer user-token\r\n\r\n',
-    );
-    const [head] = (await once(socket, 'data')) as [Buffer];
-    expect(String(head)).toMatch(/^HTTP\/1.1 101/);
     // RFC 6455 section 5.1: a client frame without the mask bit is a protocol error.
-    socket.write(Buffer.from([0x81, 0x02, 0x68, 0x69]));
-    await once(socket, 'close');
+    await sendUnmaskedFrame(app.url);
     // Still serving.
     const client = opened(
       await connect(`${app.url}/ws`, { headers: { authorization: 'Bearer user-token' } }),

@@ -4,7 +4,7 @@
 // tsup's declaration bundler drops import attributes, so they are added here.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
-const ESM_ONLY = ['@nestjs/common', '@nestjs/core'];
+const ESM_ONLY = ['@nestjs/common', '@nestjs/core', '@nestjs/platform-ws'];
 const dist = new URL('../dist/', import.meta.url);
 const importOf = /^import (?!type )(.+) from '([^']+)';$/gm;
 

@@ -118,11 +118,14 @@ export {
 } from './toolkit/toolkit.js';
 export {
   closeOnExpiry,
+  type WebSocketExpiryOptions,
+  type WebSocketLike,
+} from './upgrade/connection.js';
+export {
   createUpgradeHandler,
   type RawUpgradeOptions,
   type UpgradeHandlerOptions,
   type UpgradeListener,
-  type WebSocketLike,
   type WebSocketServerLike,
   type WebSocketUpgradeOptions,
 } from './upgrade/upgrade-handler.js';

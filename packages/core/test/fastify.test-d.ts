@@ -34,8 +34,12 @@ describe('createFastifyAdapter', () => {
   });
 
   it('keeps fastify’s route generics', () => {
+    // With options: @fastify/websocket's declarations (loaded by the fastify example in
+    // this program) put an overload for `(path, options)` first, and TypeScript infers
+    // `kit.route`'s generics against it; see the README's limitations.
     app.get<{ Params: { id: string }; Querystring: { limit?: number } }>(
       '/users/:id',
+      {},
       kit.route({ user: currentUser }, (request) => {
         expectTypeOf(request.params.id).toEqualTypeOf<string>();
         expectTypeOf(request.query.limit).toEqualTypeOf<number | undefined>();
@@ -63,5 +67,16 @@ describe('createFastifyAdapter', () => {
     );
     // @ts-expect-error: an endpoint must return a Reply
     kit.endpoint(() => 'text');
+  });
+
+  it('passes the resolved values to a kit.webSocket handler', () => {
+    app.get(
+      '/ws',
+      kit.webSocket({ user: currentUser }, (socket, request, values) => {
+        expectTypeOf(values.user).toEqualTypeOf<User>();
+        expectTypeOf(request).toMatchTypeOf<FastifyRequest>();
+        socket.close(1000);
+      }),
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { type Context, createToolkit, defineDependency, type Reply } from '@org/core';
 import { createHonoAdapter } from '@org/core/hono';
 import { type ErrorHandler, Hono, type NotFoundHandler } from 'hono';
+import type { UpgradeWebSocket } from 'hono/ws';
 import { describe, expectTypeOf, it } from 'vitest';
 
 interface User {
@@ -60,5 +61,25 @@ describe('hono adapter types', () => {
       expectTypeOf(kit.context(c)).toEqualTypeOf<Context>();
       return c.body(null, 204);
     });
+  });
+
+  it('types the values and the WebSocket of kit.upgradeWebSocket', () => {
+    interface Raw {
+      ping(): void;
+    }
+    const upgradeWebSocket = (() => {}) as unknown as UpgradeWebSocket<Raw, { onError(): void }>;
+    const app = kit.install(new Hono());
+    app.get(
+      '/ws',
+      kit.upgradeWebSocket(upgradeWebSocket, {
+        dependencies: { user: currentUser },
+        events(c, { user }) {
+          expectTypeOf(user).toEqualTypeOf<User>();
+          expectTypeOf(c.get('user')).toEqualTypeOf<User>();
+          return { onOpen: (_event, ws) => expectTypeOf(ws.raw).toEqualTypeOf<Raw | undefined>() };
+        },
+        upgradeOptions: { onError() {} },
+      }),
+    );
   });
 });

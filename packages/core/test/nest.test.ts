@@ -7,7 +7,6 @@ import {
   Module,
   NotFoundException,
   Post,
-  type Type,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -29,6 +28,7 @@ import {
 import { Ctx, Dep, OrgToolkitModule, UseDependencies } from '@org/core/nest';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { decorate } from './nest-decorate.js';
 
 const PROBLEM = 'application/problem+json';
 
@@ -82,21 +82,6 @@ const untilAborted = defineDependency({
 
 const NewPost = z.object({ title: z.string().min(1) });
 const newPost = requestBody(NewPost);
-
-/** Applies decorators the way TypeScript's `experimentalDecorators` does (Node runs these sources). */
-function decorate(
-  type: Type,
-  method: string,
-  decorators: readonly MethodDecorator[],
-  params: readonly ParameterDecorator[] = [],
-): void {
-  const target: object = type.prototype;
-  const descriptor = Object.getOwnPropertyDescriptor(target, method) as PropertyDescriptor;
-  params.forEach((decorator, index) => {
-    decorator(target, method, index);
-  });
-  for (const decorator of [...decorators].reverse()) decorator(target, method, descriptor);
-}
 
 class PostsController {
   me(user: User, ctx: Context) {

@@ -73,6 +73,7 @@ export interface PasswordHasher {
  * `Retry-After: 1`.
  */
 export class PasswordHasherBusyError extends ServiceUnavailableError {
+  /** Stable code. */
   static override readonly code = 'ERR_PASSWORD_HASHER_BUSY';
   constructor() {
     super({

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
   checkedHeader,
@@ -10,6 +10,7 @@ import {
 import { AdapterContext } from '../lifecycle/adapter-context.js';
 import type { Reply } from '../toolkit/plugin.js';
 import type { Toolkit } from '../toolkit/toolkit.js';
+import { endWithResponse } from './connection.js';
 
 /**
  * A request view over an upgrade request. With a query token allowed, the token moves
@@ -138,19 +139,9 @@ export class UpgradeContext extends AdapterContext {
     if (payload !== reply.body && headers['content-type'] === undefined)
       headers['content-type'] = 'application/json; charset=utf-8';
     const body = payload === undefined ? Buffer.alloc(0) : Buffer.from(payload);
-    headers['content-length'] = body.length;
-    headers.connection = 'close';
-    const head =
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
-      headerLines(headers)
-        .map((line) => `${line}\r\n`)
-        .join('') +
-      '\r\n';
     this.#status = status;
     this.#bytes = body.length;
-    // As ws's abortHandshake: end, then destroy once flushed.
-    this.socket.once('finish', () => this.socket.destroy());
-    this.socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+    endWithResponse(this.socket, status, headerLines(headers), body);
   }
 
   dropContentHeaders(): void {

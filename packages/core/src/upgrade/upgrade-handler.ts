@@ -11,8 +11,13 @@ import {
   runRoute,
   startRequest,
 } from '../lifecycle/request-lifecycle.js';
-import { type Clock, systemClock } from '../toolkit/clock.js';
 import { type Toolkit, toolkitRuntime } from '../toolkit/toolkit.js';
+import {
+  addHandshakeHeaders,
+  superviseConnection,
+  type WebSocketExpiryOptions,
+  type WebSocketLike,
+} from './connection.js';
 import { UpgradeContext, UpgradeRequestView } from './upgrade-context.js';
 import { isWebSocketUpgrade } from './websocket-protocol.js';
 
@@ -27,16 +32,6 @@ export interface WebSocketServerLike<W> {
   ): void;
   /** Lets the handler add the headers plugins set to the `101`. */
   on(event: 'headers', listener: (headers: string[], request: IncomingMessage) => void): unknown;
-}
-
-/** What the expiry timer needs of a WebSocket: `ws`'s `WebSocket`. */
-export interface WebSocketLike {
-  /** Closes the connection (1008 when the token expired). */
-  close(code?: number, reason?: string): void;
-  /** Runs `listener` once the connection closed, to clear the expiry timer. */
-  once(event: 'close', listener: () => void): unknown;
-  /** Reports a peer's protocol error (a bad frame, a message over the size limit); `ws` closes the connection itself. */
-  on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** The Node `upgrade` listener {@link createUpgradeHandler} returns. */
@@ -70,7 +65,8 @@ interface UpgradeHandlerBase<M extends DependencyMap> {
 
 /** Options of {@link createUpgradeHandler} that complete the handshake with a `ws` server. */
 export interface WebSocketUpgradeOptions<M extends DependencyMap, W extends WebSocketLike>
-  extends UpgradeHandlerBase<M> {
+  extends UpgradeHandlerBase<M>,
+    WebSocketExpiryOptions<UpgradeContext, ResolvedValues<M>> {
   /** `new WebSocketServer({ noServer: true, handleProtocols: webSocketProtocols() })` from `ws`. */
   webSocketServer: WebSocketServerLike<W>;
   /**
@@ -78,19 +74,6 @@ export interface WebSocketUpgradeOptions<M extends DependencyMap, W extends WebS
    * throw or rejection is reported to the toolkit's error hooks and closes with 1011.
    */
   onConnection(ws: W, ctx: UpgradeContext, values: ResolvedValues<M>): void | Promise<void>;
-  /**
-   * Close the connection with 1008 (policy violation) when its credentials expire.
-   * @default true
-   */
-  closeOnExpiry?: boolean;
-  /**
-   * When the credentials expire, in epoch milliseconds, or undefined for never.
-   * @default the earliest `exp` (seconds) of a resolved value or of its `claims`: include
-   * `auth.principal` in `dependencies` when `loadUser` returns users without claims
-   */
-  expiresAt?: (ctx: UpgradeContext, values: ResolvedValues<M>) => number | undefined;
-  /** The clock `expiresAt` is compared with. @default systemClock */
-  clock?: Clock;
 }
 
 /** Options of {@link createUpgradeHandler} for a caller completing the handshake itself. */
@@ -113,94 +96,7 @@ export type UpgradeHandlerOptions<M extends DependencyMap, W extends WebSocketLi
   | WebSocketUpgradeOptions<M, W>
   | RawUpgradeOptions<M>;
 
-/** Longest delay `setTimeout` takes (about 24.8 days); a later expiry re-arms. */
-const MAX_DELAY = 2 ** 31 - 1;
-
 let queryWarned = false;
-
-const ignore = (): void => {};
-
-/**
- * Closes `ws` with 1008 when `expiresAt` (epoch milliseconds) passes; the timer is
- * cleared when the connection closes first. Uses the global timers, so fake timers
- * drive it. Returns a function that cancels it.
- *
- * @example
- * ```ts
- * closeOnExpiry(ws, principal.claims.exp * 1000);
- * ```
- */
-export function closeOnExpiry(
-  ws: WebSocketLike,
-  expiresAt: number,
-  clock: Clock = systemClock,
-): () => void {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = (): void => {
-    const left = expiresAt - clock.now();
-    if (left <= 0) {
-      timer = undefined;
-      ws.close(1008, 'The access token expired.');
-      return;
-    }
-    timer = setTimeout(arm, Math.min(left, MAX_DELAY));
-    timer.unref?.();
-  };
-  const cancel = (): void => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-  };
-  ws.once('close', cancel);
-  arm();
-  return cancel;
-}
-
-/** The earliest `exp` (seconds) of the values or their `claims`, in milliseconds. */
-function defaultExpiresAt(
-  _ctx: UpgradeContext,
-  values: Record<string, unknown>,
-): number | undefined {
-  let earliest: number | undefined;
-  const consider = (exp: unknown): void => {
-    if (
-      typeof exp === 'number' &&
-      Number.isFinite(exp) &&
-      (earliest === undefined || exp < earliest)
-    )
-      earliest = exp;
-  };
-  for (const value of Object.values(values)) {
-    if (typeof value !== 'object' || value === null) continue;
-    const { exp, claims } = value as { exp?: unknown; claims?: { exp?: unknown } };
-    consider(exp);
-    if (typeof claims === 'object' && claims !== null) consider(claims.exp);
-  }
-  return earliest === undefined ? undefined : earliest * 1000;
-}
-
-/** `ws` servers given the context's headers for their `101`. */
-const handshakeHeaders = new WeakMap<object, WeakMap<IncomingMessage, UpgradeContext>>();
-
-function contextsOf(wss: WebSocketServerLike<unknown>): WeakMap<IncomingMessage, UpgradeContext> {
-  let contexts = handshakeHeaders.get(wss);
-  if (contexts === undefined) {
-    const created = new WeakMap<IncomingMessage, UpgradeContext>();
-    contexts = created;
-    handshakeHeaders.set(wss, created);
-    wss.on('headers', (headers, request) => {
-      const ctx = created.get(request);
-      if (ctx === undefined) return;
-      created.delete(request);
-      for (const line of ctx.takeHandshakeHeaders()) {
-        const name = line.slice(0, line.indexOf(':')).toLowerCase();
-        // The handshake's own fields are ws's to write.
-        if (name === 'content-length' || name === 'connection' || name === 'upgrade') continue;
-        headers.push(line);
-      }
-    });
-  }
-  return contexts;
-}
 
 /** Drops the parameter `name` from a request target; returns its first value and the target without it. */
 function takeQueryParam(url: string, name: string): { value: string | undefined; url: string } {
@@ -283,11 +179,6 @@ export function createUpgradeHandler<
   if (withServer !== undefined && typeof withServer.onConnection !== 'function') {
     throw new ConfigurationError('createUpgradeHandler: onConnection must be a function.');
   }
-  const expiry = withServer?.closeOnExpiry ?? true;
-  const expiresAt =
-    withServer?.expiresAt ??
-    (defaultExpiresAt as (ctx: UpgradeContext, values: ResolvedValues<M>) => number | undefined);
-  const clock = withServer?.clock ?? systemClock;
   const matches =
     path === undefined ? () => true : typeof path === 'string' ? (p: string) => p === path : path;
 
@@ -300,26 +191,17 @@ export function createUpgradeHandler<
       raw.onUpgrade(request, socket, head, ctx, values);
       return;
     }
-    const server = (withServer as WebSocketUpgradeOptions<M, W>).webSocketServer;
-    contextsOf(server as WebSocketServerLike<unknown>).set(request, ctx);
+    const settings = withServer as WebSocketUpgradeOptions<M, W>;
+    const server = settings.webSocketServer;
+    addHandshakeHeaders(server, request, () => ctx.takeHandshakeHeaders());
     server.handleUpgrade(request, socket, head, (ws) => {
       ctx.markUpgraded();
-      // A hostile peer's bad frame is an 'error' event; unheard, it would end the process.
-      ws.on('error', ignore);
-      if (expiry) {
-        const at = expiresAt(ctx, values);
-        if (at !== undefined) closeOnExpiry(ws, at, clock);
-      }
-      const failed = (error: unknown): void => {
-        toolkit.reportError(error, ctx, 'WebSocket onConnection');
-        ws.close(1011);
-      };
-      try {
-        const result = (withServer as WebSocketUpgradeOptions<M, W>).onConnection(ws, ctx, values);
-        if (result instanceof Promise) result.catch(failed);
-      } catch (error) {
-        failed(error);
-      }
+      const supervision = superviseConnection(ws, ctx, values, {
+        ...settings,
+        toolkit,
+        source: 'WebSocket onConnection',
+      });
+      supervision.run(() => settings.onConnection(ws, ctx, values));
     });
   };
 

@@ -7,7 +7,9 @@ import {
   checkedHeader,
   NodeContext,
   NodeRequestView,
+  responseOutcome,
   serializeBody,
+  whenClosed,
 } from '../../internal/node-request.js';
 import type { AdapterContext, ResponseWriter } from '../../lifecycle/adapter-context.js';
 import { type LifecycleRoute, runRoute } from '../../lifecycle/request-lifecycle.js';
@@ -58,6 +60,24 @@ export class FastifyContext extends NodeContext {
 
   override removeHeader(name: string): void {
     if (!this.headersSent) this.reply.removeHeader(name);
+  }
+
+  #upgraded = false;
+
+  /** An upgrade handed to `@fastify/websocket`: the request ends, 101, when the connection does. */
+  markUpgraded(): void {
+    this.#upgraded = true;
+  }
+
+  // The upgrade's response (over its socket) closes with the connection, never finished.
+  protected override watchEnd(): void {
+    whenClosed(this.response, () => {
+      void this.finish(
+        this.#upgraded
+          ? { status: 101, aborted: false, error: this.failure, bytes: 0 }
+          : responseOutcome(this.response, this.failure, this.bodyBytes()),
+      );
+    });
   }
 
   // Fastify passes its headers to writeHead, so the raw response cannot report the length.

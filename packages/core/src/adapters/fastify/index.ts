@@ -37,7 +37,7 @@ import type {
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { clientErrorHandler } from '../../errors/client-error.js';
-import type { ConfigurationError } from '../../errors/configuration-error.js';
+import { ConfigurationError } from '../../errors/configuration-error.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
 import { KnownRoutes } from '../../internal/known-routes.js';
 import { endpointRoute, prepareRoutes } from '../../lifecycle/mount-routes.js';
@@ -61,6 +61,30 @@ import {
   pathOf,
   replyWriter,
 } from './context.js';
+import {
+  type FastifyWebSocket,
+  type FastifyWebSocketHandler,
+  type FastifyWebSocketOptions,
+  type FastifyWebSocketRoute,
+  webSocketRoute,
+} from './websocket.js';
+
+export type {
+  WebSocketExpiryOptions,
+  WebSocketLike,
+} from '../../upgrade/connection.js';
+export type {
+  FastifyWebSocket,
+  FastifyWebSocketHandler,
+  FastifyWebSocketOptions,
+  FastifyWebSocketRoute,
+};
+
+/** Whether `@fastify/websocket` serves `route` (`websocket: true` or a `wsHandler`). */
+function isWebSocketRoute(route: object): boolean {
+  const { websocket, wsHandler } = route as { websocket?: unknown; wsHandler?: unknown };
+  return websocket === true || typeof wsHandler === 'function';
+}
 
 /** Fastify's continuation of a hook. */
 type Done = (error?: FastifyError) => void;
@@ -120,6 +144,38 @@ export interface FastifyAdapter {
   ): FastifyRouteHandler<G>;
   /** Mounts a framework-neutral handler: it receives the context and returns a {@link Reply}. */
   endpoint(handler: (ctx: Context) => Reply | Promise<Reply>): FastifyRouteHandler;
+  /**
+   * A WebSocket route for `@fastify/websocket`: its plugin dispatches each upgrade through
+   * fastify's routing and hooks, so the toolkit's plugins (rate limits) run on it as on a
+   * request, and the route's `preHandler` resolves `dependencies` (`auth.currentUser`,
+   * `requireRoles`, API keys through `auth.principal`) before the `101`. A refusal is the
+   * route's problem (401, 403, 429 with `Retry-After`...), written on the upgrade's socket,
+   * and `handler` is never called. An accepted connection gets an `'error'` listener (a
+   * peer's bad frame never ends the process), is closed with 1008 when its credentials
+   * expire (see `options`), and a throw or rejection of `handler` is reported to the
+   * toolkit's error hooks and closes it with 1011. A plain `GET` gets a 400 problem.
+   * Register `@fastify/websocket` before `kit.plugin` (its `onRequest` hook must mark an
+   * upgrade before a plugin refuses it, or the socket stays open; a WebSocket route
+   * throws a {@link ConfigurationError} otherwise), with
+   * `options: { handleProtocols: webSocketProtocols() }` so a browser's
+   * `Sec-WebSocket-Protocol: bearer, <token>` is answered `bearer`, never the token.
+   *
+   * @example
+   * ```ts
+   * import fastifyWebsocket from '@fastify/websocket';
+   * await app.register(fastifyWebsocket, { options: { handleProtocols: webSocketProtocols() } });
+   * await app.register(kit.plugin);
+   * app.get('/ws', kit.webSocket({ user: auth.currentUser }, (socket, _request, { user }) => {
+   *   socket.send(JSON.stringify({ type: 'hello', sub: user.id }));
+   *   socket.on('message', (data) => socket.send(String(data)));
+   * }));
+   * ```
+   */
+  webSocket<M extends DependencyMap>(
+    dependencies: M,
+    handler: FastifyWebSocketHandler<M>,
+    options?: FastifyWebSocketOptions<M>,
+  ): FastifyWebSocketRoute;
   /** The toolkit context of a request; throws a {@link ConfigurationError} when the plugin is not registered. */
   context(request: FastifyRequest): Context;
   /**
@@ -198,8 +254,16 @@ export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
     instance.addHook('onRequest', onRequest);
     instance.setErrorHandler(onError);
     instance.setNotFoundHandler(notFound);
+    // @fastify/websocket closes a refused upgrade's socket only when its own onRequest
+    // hook marked the request; this plugin's would answer first, leaving the socket open.
+    const webSocketsFirst = instance.hasRequestDecorator('ws');
     instance.addHook('onRoute', (route) => {
       for (const method of [route.method].flat()) knownRoutes.add(method, route.url);
+      if (!webSocketsFirst && isWebSocketRoute(route)) {
+        throw new ConfigurationError(
+          `The WebSocket route ${route.url} needs @fastify/websocket registered before kit.plugin: \`await app.register(fastifyWebsocket); await app.register(kit.plugin);\`.`,
+        );
+      }
     });
     done();
   };
@@ -244,6 +308,8 @@ export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
       } as unknown as FastifyRouteHandler<G>;
     },
     endpoint: (handler) => lifecycleHandler(endpointRoute(handler)),
+    webSocket: (dependencies, handler, options) =>
+      webSocketRoute(toolkit, dependencies, handler, options),
     context: contextOf,
   };
 }

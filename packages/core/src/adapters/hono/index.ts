@@ -26,6 +26,7 @@ import type {
   Schema,
 } from 'hono';
 import type { HandlerResponse, Next } from 'hono/types';
+import type { UpgradeWebSocket } from 'hono/ws';
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { ConfigurationError } from '../../errors/configuration-error.js';
@@ -44,8 +45,32 @@ import {
 import type { Reply } from '../../toolkit/plugin.js';
 import type { Route } from '../../toolkit/route.js';
 import { type Toolkit, toolkitRuntime } from '../../toolkit/toolkit.js';
+import type { UpgradeListener } from '../../upgrade/upgrade-handler.js';
 import { CONTEXT_VARIABLE, contextOf, HonoContext, problemOf } from './context.js';
 import { nodeBindingsOf } from './request-view.js';
+import {
+  type HonoUpgradeListenerOptions,
+  type HonoWebSocketOptions,
+  type HonoWebSocketServer,
+  honoUpgradeListener,
+  upgradeWebSocketRoute,
+  type WebSocketRouteEnv,
+} from './websocket.js';
+
+export type {
+  WebSocketExpiryOptions,
+  WebSocketLike,
+} from '../../upgrade/connection.js';
+export type {
+  UpgradeListener,
+  WebSocketServerLike,
+} from '../../upgrade/upgrade-handler.js';
+export type {
+  HonoUpgradeListenerOptions,
+  HonoWebSocketOptions,
+  HonoWebSocketServer,
+  WebSocketRouteEnv,
+};
 
 /** What `@hono/node-server` could not read as a request (its `RequestError`). */
 const UNREADABLE_REQUEST = new BadRequestError({
@@ -141,6 +166,55 @@ export interface HonoAdapter {
   ): Handler<RouteEnv<M>, string, Input, R>;
   /** A hono handler that runs a framework-neutral one and sends its {@link Reply}. */
   endpoint<E extends Env = Env>(handler: HonoEndpoint<E>): Handler<E>;
+  /**
+   * Route middleware around hono's `upgradeWebSocket` helper (`@hono/node-ws`): the
+   * toolkit's plugins (rate limits) already ran in the adapter's middleware, and the
+   * `dependencies` (`auth.currentUser`, `requireRoles`, API keys through `auth.principal`)
+   * are resolved before the helper is called, so a refused upgrade is the route's problem
+   * (401, 403, 429 with `Retry-After`...) and `events` is never called. The values are
+   * `c.set` under their names, as with {@link HonoAdapter.route}, and passed to `events`.
+   * The accepted connection is closed with 1008 when its credentials expire, a throw or
+   * rejection of an event handler is reported to the toolkit's error hooks and closes it
+   * with 1011, and a `GET` without `Upgrade: websocket` gets a 400 problem. Serve the
+   * upgrades with {@link HonoAdapter.upgradeListener} (not `injectWebSocket`, which sends a
+   * refusal's status line only).
+   *
+   * @example
+   * ```ts
+   * import { createNodeWebSocket } from '@hono/node-ws';
+   * const app = kit.install(new Hono());
+   * const { upgradeWebSocket, wss } = createNodeWebSocket({ app });
+   * app.get('/ws', kit.upgradeWebSocket(upgradeWebSocket, {
+   *   dependencies: { user: auth.currentUser },
+   *   events: (_c, { user }) => ({
+   *     onOpen: (_event, ws) => ws.send(JSON.stringify({ type: 'hello', sub: user.id })),
+   *     onMessage: (event, ws) => ws.send(String(event.data)),
+   *   }),
+   * }));
+   * const server = serve({ fetch: app.fetch, port: 3000 });
+   * server.on('upgrade', kit.upgradeListener({ app, webSocketServer: wss }));
+   * ```
+   */
+  upgradeWebSocket<M extends DependencyMap, T, U>(
+    upgradeWebSocket: UpgradeWebSocket<T, U>,
+    options: HonoWebSocketOptions<M, T, U>,
+  ): MiddlewareHandler<WebSocketRouteEnv<M>>;
+  /**
+   * The `upgrade` listener for a node server serving {@link HonoAdapter.upgradeWebSocket}
+   * routes, in place of `@hono/node-ws`'s `injectWebSocket(server)`: it dispatches each
+   * upgrade through `app.fetch` with the request as `env.incoming`, writes a refused one's
+   * whole Response (status, headers, problem body) on the socket with `Connection: close`,
+   * and hands an accepted one to `webSocketServer` (the `101` carries the headers plugins
+   * set). Not both: each would dispatch every upgrade.
+   *
+   * @example
+   * ```ts
+   * const { upgradeWebSocket, wss } = createNodeWebSocket({ app });
+   * const server = serve({ fetch: app.fetch, port: 3000 });
+   * server.on('upgrade', kit.upgradeListener({ app, webSocketServer: wss }));
+   * ```
+   */
+  upgradeListener(options: HonoUpgradeListenerOptions): UpgradeListener;
   /** The toolkit context of a request. Throws when the app was not {@link HonoAdapter.install}ed. */
   context(c: FrameworkContext): Context;
 }
@@ -193,10 +267,13 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
   };
 
   /** The adapter's middleware on `*`: the context, the plugins, hono's routing, the headers. */
-  const middleware: MiddlewareHandler = async (c, next) => {
+  const middleware: MiddlewareHandler = (c, next) => {
     const ctx = new HonoContext(c, toolkit, nodeBindingsOf(c.env));
     c.set(CONTEXT_VARIABLE, ctx);
-    return startRequest(ctx, next, steps);
+    // Not an async function: that would wrap the lifecycle's promise in another one, and
+    // adopting it costs two more microtask turns per request. Promise.resolve returns a
+    // native promise as it is.
+    return Promise.resolve(startRequest(ctx, next, steps));
   };
 
   const kit: HonoAdapter = {
@@ -279,6 +356,9 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
         return ctx.takeResponse();
       };
     },
+    upgradeWebSocket: (upgradeWebSocket, options) =>
+      upgradeWebSocketRoute(toolkit, upgradeWebSocket, options),
+    upgradeListener: (options) => honoUpgradeListener(toolkit, options),
     context: contextOf,
   };
   return kit;

@@ -12,17 +12,26 @@ import { parseCookieHeader, type RequestView } from '../../context/request-view.
 import { headerValue, rawHeaderValues } from '../../internal/node-request.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
 
-/** The bindings `@hono/node-server` passes as `env`; absent in `app.request()` and on other runtimes. */
+/**
+ * The bindings `@hono/node-server` passes as `env`; absent in `app.request()` and on other
+ * runtimes. An upgrade dispatched from Node's `upgrade` event (`@hono/node-ws`,
+ * `kit.upgradeListener`) has the request and no response: only its socket.
+ */
 export interface NodeBindings {
   readonly incoming: IncomingMessage;
-  readonly outgoing: ServerResponse;
+  readonly outgoing: ServerResponse | undefined;
 }
 
 /** The node-server bindings of a request, told apart from other runtimes' `env` by shape. */
 export function nodeBindingsOf(env: unknown): NodeBindings | undefined {
   const bindings = env as Partial<NodeBindings> | undefined;
-  return typeof bindings?.outgoing?.once === 'function' && bindings.incoming !== undefined
-    ? (bindings as NodeBindings)
+  if (typeof bindings?.outgoing?.once === 'function' && bindings.incoming !== undefined)
+    return bindings as NodeBindings;
+  const incoming = bindings?.incoming;
+  return bindings?.outgoing === undefined &&
+    typeof incoming?.socket?.once === 'function' &&
+    incoming.headers.upgrade !== undefined
+    ? { incoming, outgoing: undefined }
     : undefined;
 }
 

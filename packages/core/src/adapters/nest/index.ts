@@ -3,7 +3,9 @@
  * `@nestjs/platform-fastify`): `OrgToolkitModule.forRoot({ toolkit })` runs the toolkit's
  * plugins first for every request and writes every error as an RFC 9457 problem;
  * `@UseDependencies` resolves dependencies in a guard, before the handler; `@Dep` and
- * `@Ctx` hand the resolved values and the context to the handler.
+ * `@Ctx` hand the resolved values and the context to the handler. For gateways
+ * (`@nestjs/websockets` on `@nestjs/platform-ws`), `OrgWsAdapter` runs the plugins and
+ * dependencies before the `101`, and `webSocketValue` reads them per connection.
  *
  * @example
  * ```ts
@@ -54,6 +56,12 @@ import {
 } from './request.js';
 
 export { Ctx, Dep } from './parameters.js';
+export {
+  type OrgGatewayOptions,
+  OrgWsAdapter,
+  type OrgWsAdapterOptions,
+  webSocketValue,
+} from './websocket.js';
 
 /**
  * Options of {@link OrgToolkitModule.forRoot}.

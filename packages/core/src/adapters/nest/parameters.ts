@@ -2,10 +2,13 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { AnyDependency, Dependency } from '../../index.js';
 import { enterRequest } from './request.js';
+import { webSocketValue } from './websocket.js';
 
 const dependencyParam = createParamDecorator(
   (dependency: AnyDependency, execution: ExecutionContext) =>
-    enterRequest(execution.switchToHttp().getRequest()).resolve(dependency),
+    execution.getType() === 'ws'
+      ? webSocketValue(execution.switchToWs().getClient<object>(), dependency)
+      : enterRequest(execution.switchToHttp().getRequest()).resolve(dependency),
 );
 
 const contextParam = createParamDecorator((_data: unknown, execution: ExecutionContext) =>
@@ -14,7 +17,9 @@ const contextParam = createParamDecorator((_data: unknown, execution: ExecutionC
 
 /**
  * The value of a dependency for this request: the one `@UseDependencies` resolved
- * before the handler, or resolved now (memoized either way, overrides applied).
+ * before the handler, or resolved now (memoized either way, overrides applied). In a
+ * gateway's `@SubscribeMessage` handler, the value for the connection (see
+ * {@link webSocketValue}).
  *
  * @example
  * ```ts
