@@ -1,10 +1,11 @@
-// The benchmark runner: `pnpm bench [all|http|micro|core] [--quick]` (default: all).
+// The benchmark runner: `pnpm bench [all|http|micro|core|lease] [--quick]` (default: all).
 // Starts each server alone pinned to CPU 1, drives it with wrk pinned to CPU 0
 // (redis-server shares CPU 0), warms up, runs timed rounds, checks every response
 // was 2xx, and writes the tables to bench/results/.
 //   all, http -> results/<date>.md and results/latest.json (the HTTP table)
 //   micro     -> results/micro-<date>.md
 //   core      -> results/core-<date>.md (issue 3: adapter overhead)
+//   lease     -> results/lease-<date>.md (issue 30: the HTTP suite's leasing rows alone)
 // --quick runs fewer variants, one short round each, and writes *-quick files.
 // --rounds=N --seconds=N --warmup=N override the load settings; --quiet-wait=N is the
 // longest wait, in seconds, for a quiet machine before each server (default 30, quick 0).
@@ -19,10 +20,10 @@ import { type RedisServer, startRedis } from './runner/redis.ts';
 import type { Alg } from './servers/http/setup.ts';
 import { here, LOAD_CPU, loadSettings, type RunSettings } from './suites/common.ts';
 import { coreSuite } from './suites/core.ts';
-import { type HttpRecord, httpSuite } from './suites/http.ts';
+import { type HttpRecord, httpSuite, leasePlan } from './suites/http.ts';
 import { microSuite } from './suites/micro.ts';
 
-const SUITES = ['all', 'http', 'micro', 'core'] as const;
+const SUITES = ['all', 'http', 'micro', 'core', 'lease'] as const;
 type Suite = (typeof SUITES)[number];
 
 const args = process.argv.slice(2);
@@ -107,6 +108,12 @@ try {
         : '';
       sections.push(
         `## GET /users/me with a valid bearer token (issue 9)\n\nbare: the framework returning a small JSON object (node bare with the Redis store: the same plus one Redis GET per request, the floor under every Redis row). peer: the stack teams build from popular packages. ours: the toolkit doing the same work (verify the token, require a role, rate limit, security headers, request id, one access line to a file, route-template histogram). Every stack writes each response to its socket at once.\n\n${http.markdown}${warnings}`,
+      );
+    }
+    if (suite === 'lease') {
+      const lease = await httpSuite(settings, keys, redis, leasePlan());
+      sections.push(
+        `## Quota leasing (issue 30)\n\nours HS256 on each framework with the memory store, with the Redis store leasing slices of the quota (\`lease: true\`), and with the exact Redis store (one round trip per request), in the same run.\n\n${lease.markdown}`,
       );
     }
     if (suite === 'all' || suite === 'micro') {

@@ -60,13 +60,28 @@ export function httpPlan(quick: boolean): Variant[] {
   return plan;
 }
 
+/**
+ * Quota leasing against the memory store (issue 30), alone: per framework bare, ours
+ * HS256 with the memory store, with the Redis store leasing, and with the exact Redis
+ * store, each in the same run (`pnpm bench lease`).
+ */
+export function leasePlan(): Variant[] {
+  return FRAMEWORKS.flatMap((framework): Variant[] => [
+    { framework, stack: 'bare', alg: null, store: null },
+    { framework, stack: 'ours', alg: 'HS256', store: 'memory' },
+    { framework, stack: 'ours', alg: 'HS256', store: 'redis-lease' },
+    { framework, stack: 'ours', alg: 'HS256', store: 'redis' },
+  ]);
+}
+
 export async function httpSuite(
   settings: RunSettings,
   keys: Readonly<Record<Alg, RunKey>>,
   redis: RedisServer,
+  plan: readonly Variant[] = httpPlan(settings.quick),
 ): Promise<{ markdown: string; records: HttpRecord[]; warnings: string[] }> {
   const results: ServerResult[] = [];
-  for (const variant of httpPlan(settings.quick)) {
+  for (const variant of plan) {
     const key = keys[variant.alg ?? 'HS256'];
     results.push(await measureServer(settings, variant, key, redis));
   }
