@@ -26,7 +26,6 @@ import type {
   Schema,
 } from 'hono';
 import type { HandlerResponse, Next } from 'hono/types';
-import type { UpgradeWebSocket } from 'hono/ws';
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { ConfigurationError } from '../../errors/configuration-error.js';
@@ -50,8 +49,11 @@ import { CONTEXT_VARIABLE, contextOf, HonoContext, problemOf } from './context.j
 import { nodeBindingsOf } from './request-view.js';
 import {
   type HonoUpgradeListenerOptions,
+  type HonoUpgradeWebSocket,
+  type HonoWebSocketEvents,
   type HonoWebSocketOptions,
   type HonoWebSocketServer,
+  type HonoWSContext,
   honoUpgradeListener,
   upgradeWebSocketRoute,
   type WebSocketRouteEnv,
@@ -67,8 +69,11 @@ export type {
 } from '../../upgrade/upgrade-handler.js';
 export type {
   HonoUpgradeListenerOptions,
+  HonoUpgradeWebSocket,
+  HonoWebSocketEvents,
   HonoWebSocketOptions,
   HonoWebSocketServer,
+  HonoWSContext,
   WebSocketRouteEnv,
 };
 
@@ -196,7 +201,7 @@ export interface HonoAdapter {
    * ```
    */
   upgradeWebSocket<M extends DependencyMap, T, U>(
-    upgradeWebSocket: UpgradeWebSocket<T, U>,
+    upgradeWebSocket: HonoUpgradeWebSocket<T, U>,
     options: HonoWebSocketOptions<M, T, U>,
   ): MiddlewareHandler<WebSocketRouteEnv<M>>;
   /**

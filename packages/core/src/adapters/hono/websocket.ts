@@ -6,7 +6,6 @@ import { Buffer } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Context as FrameworkContext, MiddlewareHandler } from 'hono';
-import type { UpgradeWebSocket, WSContext, WSEvents } from 'hono/ws';
 import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { ConfigurationError } from '../../errors/configuration-error.js';
@@ -40,6 +39,72 @@ export type WebSocketRouteEnv<M extends DependencyMap> = {
 };
 
 /**
+ * hono's `WSContext` (`hono/ws`) as the toolkit and most handlers use it: a structural
+ * subset, declared here so `@org/core/hono`'s types need no DOM library (hono's own
+ * declare its events with the DOM's `MessageEvent` and `BinaryType`).
+ *
+ * @example
+ * ```ts
+ * const hello = (ws: HonoWSContext) => ws.send(JSON.stringify({ type: 'hello' }));
+ * ```
+ */
+export interface HonoWSContext<T = unknown> {
+  /** Sends a text or binary message. */
+  send(
+    data: string | ArrayBuffer | Uint8Array<ArrayBuffer>,
+    options?: { compress?: boolean },
+  ): void;
+  /** Closes the connection. */
+  close(code?: number, reason?: string): void;
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
+  readonly readyState: 0 | 1 | 2 | 3;
+  /** The underlying socket (`ws`'s `WebSocket` on `@hono/node-ws`). */
+  raw?: T;
+  /** The connection's URL, when known. */
+  url: URL | null;
+  /** The subprotocol agreed in the handshake, when any. */
+  protocol: string | null;
+}
+
+/**
+ * hono's `WSEvents` (`hono/ws`) with {@link HonoWSContext}: each handler also accepts
+ * what hono passes (a DOM `MessageEvent`, `CloseEvent`).
+ *
+ * @example
+ * ```ts
+ * const events: HonoWebSocketEvents = { onMessage: (event, ws) => ws.send(String(event.data)) };
+ * ```
+ */
+export interface HonoWebSocketEvents<T = unknown> {
+  /** The connection opened. */
+  onOpen?: (event: unknown, ws: HonoWSContext<T>) => void;
+  /** A message arrived: a string for text, an `ArrayBuffer` (or `Blob`) for binary. */
+  onMessage?: (event: { readonly data: unknown }, ws: HonoWSContext<T>) => void;
+  /** The connection closed, with the peer's code and reason. */
+  onClose?: (
+    event: { readonly code: number; readonly reason: string },
+    ws: HonoWSContext<T>,
+  ) => void;
+  /** The socket reported an error. */
+  onError?: (event: unknown, ws: HonoWSContext<T>) => void;
+}
+
+/**
+ * What {@link HonoAdapter.upgradeWebSocket} needs of hono's `upgradeWebSocket` (from
+ * `@hono/node-ws`'s `createNodeWebSocket`): its `(c, events, options)` form.
+ *
+ * @example
+ * ```ts
+ * const { upgradeWebSocket } = createNodeWebSocket({ app }); // a HonoUpgradeWebSocket
+ * ```
+ */
+export type HonoUpgradeWebSocket<T = unknown, U = unknown> = (
+  c: FrameworkContext,
+  events: HonoWebSocketEvents<T>,
+  options?: U,
+) => Promise<Response>;
+
+/**
  * Options of {@link HonoAdapter.upgradeWebSocket}.
  *
  * @example
@@ -67,7 +132,7 @@ export interface HonoWebSocketOptions<M extends DependencyMap, T, U>
   events(
     c: FrameworkContext<WebSocketRouteEnv<M>>,
     values: ResolvedValues<M>,
-  ): WSEvents<T> | Promise<WSEvents<T>>;
+  ): HonoWebSocketEvents<T> | Promise<HonoWebSocketEvents<T>>;
   /** Passed on to `upgradeWebSocket` as its options. @default undefined */
   upgradeOptions?: U;
 }
@@ -111,7 +176,7 @@ const accepted = new WeakSet<IncomingMessage>();
  * A {@link WebSocketLike} over hono's `WSContext`: the close event comes from the
  * wrapped `onClose`, and a peer's protocol errors are heard on the raw `ws` socket.
  */
-function socketOf(ws: WSContext<unknown>, closeListeners: (() => void)[]): WebSocketLike {
+function socketOf(ws: HonoWSContext<unknown>, closeListeners: (() => void)[]): WebSocketLike {
   return {
     close: (code, reason) => ws.close(code, reason),
     once: (_event, listener) => closeListeners.push(listener),
@@ -124,13 +189,13 @@ function socketOf(ws: WSContext<unknown>, closeListeners: (() => void)[]): WebSo
 
 /** The user's events, supervised: expiry, error listener, failures reported with 1011. */
 function supervisedEvents<T>(
-  events: WSEvents<T>,
+  events: HonoWebSocketEvents<T>,
   start: (socket: WebSocketLike) => Supervision,
-): WSEvents<T> {
+): HonoWebSocketEvents<T> {
   const closeListeners: (() => void)[] = [];
   let supervision: Supervision | undefined;
-  const supervise = (ws: WSContext<T>): Supervision => {
-    supervision ??= start(socketOf(ws as WSContext<unknown>, closeListeners));
+  const supervise = (ws: HonoWSContext<T>): Supervision => {
+    supervision ??= start(socketOf(ws as HonoWSContext<unknown>, closeListeners));
     return supervision;
   };
   const { onOpen, onMessage, onClose, onError } = events;
@@ -155,7 +220,7 @@ function supervisedEvents<T>(
 /** Builds {@link HonoAdapter.upgradeWebSocket}'s middleware. */
 export function upgradeWebSocketRoute<M extends DependencyMap, T, U>(
   toolkit: Toolkit,
-  upgradeWebSocket: UpgradeWebSocket<T, U>,
+  upgradeWebSocket: HonoUpgradeWebSocket<T, U>,
   options: HonoWebSocketOptions<M, T, U>,
 ): MiddlewareHandler<WebSocketRouteEnv<M>> {
   if (typeof upgradeWebSocket !== 'function' || typeof options?.events !== 'function') {
