@@ -54,13 +54,20 @@ export class SessionService {
   async login(ctx: Context, credentials: LoginCredentials): Promise<TokenPair> {
     const account = credentials.username.trim().toLowerCase();
     await this.#loginGuard.check(ctx, account);
-    const user = await authenticate({
-      hasher: this.#hasher,
-      user: await this.#users.findByEmail(account),
-      password: credentials.password,
-      passwordHash: (u) => u.passwordHash,
-      rehash: (u, hash) => this.#users.setPasswordHash(u.id, hash),
-    });
+    let user: UserRecord | undefined;
+    try {
+      user = await authenticate({
+        hasher: this.#hasher,
+        user: await this.#users.findByEmail(account),
+        password: credentials.password,
+        passwordHash: (u) => u.passwordHash,
+        rehash: (u, hash) => this.#users.setPasswordHash(u.id, hash),
+      });
+    } catch (error) {
+      // No verdict (the hasher was busy, the database failed): not a failed attempt.
+      await this.#loginGuard.release(ctx, account);
+      throw error;
+    }
     if (user === undefined || !user.isActive) {
       await this.#loginGuard.recordFailure(ctx, account);
       throw invalidCredentials();

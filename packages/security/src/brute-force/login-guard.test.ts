@@ -133,6 +133,50 @@ describe('createLoginGuard', () => {
     },
   );
 
+  it.each(stores)(
+    'release gives back an attempt that reached no verdict, once, in its window (%s)',
+    async (_name, makeStore) => {
+      const clock = new ManualClock();
+      const guard = createLoginGuard({ clock, store: makeStore() });
+      const ctx = () => fakeContext({ ip: '198.51.100.9' });
+      for (let i = 0; i < 4; i++) await guard.recordFailure(ctx(), 'flo');
+      // Ten logins the hasher refused: each checked, then released, none counted.
+      for (let i = 0; i < 10; i++) {
+        const attempt = ctx();
+        await guard.check(attempt, 'flo');
+        await guard.release(attempt, 'flo');
+        await guard.release(attempt, 'flo'); // a second release gives nothing back
+      }
+      // The fifth real failure is still allowed, and blocks the pair.
+      const fifth = ctx();
+      await guard.check(fifth, 'flo');
+      await guard.recordFailure(fifth, 'flo');
+      await expect(guard.check(ctx(), 'flo')).rejects.toMatchObject({
+        status: 429,
+        code: 'ERR_LOGIN_BLOCKED',
+      });
+      // Released after its failure was recorded: nothing to give back.
+      const late = ctx();
+      await guard.release(late, 'flo');
+      await expect(guard.check(ctx(), 'flo')).rejects.toMatchObject({ status: 429 });
+    },
+  );
+
+  it.each(stores)(
+    'release in a later window gives nothing back to the new one (%s)',
+    async (_name, makeStore) => {
+      const clock = new ManualClock();
+      const guard = createLoginGuard({ clock, store: makeStore(), windowMs: 60_000 });
+      const ctx = () => fakeContext({ ip: '198.51.100.10' });
+      const early = ctx();
+      await guard.check(early, 'gus'); // opens a window and counts one
+      clock.advance(61_000);
+      for (let i = 0; i < 5; i++) await guard.recordFailure(ctx(), 'gus'); // a new window, full
+      await guard.release(early, 'gus');
+      await expect(guard.check(ctx(), 'gus')).rejects.toMatchObject({ status: 429 });
+    },
+  );
+
   it('rejects bad options at start-up', () => {
     expect(() => createLoginGuard({ maxFailuresPerIp: 0 })).toThrow(ConfigurationError);
     expect(() => createLoginGuard({ windowMs: 1.5 })).toThrow(/windowMs/);

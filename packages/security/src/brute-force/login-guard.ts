@@ -13,7 +13,12 @@ import { booleanOption, functionOption, positiveInteger } from '@org/core/adapte
 import { ipKey } from '../client-ip/ip-address.js';
 import { MemoryRateLimitStore } from '../rate-limit/memory-store.js';
 import { claimPolicyNames } from '../rate-limit/policy.js';
-import type { HitResult, PolicyLimits, RateLimitStore } from '../rate-limit/store.js';
+import {
+  type HitResult,
+  type PolicyLimits,
+  type RateLimitStore,
+  windowStartOf,
+} from '../rate-limit/store.js';
 import { FAIL_OPEN_RESULT, StoreFallback } from '../rate-limit/store-fallback.js';
 
 /** Options of {@link createLoginGuard}. */
@@ -58,6 +63,25 @@ export interface LoginGuard {
   recordFailure(ctx: Context, account: string): Promise<void>;
   /** Clears this (account, IP) pair's failures after a correct password. */
   recordSuccess(ctx: Context, account: string): Promise<void>;
+  /**
+   * Gives back the attempt {@link LoginGuard.check} counted in advance, when the login
+   * ended without checking the password (the hasher refused it with a 503, the user
+   * store failed): otherwise a user retrying through an overload locks themselves out.
+   * Never call it once a password was checked: a refund then is a free guess. The
+   * stores must implement `refund` (the toolkit's memory and Redis stores do).
+   *
+   * @example
+   * ```ts
+   * await guard.check(ctx, email);
+   * try {
+   *   user = await authenticate({ hasher, user: found, password, passwordHash });
+   * } catch (error) {
+   *   await guard.release(ctx, email); // no verdict was reached
+   *   throw error;
+   * }
+   * ```
+   */
+  release(ctx: Context, account: string): Promise<void>;
 }
 
 const FACTORY = 'createLoginGuard';
@@ -237,6 +261,22 @@ class Guard implements LoginGuard {
     // The failure that uses the last allowed attempt starts the lockout.
     this.#maybeLocked(ctx, 'account_ip', keys.pair, pair, counted ? reservation.at : now);
     this.#maybeLocked(ctx, 'account', keys.account, all, now);
+  }
+
+  async release(ctx: Context, account: string): Promise<void> {
+    const keys = this.#keys(ctx, account);
+    const reservation = ctx.get(reservedKey);
+    if (reservation?.pair !== keys.pair) return;
+    ctx.set(reservedKey, SPENT);
+    const { hit, at } = reservation;
+    if (hit === undefined || !hit.allowed) return;
+    await this.#store.refund(
+      keys.pair,
+      this.#perIp,
+      1,
+      windowStartOf(hit, this.#perIp, at),
+      this.#clock.now(),
+    );
   }
 
   async recordSuccess(ctx: Context, account: string): Promise<void> {

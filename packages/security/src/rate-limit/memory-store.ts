@@ -98,6 +98,21 @@ export class MemoryRateLimitStore implements RateLimitStore {
     }
   }
 
+  refund(
+    key: string,
+    policy: PolicyLimits,
+    cost: number,
+    windowStart: number,
+    _now?: number,
+  ): void {
+    if (policy.algorithm !== 'fixed-window') return;
+    const state = this.#policies.get(policy.name)?.get(key) as
+      | { start: number; count: number }
+      | undefined;
+    if (state === undefined || state.start !== windowStart) return;
+    state.count = Math.max(0, state.count - cost);
+  }
+
   reset(key: string, policy: PolicyLimits, _now?: number): void {
     if (this.#policies.get(policy.name)?.delete(key)) this.#size--;
   }

@@ -195,8 +195,9 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.#leases = leaseOptions === undefined ? undefined : new Map();
     if (this.#leases !== undefined) {
       client.defineCommand(LEASE_COMMAND, { lua: FIXED_WINDOW_LEASE_LUA, numberOfKeys: 1 });
-      client.defineCommand(RELEASE_COMMAND, { lua: FIXED_WINDOW_RELEASE_LUA, numberOfKeys: 1 });
     }
+    // Gives back leased units, and refunds (same script: units off a window still open).
+    client.defineCommand(RELEASE_COMMAND, { lua: FIXED_WINDOW_RELEASE_LUA, numberOfKeys: 1 });
   }
 
   /** The Redis key of `key` under `policy`. */
@@ -337,6 +338,23 @@ export class RedisRateLimitStore implements RateLimitStore {
       },
     );
     return taken.then(() => this.#leasedHit(redisKey, policy, cost, now));
+  }
+
+  refund(
+    key: string,
+    policy: PolicyLimits,
+    cost: number,
+    windowStart: number,
+    now: number,
+  ): Promise<void> {
+    if (policy.algorithm !== 'fixed-window' || cost <= 0) return Promise.resolve();
+    if (!this.#breaker.allow(now)) return this.#rejectOpen(now).then(noop);
+    const release = this.#client[RELEASE_COMMAND] as unknown as ReleaseCommand;
+    return this.#guard(
+      () => release.call(this.#client, this.keyOf(key, policy), cost, windowStart),
+      now,
+      noop,
+    );
   }
 
   reset(key: string, policy: PolicyLimits, now: number): Promise<void> {

@@ -104,6 +104,29 @@ export class StoreFallback {
     });
   }
 
+  /**
+   * Gives back `cost` units in both stores (see {@link RateLimitStore.refund}). Best
+   * effort: a store that cannot is left as it is, which errs on the strict side.
+   */
+  async refund(
+    key: string,
+    policy: PolicyLimits,
+    cost: number,
+    windowStart: number,
+    now: number,
+  ): Promise<void> {
+    const stores = this.#insurance === undefined ? [this.#store] : [this.#store, this.#insurance];
+    await Promise.all(
+      stores.map(async (store) => {
+        try {
+          await store.refund?.(key, policy, cost, windowStart, now);
+        } catch {
+          // Nothing given back: the attempt stays counted.
+        }
+      }),
+    );
+  }
+
   /** Resets the key in both stores; a failing main store is reported, not thrown. */
   async reset(ctx: Context, key: string, policy: PolicyLimits, now: number): Promise<void> {
     const insurance = this.#insurance?.reset(key, policy, now);

@@ -45,6 +45,24 @@ export interface RateLimitStore {
   hit(key: string, policy: PolicyLimits, cost: number, now: number): HitResult | Promise<HitResult>;
   /** Forgets `key` under `policy` (a successful login clears its failures). */
   reset(key: string, policy: PolicyLimits, now: number): void | Promise<void>;
+  /**
+   * Gives back `cost` units of a `fixed-window` hit made in the window that started at
+   * `windowStart`, when that window is still the key's (else nothing), at time `now`: for
+   * an attempt counted in advance that never ran, as a login the password hasher refused.
+   * Optional: without it nothing is given back.
+   */
+  refund?(
+    key: string,
+    policy: PolicyLimits,
+    cost: number,
+    windowStart: number,
+    now: number,
+  ): void | Promise<void>;
+}
+
+/** When the `fixed-window` window of a hit `result` answered at `now` started. */
+export function windowStartOf(result: HitResult, policy: PolicyLimits, now: number): number {
+  return now + result.resetMs - policy.windowMs;
 }
 
 /** Why a store could not answer. */
