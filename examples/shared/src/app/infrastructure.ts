@@ -41,6 +41,9 @@ export async function loadSigningKey(file: string | undefined): Promise<SigningK
  * An ioredis client that fails fast while Redis is down instead of queueing: commands
  * reject at once when disconnected, never wait more than a second, and the client
  * reconnects by itself within a second. Failures reach clients as fallbacks or 503s.
+ * A command that failed stays failed: it is not sent again after a reconnect, so a
+ * refresh answered 503 can never rotate (or revoke) the family later behind the
+ * client's back.
  */
 export async function createRedisClient(url: string, logger: RedisLogger): Promise<Redis> {
   // Loaded only when REDIS_URL is set: a single-instance start does not pay for it.
@@ -50,6 +53,7 @@ export async function createRedisClient(url: string, logger: RedisLogger): Promi
     commandTimeout: 1000,
     connectTimeout: 2000,
     enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
   });
   // One line per outage, not one per reconnect attempt.

@@ -8,9 +8,13 @@
  * the signature is a tenth of the token) and then compared whole. Two tokens with one
  * signature and different contents cannot both verify.
  *
- * Eviction is the CLOCK approximation of LRU: a hit only sets a flag, so the hit
- * path is one `Map.get`, one comparison and one property write; eviction gives
- * recently used entries a second chance by moving them to the back.
+ * Eviction is the CLOCK approximation of LRU: a hit only sets a flag and a time, so
+ * the hit path is one `Map.get`, one comparison and two property writes; eviction
+ * gives recently used entries a second chance by moving them to the back.
+ *
+ * Below the bound, each insertion moves the same hand over two more entries and drops
+ * those not presented for `maxIdleMs` (or expired): a token replaced by its refresh is
+ * gone within a pass, so memory follows the tokens in use, not the largest burst.
  */
 import { ConfigurationError } from '@org/core';
 import type { AccessTokenClaims } from '../tokens/types.js';
@@ -21,12 +25,19 @@ interface Entry {
   readonly claims: AccessTokenClaims;
   /** `exp` in milliseconds, or earlier when the keys behind it must be checked again. */
   readonly expiresAt: number;
+  /** Presented since the hand last gave it a second chance. */
   used: boolean;
+  /** When it was last stored or presented (ms). */
+  usedAt: number;
 }
+
+/** Entries the hand looks at per insertion below the bound. */
+const SWEEP_STEP = 2;
 
 export class VerifiedTokenCache {
   readonly #entries = new Map<string, Entry>();
   readonly #maxEntries: number;
+  readonly #maxIdleMs: number;
   /**
    * The clock hand, kept between evictions: a fresh iterator would walk every hole a
    * `Map` keeps for deleted entries; a live one resumes where it stopped.
@@ -41,6 +52,13 @@ export class VerifiedTokenCache {
       );
     }
     this.#maxEntries = maxEntries;
+    const maxIdleMs = options.maxIdleMs ?? 60_000;
+    if (!Number.isInteger(maxIdleMs) || maxIdleMs <= 0) {
+      throw new ConfigurationError(
+        `cache.maxIdleMs must be a positive integer of milliseconds; received ${String(maxIdleMs)}.`,
+      );
+    }
+    this.#maxIdleMs = maxIdleMs;
   }
 
   /** Number of cached tokens. */
@@ -63,6 +81,7 @@ export class VerifiedTokenCache {
       return undefined;
     }
     entry.used = true;
+    entry.usedAt = now;
     return entry.claims;
   }
 
@@ -81,8 +100,11 @@ export class VerifiedTokenCache {
     if (now >= expiresAt) return;
     const entries = this.#entries;
     const key = signatureOf(token);
-    if (entries.size >= this.#maxEntries && !entries.has(key)) this.#evict();
-    entries.set(key, { token, claims, expiresAt, used: false });
+    if (!entries.has(key)) {
+      if (entries.size >= this.#maxEntries) this.#evict();
+      else this.#sweep(now);
+    }
+    entries.set(key, { token, claims, expiresAt, used: false, usedAt: now });
   }
 
   /** Forgets every token: called whenever a key stops signing or verifying. */
@@ -100,6 +122,19 @@ export class VerifiedTokenCache {
       if (!entry.used) return;
       entry.used = false;
       entries.set(key, entry);
+    }
+  }
+
+  /** Drops the next entries at the hand that sat idle for `maxIdleMs` or expired; skips the others. */
+  #sweep(now: number): void {
+    const entries = this.#entries;
+    // Never the same entry twice in one sweep of a small map.
+    const steps = Math.min(SWEEP_STEP, entries.size);
+    for (let step = 0; step < steps; step++) {
+      const next = this.#next();
+      if (next === undefined) return;
+      const [key, entry] = next;
+      if (now - entry.usedAt >= this.#maxIdleMs || now >= entry.expiresAt) entries.delete(key);
     }
   }
 

@@ -137,6 +137,9 @@ describe('createPasswordHasher', () => {
     expect(() => createPasswordHasher({ maxQueued: -1 })).toThrow(
       /^createPasswordHasher: maxQueued/,
     );
+    expect(() => createPasswordHasher({ maxWaitMs: 0 })).toThrow(
+      /^createPasswordHasher: maxWaitMs/,
+    );
   });
 
   it('runs maxConcurrent at once, queues maxQueued, and refuses the rest with a 503', async () => {
@@ -166,6 +169,36 @@ describe('createPasswordHasher', () => {
     await expect(
       Promise.all([hasher.verify('pw', stored), hasher.verify('pw', stored)]),
     ).resolves.toEqual([true, true]);
+  });
+
+  it('refuses an operation that waited maxWaitMs for a slot, and keeps the queue going', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const hasher = createPasswordHasher({
+        ...fast,
+        maxConcurrent: 1,
+        maxQueued: 2,
+        maxWaitMs: 100,
+      });
+      const stored = createPasswordHasher(fast).hash('pw');
+      const running = hasher.verify('pw', await stored);
+      const late = hasher.verify('pw', await stored);
+      const refusal = expect(late).rejects.toMatchObject({
+        status: 503,
+        code: 'ERR_PASSWORD_HASHER_BUSY',
+        headers: { 'retry-after': '1' },
+      });
+      // Still in the thread pool: the queued one cannot have started.
+      vi.advanceTimersByTime(100);
+      await refusal;
+      await expect(running).resolves.toBe(true);
+      // Its place in the queue is gone: the next two (one runs, one waits) both succeed.
+      await expect(
+        Promise.all([hasher.verify('pw', await stored), hasher.verify('pw', await stored)]),
+      ).resolves.toEqual([true, true]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('frees the slot of an operation that failed', async () => {

@@ -43,6 +43,14 @@ export interface PasswordHasherOptions {
    * @default 32
    */
   maxQueued?: number;
+  /**
+   * Longest wait for a free slot, in milliseconds, from 1 to 60,000. An operation still
+   * waiting then is refused with the same 503 as a full queue: on a machine too busy to
+   * hash, a login fails fast and can be retried, instead of waiting for the request's
+   * deadline (OWASP API4:2023).
+   * @default 2000
+   */
+  maxWaitMs?: number;
 }
 
 /** Hashes and verifies passwords. */
@@ -69,8 +77,8 @@ export interface PasswordHasher {
 
 /**
  * 503 from {@link PasswordHasher.hash} and {@link PasswordHasher.verify} when
- * `maxQueued` operations already wait for one of the `maxConcurrent` slots; it carries
- * `Retry-After: 1`.
+ * `maxQueued` operations already wait for one of the `maxConcurrent` slots, or when an
+ * operation waited `maxWaitMs` without getting one; it carries `Retry-After: 1`.
  */
 export class PasswordHasherBusyError extends ServiceUnavailableError {
   /** Stable code. */
@@ -85,8 +93,11 @@ export class PasswordHasherBusyError extends ServiceUnavailableError {
   }
 }
 
-/** Runs at most `concurrent` tasks at once and lets `queued` more wait; refuses the rest. */
-function createGate(concurrent: number, queued: number) {
+/**
+ * Runs at most `concurrent` tasks at once and lets `queued` more wait, each at most
+ * `maxWaitMs`; refuses the rest.
+ */
+function createGate(concurrent: number, queued: number, maxWaitMs: number) {
   let running = 0;
   const waiting: (() => void)[] = [];
   const release = (): void => {
@@ -95,9 +106,21 @@ function createGate(concurrent: number, queued: number) {
     if (next === undefined) running--;
     else next();
   };
+  const slot = () =>
+    new Promise<void>((resolve, reject) => {
+      const start = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        waiting.splice(waiting.indexOf(start), 1);
+        reject(new PasswordHasherBusyError());
+      }, maxWaitMs);
+      waiting.push(start);
+    });
   return async <T>(task: () => Promise<T>): Promise<T> => {
     if (running < concurrent) running++;
-    else if (waiting.length < queued) await new Promise<void>((resolve) => waiting.push(resolve));
+    else if (waiting.length < queued) await slot();
     else throw new PasswordHasherBusyError();
     try {
       return await task();
@@ -135,6 +158,7 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
   const gated = createGate(
     inRange('maxConcurrent', options.maxConcurrent ?? 3, 1, 64),
     inRange('maxQueued', options.maxQueued ?? 32, 0, 10_000),
+    inRange('maxWaitMs', options.maxWaitMs ?? 2000, 1, 60_000),
   );
   // Compared against when there is no user: never equal to any derived key that matters.
   const dummyHash = randomBytes(keyLength);

@@ -59,8 +59,10 @@ export interface WaitForReplicasOptions {
 export interface RedisRefreshTokenStoreOptions {
   /**
    * An ioredis `Redis` or `Cluster` client you create and close. Make commands fail
-   * fast when Redis is down, or a refresh waits instead of answering 503:
-   * `new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 1000, connectTimeout: 2000 })`.
+   * fast when Redis is down, or a refresh waits instead of answering 503, and never
+   * send a failed command again after a reconnect, or a rotation answered 503 may run
+   * later and turn the client's next refresh into a reuse:
+   * `new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 1000, connectTimeout: 2000, autoResendUnfulfilledCommands: false })`.
    */
   client: RedisScriptClient;
   /** Prefix of every key, to share a Redis with other data. No `{` or `}`. @default 'auth:refresh:' */
@@ -97,7 +99,11 @@ export interface RedisRefreshTokenStoreOptions {
  * @example
  * ```ts
  * import { Redis } from 'ioredis';
- * const redis = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
+ * const redis = new Redis(process.env.REDIS_URL, {
+ *   maxRetriesPerRequest: 1,
+ *   commandTimeout: 1000,
+ *   autoResendUnfulfilledCommands: false,
+ * });
  * const refreshTokens = createRefreshTokenManager({ store: new RedisRefreshTokenStore({ client: redis }) });
  *
  * // Sentinel or Cluster: a rotation is answered once a replica has it.

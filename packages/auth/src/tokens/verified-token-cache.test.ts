@@ -151,6 +151,27 @@ describe('verified-token cache', () => {
     }
   });
 
+  it('drops tokens not presented for maxIdleMs below the bound, keeping those in use', async () => {
+    const verifier = verifierWith({ cache: { maxEntries: 100, maxIdleMs: 1000 } });
+    const [a, b, c, d] = await Promise.all(Array.from({ length: 4 }, () => sign(600)));
+    const claimsA = await verifier.verify(a as string);
+    const claimsB = await verifier.verify(b as string);
+    clock.advance(600);
+    expect(await verifier.verify(a as string)).toBe(claimsA); // presented: not idle
+    clock.advance(600);
+    // Each insertion looks at two entries: b sat idle 1200 ms and goes, a (600 ms) stays.
+    await verifier.verify(c as string);
+    expect(verifier.cacheSize).toBe(2);
+    expect(await verifier.verify(a as string)).toBe(claimsA);
+    clock.advance(1000);
+    await verifier.verify(d as string); // a and c idle for 1000 ms: both go
+    expect(verifier.cacheSize).toBe(1);
+    const again = await verifier.verify(b as string); // verified once more, then cached
+    expect(again).not.toBe(claimsB);
+    expect(again).toEqual(claimsB);
+    expect(await verifier.verify(b as string)).toBe(again);
+  });
+
   it('can be turned off', async () => {
     const verifier = verifierWith({ cache: false });
     const token = await sign();
@@ -164,6 +185,9 @@ describe('verified-token cache', () => {
     expect(() =>
       createAccessTokenVerifier({ keySet, ...options, cache: { maxEntries: 0 } }),
     ).toThrow(/cache\.maxEntries/);
+    expect(() =>
+      createAccessTokenVerifier({ keySet, ...options, cache: { maxIdleMs: 0 } }),
+    ).toThrow(/cache\.maxIdleMs/);
     expect(() => createAccessTokenVerifier({ keySet, ...options, clockTolerance: -1 })).toThrow(
       /clockTolerance/,
     );

@@ -17,6 +17,14 @@ import type { AccessTokenClaims, AccessTokenVerifier } from './types.js';
 export interface VerifiedTokenCacheOptions {
   /** Most tokens kept; the least recently used go first. @default 10000 */
   maxEntries?: number;
+  /**
+   * Milliseconds after which a token not presented again is dropped, even below
+   * `maxEntries`, so memory follows the tokens in use (an access token replaced by its
+   * refresh is not kept until the bound pushes it out). Presented later, it is
+   * verified again once.
+   * @default 60000
+   */
+  maxIdleMs?: number;
 }
 
 /** Options of {@link createAccessTokenVerifier}. */
