@@ -211,8 +211,14 @@ interface User {
   /** A spent token, kept to replay on purpose. */
   spent?: string | undefined;
   busy: boolean;
+  /** The user's last few refresh answers, to explain a lost family in the report. */
+  history: string[];
 }
 const users: User[] = [];
+/** False once the run is over: background sign-ins stop. */
+let soaking = true;
+/** When the soak proper began (after the maximum was measured). */
+let soakStart: number | undefined;
 const families = {
   rotated: 0,
   lost: 0,
@@ -224,7 +230,15 @@ const families = {
   /** Replays answered with new tokens: reuse went unnoticed. */
   replaysMissed: 0,
   relogins: 0,
+  /** Each lost or wrongly revoked family: the user and its last refresh answers. */
+  explained: [] as string[],
 };
+/** Notes a refresh answer in the user's history (the last 6 are kept). */
+function remember(user: User, what: string, token: string, answer: Answer): void {
+  const at = ((Date.now() - (soakStart ?? Date.now())) / 1000).toFixed(1);
+  user.history.push(`${at} s ${what} …${token.slice(-6)}: ${answer.status} ${answer.code ?? ''}`);
+  if (user.history.length > 6) user.history.shift();
+}
 let adminToken = '';
 
 async function login(email: string, password: string): Promise<Answer> {
@@ -295,12 +309,14 @@ async function refresh(index: number): Promise<Answer> {
     // A replay of a spent token: reuse must be detected and the family revoked.
     families.replays++;
     answer = await call('POST', '/api/v1/auth/refresh', { refresh_token: user.spent });
+    remember(user, 'replay', user.spent, answer);
     if (answer.status === 401 && answer.code === 'ERR_REFRESH_REUSED') families.replaysDetected++;
     else if (answer.status === 503) families.replaysUnchecked++;
     else if (answer.status === 200) families.replaysMissed++;
     ended = answer.status !== 503;
   } else {
     answer = await call('POST', '/api/v1/auth/refresh', { refresh_token: user.refresh });
+    remember(user, 'rotate', user.refresh, answer);
     if (answer.status === 200) {
       families.rotated++;
       user.spent = user.refresh;
@@ -310,25 +326,29 @@ async function refresh(index: number): Promise<Answer> {
       // Ours, unspent: refused means the family was lost or revoked wrongly.
       if (answer.code === 'ERR_REFRESH_REUSED') families.wronglyRevoked++;
       else families.lost++;
+      families.explained.push(`${user.email}: ${user.history.join('; ')}`);
       ended = true;
     }
   }
-  if (ended) {
-    void relogin(user).finally(() => {
-      user.busy = false;
-    });
-  } else user.busy = false;
+  if (ended) void relogin(user);
+  else user.busy = false;
   return answer;
 }
 
+/**
+ * Signs a user in again once its family ended. The user stays busy (never refreshed)
+ * until a sign-in succeeds, however long logins are shed: its old token is dead on
+ * purpose, and presenting it would count a family as lost that was ended by design.
+ */
 async function relogin(user: User): Promise<void> {
-  for (let attempt = 0; attempt < 60; attempt++) {
+  while (soaking) {
     const answer = await login(user.email, PASSWORD);
     if (answer.status === 200) {
       families.relogins++;
       user.refresh = answer.body?.refresh_token as string;
       user.access = answer.body?.access_token as string;
       user.spent = undefined;
+      user.busy = false;
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -369,6 +389,7 @@ for (let i = 0; i < userCount; i++) {
     access: answer.body?.access_token as string,
     refresh: answer.body?.refresh_token as string,
     busy: false,
+    history: [],
   });
 }
 adminToken = (await login(ADMIN.email, ADMIN.password)).body?.access_token as string;
@@ -401,6 +422,7 @@ process.stdout.write(
 for (let i = 0; i < slowlorisCount; i++) openLoris();
 const memory: { at: number; rss: number }[] = [];
 const started = Date.now();
+soakStart = started;
 const sampler = setInterval(() => {
   memory.push({ at: Date.now(), rss: rss() });
   const recent = samples.filter((s) => s.at > Date.now() - SAMPLE_MS);
@@ -431,6 +453,7 @@ while (Date.now() - started < DURATION_MS) {
   }
   await new Promise((resolve) => setTimeout(resolve, 5));
 }
+soaking = false;
 // Requests still in flight get 30 s; one that hangs longer is counted as unanswered.
 const drained = await Promise.race([
   Promise.all(inFlight).then(() => true),
@@ -442,7 +465,11 @@ memory.push({ at: Date.now(), rss: rss() });
 lorisRunning = false;
 for (const socket of lorises) socket.destroy();
 agent.destroy();
-await new Promise((resolve) => setTimeout(resolve, 3000));
+// The server closes its side of each connection once it sees the client's close: give
+// it up to 10 s to get back to where it started.
+for (let waited = 0; waited < 10_000 && fds() > fdsAtStart; waited += 250) {
+  await new Promise((resolve) => setTimeout(resolve, 250));
+}
 const fdsAtEnd = fds();
 const elapsed = (Date.now() - started) / 1000;
 server.kill('SIGTERM');
@@ -535,6 +562,14 @@ const all = samples.map((s) => s.ms);
 lines.push(
   `| all | ${samples.length} | | ${percentile(all, 50).toFixed(1)} | ${percentile(all, 99).toFixed(1)} | ${percentile(all, 99.9).toFixed(1)} |`,
 );
+if (families.explained.length > 0) {
+  lines.push(
+    '',
+    "Families lost or wrongly revoked, with the user's last refresh answers (first 10):",
+    '',
+  );
+  for (const line of families.explained.slice(0, 10)) lines.push(`- ${line}`);
+}
 if (outside.length > 0) {
   lines.push('', '5xx outside the policy (first 10):', '');
   for (const s of outside.slice(0, 10))
