@@ -245,6 +245,32 @@ function putHeader(headers: HeaderRecord, key: string, value: string | string[])
   }
 }
 
+/** Sets a header in a record of headers waiting for the response, validated as `setHeader` does. */
+export function setPendingHeader(headers: HeaderRecord, name: string, value: string): void {
+  putHeader(headers, checkedHeader(name, value), value);
+}
+
+/** Adds a value to a header of a record (an array: one field line per value, as Node's `appendHeader`). */
+export function appendPendingHeader(headers: HeaderRecord, name: string, value: string): void {
+  const key = checkedHeader(name, value);
+  const current = Object.hasOwn(headers, key) ? headers[key] : undefined;
+  putHeader(
+    headers,
+    key,
+    current === undefined
+      ? value
+      : Array.isArray(current)
+        ? [...current, value]
+        : [String(current), value],
+  );
+}
+
+/** Removes a header from a record, by any case of its name. */
+export function removePendingHeader(headers: HeaderRecord, name: string): void {
+  const key = knownHeaders.get(name)?.key ?? name.toLowerCase();
+  if (Object.hasOwn(headers, key)) delete headers[key];
+}
+
 /** A header name as given: its lower-case form, and the last value that passed validation. */
 interface KnownHeader {
   readonly key: string;
@@ -284,31 +310,16 @@ export class BufferedNodeContext extends NodeContext {
   #headers: HeaderRecord | undefined = undefined;
 
   override setHeader(name: string, value: string): void {
-    if (this.response.headersSent) return;
-    putHeader((this.#headers ??= {}), checkedHeader(name, value), value);
+    if (!this.response.headersSent) setPendingHeader((this.#headers ??= {}), name, value);
   }
 
   override appendHeader(name: string, value: string): void {
-    if (this.response.headersSent) return;
-    const headers = (this.#headers ??= {});
-    const key = checkedHeader(name, value);
-    const current = Object.hasOwn(headers, key) ? headers[key] : undefined;
-    // An array goes out as one field line per value, as Node's appendHeader does.
-    putHeader(
-      headers,
-      key,
-      current === undefined
-        ? value
-        : Array.isArray(current)
-          ? [...current, value]
-          : [String(current), value],
-    );
+    if (!this.response.headersSent) appendPendingHeader((this.#headers ??= {}), name, value);
   }
 
   override removeHeader(name: string): void {
     if (this.response.headersSent) return;
-    const key = knownHeaders.get(name)?.key ?? name.toLowerCase();
-    if (this.#headers !== undefined && Object.hasOwn(this.#headers, key)) delete this.#headers[key];
+    if (this.#headers !== undefined) removePendingHeader(this.#headers, name);
     this.response.removeHeader(name);
   }
 

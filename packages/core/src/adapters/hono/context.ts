@@ -5,7 +5,15 @@ import type { Context as FrameworkContext } from 'hono';
 import type { StatusCode } from 'hono/utils/http-status';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { trackResponse } from '../../internal/current-response.js';
-import { responseOutcome, serializeBody, whenClosed } from '../../internal/node-request.js';
+import {
+  appendPendingHeader,
+  type HeaderRecord,
+  removePendingHeader,
+  responseOutcome,
+  serializeBody,
+  setPendingHeader,
+  whenClosed,
+} from '../../internal/node-request.js';
 import { AdapterContext, type ResponseWriter } from '../../lifecycle/adapter-context.js';
 import { failRequest, writeProblem } from '../../lifecycle/request-lifecycle.js';
 import type { Reply } from '../../toolkit/plugin.js';
@@ -13,8 +21,9 @@ import type { Toolkit, ToolkitRuntime } from '../../toolkit/toolkit.js';
 import { HonoRequestView, type NodeBindings } from './request-view.js';
 
 /**
- * {@link Context} of a hono request. Headers set through it wait in a `Headers` and go
- * under the final Response when the adapter's middleware resumes (see
+ * {@link Context} of a hono request. Headers set through it wait in a plain record
+ * (validated once per name and value, as the node adapter's; a `Headers` would check
+ * every byte of every value again) and go under the final Response when the adapter's middleware resumes (see
  * {@link HonoContext.applyHeaders}): the same for hono's own responses, a handler's raw
  * `Response`, errors and 404s, and a handler's own value wins.
  */
@@ -25,7 +34,7 @@ export class HonoContext extends AdapterContext {
   readonly #socket: Duplex | undefined;
   /** An upgrade's status: 101 once handed to the WebSocket server, else the Response's. */
   #upgradeStatus: number | undefined;
-  #headers: Headers | undefined;
+  #headers: HeaderRecord | undefined;
   /** The last Response {@link HonoContext.sendReply} built, whose length is known. */
   #built: Response | undefined;
   /** Body bytes of the final Response, when it declares them. */
@@ -105,16 +114,16 @@ export class HonoContext extends AdapterContext {
   }
 
   setHeader(name: string, value: string): void {
-    if (!this.headersSent) (this.#headers ??= new Headers()).set(name, value);
+    if (!this.headersSent) setPendingHeader((this.#headers ??= {}), name, value);
   }
 
   appendHeader(name: string, value: string): void {
-    if (!this.headersSent) (this.#headers ??= new Headers()).append(name, value);
+    if (!this.headersSent) appendPendingHeader((this.#headers ??= {}), name, value);
   }
 
   removeHeader(name: string): void {
     if (this.headersSent) return;
-    this.#headers?.delete(name);
+    if (this.#headers !== undefined) removePendingHeader(this.#headers, name);
     if (this.request.c.finalized) this.request.c.header(name, undefined);
   }
 
@@ -229,16 +238,19 @@ function toResponse(c: FrameworkContext, reply: Reply, holder: HonoResponseHolde
 }
 
 /** `pending` under `target`: values `target` has win; list headers get `pending`'s first. */
-function mergeUnder(target: Headers, pending: Headers): void {
-  for (const [name, value] of pending) {
+function mergeUnder(target: Headers, pending: HeaderRecord): void {
+  for (const name of Object.keys(pending)) {
     if (name === 'set-cookie') continue;
+    const value = pending[name] as string | string[] | number;
+    // Values of one name combine with commas (RFC 9110 section 5.3), as Headers.get does.
+    const joined = Array.isArray(value) ? value.join(', ') : String(value);
     const own = target.get(name);
-    if (own === null) target.set(name, value);
-    else if (name === 'vary') target.set(name, `${value}, ${own}`);
+    if (own === null) target.set(name, joined);
+    else if (name === 'vary') target.set(name, `${joined}, ${own}`);
   }
-  const cookies = pending.getSetCookie();
-  if (cookies.length === 0) return;
+  const cookies = pending['set-cookie'];
+  if (cookies === undefined || !Object.hasOwn(pending, 'set-cookie')) return;
   const own = target.getSetCookie();
   target.delete('set-cookie');
-  for (const cookie of [...cookies, ...own]) target.append('set-cookie', cookie);
+  for (const cookie of [...[cookies].flat(), ...own]) target.append('set-cookie', String(cookie));
 }
