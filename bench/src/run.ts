@@ -1,5 +1,6 @@
 // The benchmark runner: `pnpm bench [all|http|micro|core|lease] [--quick]` (default: all).
-// Starts each server alone pinned to CPU 1, drives it with wrk pinned to CPU 0
+// Starts the servers pinned to CPU 1 (alone, or side by side with those they are
+// compared with, taking their rounds in turn), drives them with wrk pinned to CPU 0
 // (redis-server shares CPU 0), warms up, runs timed rounds, checks every response
 // was 2xx, and writes the tables to bench/results/.
 //   all, http -> results/<date>.md and results/latest.json (the HTTP table)
@@ -80,7 +81,7 @@ const settings: RunSettings = {
 };
 const load = loadavg()[0] ?? 0;
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Linux, Node ${process.version}`;
-const method = `Server pinned to CPU 1; wrk (1 thread, ${settings.load.connections} connections, keep-alive) and redis-server pinned to CPU 0. ${suite === 'core' ? 'Bare, hook and adapter run side by side and take their rounds in turn' : 'Each server runs alone'}: ${settings.load.warmupSeconds} s warm-up, then ${settings.load.rounds} round(s) of ${settings.load.seconds} s; req/s is the median round, spread is (max - min) / median, p50/p99 are wrk's, peak RSS is the server's VmHWM. Every response was checked to be 2xx.`;
+const method = `Server pinned to CPU 1; wrk (1 thread, ${settings.load.connections} connections, keep-alive) and redis-server pinned to CPU 0. ${suite === 'core' ? 'Bare, hook and adapter run side by side and take their rounds in turn' : 'The stacks compared with each other (peer and ours, ours with each store) run side by side and take their rounds in turn (a, b, a, b), so a slow minute of the machine lands on both; bare runs alone; each server that uses Redis has its own redis-server'}: ${settings.load.warmupSeconds} s warm-up, then ${settings.load.rounds} round(s) of ${settings.load.seconds} s; req/s is the median round, spread is (max - min) / median, p50/p99 are wrk's, peak RSS is the server's VmHWM. Every response was checked to be 2xx.`;
 const suffix = quick ? '-quick' : '';
 const flags = args.filter((a) => a.startsWith('--')).map((a) => ` ${a}`);
 const command = (name: string) =>
@@ -89,6 +90,7 @@ const results = here('../../results');
 await mkdir(results, { recursive: true });
 
 let redis: RedisServer | undefined;
+let redisSecond: RedisServer | undefined;
 const sections: string[] = [];
 let records: HttpRecord[] | undefined;
 try {
@@ -96,12 +98,15 @@ try {
     sections.push(`## Adapter overhead (issue 3)\n\n${await coreSuite(settings)}`);
   } else {
     redis = await startRedis(LOAD_CPU);
+    // A second one: two servers of a group that both use Redis each get their own.
+    redisSecond = await startRedis(LOAD_CPU);
+    const redisPool = [redis, redisSecond];
     const keys: Record<Alg, RunKey> = {
       HS256: await createRunKey('HS256'),
       ES256: await createRunKey('ES256'),
     };
     if (suite === 'all' || suite === 'http') {
-      const http = await httpSuite(settings, keys, redis);
+      const http = await httpSuite(settings, keys, redisPool);
       records = http.records;
       const warnings = http.warnings.length
         ? `\n\nWarnings:\n\n${http.warnings.map((w) => `- ${w}`).join('\n')}`
@@ -111,7 +116,7 @@ try {
       );
     }
     if (suite === 'lease') {
-      const lease = await httpSuite(settings, keys, redis, leasePlan());
+      const lease = await httpSuite(settings, keys, redisPool, leasePlan());
       sections.push(
         `## Quota leasing (issue 30)\n\nours HS256 on each framework with the memory store, with the Redis store leasing slices of the quota (\`lease: true\`), and with the exact Redis store (one round trip per request), in the same run.\n\n${lease.markdown}`,
       );
@@ -124,6 +129,7 @@ try {
   }
 } finally {
   await redis?.stop();
+  await redisSecond?.stop();
   await rm(settings.scratch, { recursive: true, force: true });
 }
 

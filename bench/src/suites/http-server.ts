@@ -1,7 +1,7 @@
 // Measures one HTTP benchmark server (servers/http.ts): start it alone, load it, read
 // its peak RSS, the Redis commands it caused per request and its access-log lines.
 import { join } from 'node:path';
-import { type Measurement, measure } from '../runner/measure.ts';
+import { type Measurement, measureInterleaved } from '../runner/measure.ts';
 import { waitForQuiet } from '../runner/quiet.ts';
 import { perUnit, type RedisServer } from '../runner/redis.ts';
 import { type BenchServer, startServer } from '../runner/server.ts';
@@ -64,81 +64,147 @@ async function startWithRetry(start: () => Promise<BenchServer>): Promise<BenchS
   }
 }
 
-/** Above this spread of req/s across rounds, a full run measures the server again. */
+/** Above this spread of req/s across rounds, a full run measures the servers again. */
 const MAX_SPREAD_PCT = 10;
 
-/**
- * Starts, loads and stops one server (once more in full runs when its rounds spread
- * over {@link MAX_SPREAD_PCT}, keeping the steadier measurement). Responses that were
- * not 2xx are reported as warnings and in the table.
- */
+/** One server alone: {@link measureGroup} of one. */
 export async function measureServer(
   settings: RunSettings,
   variant: Variant,
   key: { key: KeyMaterial; token: string },
   redis: RedisServer | undefined,
 ): Promise<ServerResult> {
-  const first = await measureOnce(settings, variant, key, redis);
-  if (settings.quick || first.measurement.spreadPct <= MAX_SPREAD_PCT) return first;
-  console.log(`  spread ${first.measurement.spreadPct.toFixed(1)}%: measuring again`);
-  const second = await measureOnce(settings, variant, key, redis);
-  return second.measurement.spreadPct < first.measurement.spreadPct ? second : first;
+  const [result] = await measureGroup(settings, [variant], key, redis ? [redis] : []);
+  return result as ServerResult;
 }
 
-async function measureOnce(
+const usesRedis = (variant: Variant): boolean =>
+  variant.store === 'redis' || variant.store === 'redis-lease';
+
+/**
+ * Starts the servers of a group side by side, loads them in turn (a, b, a, b, ...; see
+ * `measureInterleaved`) so a slow minute of the machine lands on all of them alike and
+ * the ratios between them hold, then stops them. Each server that uses Redis gets its own
+ * redis-server from `redisPool`, so the commands each one caused are counted apart. In
+ * full runs the group is measured once more when a server's rounds spread over
+ * {@link MAX_SPREAD_PCT}, keeping the steadier measurement. Responses that were not 2xx
+ * are reported as warnings and in the table.
+ */
+export async function measureGroup(
   settings: RunSettings,
-  variant: Variant,
+  variants: readonly Variant[],
   key: { key: KeyMaterial; token: string },
-  redis: RedisServer | undefined,
-): Promise<ServerResult> {
-  const name = label(variant).replaceAll(' ', '-');
-  const setup: ServerSetup = {
-    key: key.key,
-    store: variant.store ?? 'memory',
-    ...(redis ? { redisPort: redis.port } : {}),
-    logFile: join(settings.scratch, `${name}.log`),
-    statsFile: join(settings.scratch, `${name}.stats.json`),
-  };
-  const usesRedis = variant.store === 'redis' || variant.store === 'redis-lease';
-  if (usesRedis) await redis?.flushAll();
-  const busyBefore = await waitForQuiet(QUIET_THRESHOLD, settings.quietWaitMs);
-  const server = await startWithRetry(() =>
-    startServer(
-      join(settings.serversDir, 'http.mjs'),
-      [variant.framework, variant.stack],
-      SERVER_CPU,
-      {
-        BENCH_SETUP: JSON.stringify(setup),
+  redisPool: readonly RedisServer[],
+): Promise<ServerResult[]> {
+  const worst = (results: readonly ServerResult[]) =>
+    Math.max(...results.map((r) => r.measurement.spreadPct));
+  const first = await measureGroupOnce(settings, variants, key, redisPool);
+  if (settings.quick || worst(first) <= MAX_SPREAD_PCT) return first;
+  console.log(`  spread ${worst(first).toFixed(1)}%: measuring again`);
+  const second = await measureGroupOnce(settings, variants, key, redisPool);
+  return worst(second) < worst(first) ? second : first;
+}
+
+/** A server of a group, with the redis-server it uses. */
+interface Member {
+  readonly variant: Variant;
+  readonly setup: ServerSetup;
+  readonly redis: RedisServer | undefined;
+  sentBefore: number;
+  sentAfter: number;
+  storeErrors: number;
+  executed: Map<string, number> | undefined;
+}
+
+async function measureGroupOnce(
+  settings: RunSettings,
+  variants: readonly Variant[],
+  key: { key: KeyMaterial; token: string },
+  redisPool: readonly RedisServer[],
+): Promise<ServerResult[]> {
+  let nextRedis = 0;
+  const members = variants.map((variant): Member => {
+    const name = label(variant).replaceAll(' ', '-');
+    let redis: RedisServer | undefined;
+    if (usesRedis(variant)) {
+      redis = redisPool[nextRedis++];
+      if (redis === undefined) throw new Error(`no redis-server left for ${label(variant)}`);
+    }
+    return {
+      variant,
+      setup: {
+        key: key.key,
+        store: variant.store ?? 'memory',
+        ...(redis ? { redisPort: redis.port } : {}),
+        logFile: join(settings.scratch, `${name}.log`),
+        statsFile: join(settings.scratch, `${name}.stats.json`),
       },
-    ),
-  );
-  let sentBefore = 0;
-  let sentAfter = 0;
-  let storeErrors = 0;
-  let measurement: Measurement;
-  let executed: Map<string, number> | undefined;
+      redis,
+      sentBefore: 0,
+      sentAfter: 0,
+      storeErrors: 0,
+      executed: undefined,
+    };
+  });
+  for (const member of members) await member.redis?.flushAll();
+  const busyBefore = await waitForQuiet(QUIET_THRESHOLD, settings.quietWaitMs);
+  const servers: BenchServer[] = [];
+  let measurements: Measurement[];
   try {
-    measurement = await measure(
-      server,
+    for (const { variant, setup } of members) {
+      servers.push(
+        await startWithRetry(() =>
+          startServer(
+            join(settings.serversDir, 'http.mjs'),
+            [variant.framework, variant.stack],
+            SERVER_CPU,
+            { BENCH_SETUP: JSON.stringify(setup) },
+          ),
+        ),
+      );
+    }
+    const withRedis = members.flatMap((member, at) =>
+      member.redis ? [{ member, server: servers[at] as BenchServer }] : [],
+    );
+    measurements = await measureInterleaved(
+      servers,
       { ...settings.load, headers: { authorization: `Bearer ${key.token}` } },
-      usesRedis && redis
-        ? {
-            async beforeRounds() {
-              await redis.resetStats();
-              sentBefore = (await serverStats(server, setup.statsFile)).redisCommandsSent;
-            },
-            async afterRounds() {
-              executed = await redis.commandCounts();
-              const stats = await serverStats(server, setup.statsFile);
-              sentAfter = stats.redisCommandsSent;
-              storeErrors = stats.storeErrors;
-            },
+      {
+        async beforeRounds() {
+          for (const { member, server } of withRedis) {
+            await member.redis?.resetStats();
+            member.sentBefore = (
+              await serverStats(server, member.setup.statsFile)
+            ).redisCommandsSent;
           }
-        : {},
+        },
+        async afterRounds() {
+          for (const { member, server } of withRedis) {
+            member.executed = await member.redis?.commandCounts();
+            const stats = await serverStats(server, member.setup.statsFile);
+            member.sentAfter = stats.redisCommandsSent;
+            member.storeErrors = stats.storeErrors;
+          }
+        },
+      },
     );
   } finally {
-    await server.stop();
+    await Promise.all(servers.map((server) => server.stop()));
   }
+  const results: ServerResult[] = [];
+  for (const [at, member] of members.entries()) {
+    results.push(await report(member, measurements[at] as Measurement, busyBefore));
+  }
+  return results;
+}
+
+/** Checks one server's measurement (failures, access-log lines) and prints its line. */
+async function report(
+  member: Member,
+  measurement: Measurement,
+  busyBefore: number,
+): Promise<ServerResult> {
+  const { variant, setup, executed } = member;
   const title = label(variant);
   const warnings: string[] = [];
   // Reported, not thrown: one failing server must not end a 40-minute run.
@@ -151,7 +217,9 @@ async function measureOnce(
       `${title}: the machine was ${(busyBefore * 100).toFixed(0)}% busy before it started`,
     );
   }
-  if (storeErrors > 0) warnings.push(`${title}: ${storeErrors} rate-limit store failures`);
+  if (member.storeErrors > 0) {
+    warnings.push(`${title}: ${member.storeErrors} rate-limit store failures`);
+  }
   if (variant.stack !== 'bare') {
     const lines = await countLinesAndRemove(setup.logFile);
     const expected = timedRequests + measurement.warmupRequests;
@@ -164,7 +232,7 @@ async function measureOnce(
   if (executed !== undefined && timedRequests > 0) {
     const { total, breakdown } = perUnit(executed, timedRequests);
     redisUse = {
-      sentPerRequest: (sentAfter - sentBefore) / timedRequests,
+      sentPerRequest: (member.sentAfter - member.sentBefore) / timedRequests,
       executedPerRequest: total,
       breakdown,
     };

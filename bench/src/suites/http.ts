@@ -6,7 +6,7 @@ import type { RunKey } from '../runner/keys.ts';
 import type { RedisServer } from '../runner/redis.ts';
 import type { Alg, StoreKind } from '../servers/http/setup.ts';
 import { FRAMEWORKS, type FrameworkName, fixed, type RunSettings, ratio, table } from './common.ts';
-import { measureServer, type ServerResult, type Variant } from './http-server.ts';
+import { measureGroup, type ServerResult, type Variant } from './http-server.ts';
 
 /** The framework whose Redis variant a quick run still measures. */
 const QUICK_REDIS_FRAMEWORK: FrameworkName = 'fastify';
@@ -37,53 +37,66 @@ export interface HttpRecord {
   failures: number;
 }
 
-export function httpPlan(quick: boolean): Variant[] {
-  const plan: Variant[] = [];
+/**
+ * The servers of a run, in groups that run side by side and take their rounds in turn
+ * (`measureGroup`): the ratios within a group (ours / peer, leasing / memory) are
+ * measured in the same minutes. Bare runs alone; each group shares one token (one alg).
+ */
+export function httpPlan(quick: boolean): Variant[][] {
+  const plan: Variant[][] = [];
   for (const framework of FRAMEWORKS) {
-    plan.push({ framework, stack: 'bare', alg: null, store: null });
+    plan.push([{ framework, stack: 'bare', alg: null, store: null }]);
     // Bare node:http plus one Redis GET per request: the floor under every Redis row.
     if (!quick && framework === 'node')
-      plan.push({ framework, stack: 'bare', alg: null, store: 'redis' });
+      plan.push([{ framework, stack: 'bare', alg: null, store: 'redis' }]);
     const stores: StoreKind[] = quick ? ['memory'] : ['memory', 'redis'];
     for (const store of stores) {
       for (const alg of ALGS) {
-        if (framework !== 'node') plan.push({ framework, stack: 'peer', alg, store });
-        plan.push({ framework, stack: 'ours', alg, store });
+        const group: Variant[] = [];
+        if (framework !== 'node') group.push({ framework, stack: 'peer', alg, store });
+        group.push({ framework, stack: 'ours', alg, store });
+        // Quota leasing (issue 30): the Redis store without a round trip per request,
+        // beside the memory store it is compared with.
+        if (!quick && store === 'memory' && alg === 'HS256') {
+          group.push({ framework, stack: 'ours', alg, store: 'redis-lease' });
+        }
+        plan.push(group);
       }
     }
-    // Quota leasing (issue 30): the Redis store without a round trip per request.
-    if (!quick) plan.push({ framework, stack: 'ours', alg: 'HS256', store: 'redis-lease' });
     if (quick && framework === QUICK_REDIS_FRAMEWORK) {
-      plan.push({ framework, stack: 'ours', alg: 'HS256', store: 'redis' });
+      plan.push([{ framework, stack: 'ours', alg: 'HS256', store: 'redis' }]);
     }
   }
   return plan;
 }
 
 /**
- * Quota leasing against the memory store (issue 30), alone: per framework bare, ours
- * HS256 with the memory store, with the Redis store leasing, and with the exact Redis
- * store, each in the same run (`pnpm bench lease`).
+ * Quota leasing against the memory store (issue 30), alone: per framework bare, then
+ * ours HS256 with the memory store, with the Redis store leasing, and with the exact
+ * Redis store side by side (`pnpm bench lease`).
  */
-export function leasePlan(): Variant[] {
-  return FRAMEWORKS.flatMap((framework): Variant[] => [
-    { framework, stack: 'bare', alg: null, store: null },
-    { framework, stack: 'ours', alg: 'HS256', store: 'memory' },
-    { framework, stack: 'ours', alg: 'HS256', store: 'redis-lease' },
-    { framework, stack: 'ours', alg: 'HS256', store: 'redis' },
+export function leasePlan(): Variant[][] {
+  return FRAMEWORKS.flatMap((framework): Variant[][] => [
+    [{ framework, stack: 'bare', alg: null, store: null }],
+    [
+      { framework, stack: 'ours', alg: 'HS256', store: 'memory' },
+      { framework, stack: 'ours', alg: 'HS256', store: 'redis-lease' },
+      { framework, stack: 'ours', alg: 'HS256', store: 'redis' },
+    ],
   ]);
 }
 
+/** `redisPool`: redis-servers for the servers of a group that use Redis, one each. */
 export async function httpSuite(
   settings: RunSettings,
   keys: Readonly<Record<Alg, RunKey>>,
-  redis: RedisServer,
-  plan: readonly Variant[] = httpPlan(settings.quick),
+  redisPool: readonly RedisServer[],
+  plan: readonly (readonly Variant[])[] = httpPlan(settings.quick),
 ): Promise<{ markdown: string; records: HttpRecord[]; warnings: string[] }> {
   const results: ServerResult[] = [];
-  for (const variant of plan) {
-    const key = keys[variant.alg ?? 'HS256'];
-    results.push(await measureServer(settings, variant, key, redis));
+  for (const group of plan) {
+    const key = keys[group[0]?.alg ?? 'HS256'];
+    results.push(...(await measureGroup(settings, group, key, redisPool)));
   }
   const records = toRecords(results);
   return {
