@@ -249,8 +249,11 @@ function mergeUnder(target: Headers, pending: HeaderRecord): void {
     else if (name === 'vary') target.set(name, `${joined}, ${own}`);
   }
   const cookies = pending['set-cookie'];
-  if (cookies === undefined || !Object.hasOwn(pending, 'set-cookie')) return;
+  if (cookies === undefined) return;
   const own = target.getSetCookie();
   target.delete('set-cookie');
-  for (const cookie of [...[cookies].flat(), ...own]) target.append('set-cookie', String(cookie));
+  for (const cookie of Array.isArray(cookies) ? cookies : [String(cookies)]) {
+    target.append('set-cookie', cookie);
+  }
+  for (const cookie of own) target.append('set-cookie', cookie);
 }
