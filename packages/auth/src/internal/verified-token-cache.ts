@@ -17,6 +17,7 @@
  * gone within a pass, so memory follows the tokens in use, not the largest burst.
  */
 import { ConfigurationError } from '@org/core';
+import { positiveInteger } from '@org/core/adapter';
 import type { AccessTokenClaims } from '../tokens/types.js';
 import type { VerifiedTokenCacheOptions } from '../tokens/verify-access-token.js';
 
@@ -52,13 +53,12 @@ export class VerifiedTokenCache {
       );
     }
     this.#maxEntries = maxEntries;
-    const maxIdleMs = options.maxIdleMs ?? 60_000;
-    if (!Number.isInteger(maxIdleMs) || maxIdleMs <= 0) {
-      throw new ConfigurationError(
-        `cache.maxIdleMs must be a positive integer of milliseconds; received ${String(maxIdleMs)}.`,
-      );
-    }
-    this.#maxIdleMs = maxIdleMs;
+    this.#maxIdleMs = positiveInteger(
+      'verified-token cache',
+      'cache.maxIdleMs',
+      options.maxIdleMs,
+      60_000,
+    );
   }
 
   /** Number of cached tokens. */
