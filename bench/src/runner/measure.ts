@@ -45,6 +45,18 @@ export const median = (values: readonly number[]): number => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
+/**
+ * `a`'s req/s over `b`'s, for two servers measured side by side by
+ * {@link measureInterleaved}: the median of the ratios of rounds run one after the
+ * other, so a slow minute of the machine (this VM's CPUs slow down by half for
+ * minutes at a time) divides out instead of landing on one median. Servers measured
+ * apart fall back to the ratio of their medians.
+ */
+export function pairedRatio(a: Measurement, b: Measurement): number {
+  if (a.rounds.length !== b.rounds.length || a.rounds.length === 0) return a.rps / b.rps;
+  return median(a.rounds.map((round, i) => round.rps / (b.rounds[i] as LoadResult).rps));
+}
+
 /** Warms up, then runs timed rounds; every response must be 2xx. */
 export async function measure(
   server: BenchServer,

@@ -1,7 +1,7 @@
 // Issue 3: each framework bare vs the same route through the adapter with one dependency,
 // and bare behind one pass-through hook (what the framework charges any every-request feature).
 import { join } from 'node:path';
-import { type Measurement, measureInterleaved } from '../runner/measure.ts';
+import { type Measurement, measureInterleaved, pairedRatio } from '../runner/measure.ts';
 import { type BenchServer, startServer } from '../runner/server.ts';
 import { FRAMEWORKS, fixed, type RunSettings, SERVER_CPU, table } from './common.ts';
 
@@ -38,7 +38,7 @@ async function calibration(settings: RunSettings): Promise<string> {
     return [
       variant === 'bare' ? '0 (bare)' : variant.slice('work:'.length),
       fixed(r.rps),
-      `**${fixed(r.rps / bare.rps, 2)}x**`,
+      `**${fixed(pairedRatio(r, bare), 2)}x**`,
       fixed(r.cpuUsPerRequest, 1),
       fixed(r.spreadPct, 1),
     ];
@@ -88,9 +88,9 @@ export async function coreSuite(settings: RunSettings): Promise<string> {
       fixed(bare.rps),
       fixed(hook.rps),
       fixed(ours.rps),
-      `**${fixed(ours.rps / bare.rps, 2)}x**`,
-      `${fixed(hook.rps / bare.rps, 2)}x`,
-      `${fixed(ours.rps / hook.rps, 2)}x`,
+      `**${fixed(pairedRatio(ours, bare), 2)}x**`,
+      `${fixed(pairedRatio(hook, bare), 2)}x`,
+      `${fixed(pairedRatio(ours, hook), 2)}x`,
       all.map((r) => `${fixed(r.spreadPct, 1)}%`).join(', '),
       all.map((r) => fixed(r.p50Ms, 2)).join(', '),
       all.map((r) => fixed(r.p99Ms, 2)).join(', '),

@@ -3,6 +3,7 @@
 // Redis stores.
 
 import type { RunKey } from '../runner/keys.ts';
+import { pairedRatio } from '../runner/measure.ts';
 import type { RedisServer } from '../runner/redis.ts';
 import type { Alg, StoreKind } from '../servers/http/setup.ts';
 import { FRAMEWORKS, type FrameworkName, fixed, type RunSettings, ratio, table } from './common.ts';
@@ -29,7 +30,10 @@ export interface HttpRecord {
   /** bare's CPU per request / this one's: the req/s ratio when the server alone limits throughput. */
   cpu_ratio_to_bare: number;
   rss_ratio_to_bare: number;
+  /** req/s over the peer stack's, round by round (`pairedRatio`): they run side by side. */
   ratio_to_peer: number | null;
+  /** A leasing row's req/s over ours with the memory store, round by round. */
+  ratio_to_memory: number | null;
   redis_cmds_per_req: number | null;
   redis_cmds_sent_per_req: number | null;
   redis_commands: string | null;
@@ -121,6 +125,10 @@ function toRecords(results: readonly ServerResult[]): HttpRecord[] {
       variant.stack === 'ours'
         ? find(variant.framework, 'peer', variant.alg, variant.store)?.measurement
         : undefined;
+    const memory =
+      variant.store === 'redis-lease'
+        ? find(variant.framework, 'ours', variant.alg, 'memory')?.measurement
+        : undefined;
     return {
       framework: variant.framework,
       stack: variant.stack,
@@ -135,7 +143,8 @@ function toRecords(results: readonly ServerResult[]): HttpRecord[] {
       ratio_to_bare: bare ? round(m.rps / bare.rps, 3) : 1,
       cpu_ratio_to_bare: bare ? round(bare.cpuUsPerRequest / m.cpuUsPerRequest, 3) : 1,
       rss_ratio_to_bare: bare ? round(m.peakRssMb / bare.peakRssMb, 2) : 1,
-      ratio_to_peer: peer ? round(m.rps / peer.rps, 2) : null,
+      ratio_to_peer: peer ? round(pairedRatio(m, peer), 2) : null,
+      ratio_to_memory: memory ? round(pairedRatio(m, memory), 2) : null,
       redis_cmds_per_req: redis ? round(redis.executedPerRequest, 2) : null,
       redis_cmds_sent_per_req: redis ? round(redis.sentPerRequest, 2) : null,
       redis_commands: redis?.breakdown ?? null,
@@ -188,17 +197,10 @@ function render(records: readonly HttpRecord[]): string {
   );
   const leased = records
     .filter((r) => r.store === 'redis-lease')
-    .map((r) => {
-      const memory = records.find(
-        (m) =>
-          m.framework === r.framework &&
-          m.stack === 'ours' &&
-          m.alg === r.alg &&
-          m.store === 'memory',
-      );
-      const share = memory === undefined ? '-' : ratio(round(r.rps / memory.rps, 2));
-      return `- ${r.framework}: ${share} of the memory store (${r.redis_cmds_sent_per_req ?? 0} Redis commands sent per request)`;
-    });
+    .map(
+      (r) =>
+        `- ${r.framework}: ${ratio(r.ratio_to_memory)} of the memory store (${r.redis_cmds_sent_per_req ?? 0} Redis commands sent per request)`,
+    );
   const leasing =
     leased.length === 0
       ? ''
