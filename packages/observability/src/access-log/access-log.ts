@@ -2,6 +2,7 @@ import type { Context, Plugin, ResponseInfo } from '@org/core';
 import { ConfigurationError } from '@org/core';
 import { functionOption } from '@org/core/adapter';
 import { optionalLogger, type StructuredLogger } from '../internal/options.js';
+import { lineWriterOf } from '../logging/create-logger.js';
 import { currentTraceContext } from '../request-id/trace-context.js';
 
 /** Options of {@link accessLog}. */
@@ -71,6 +72,8 @@ export function accessLog(options: AccessLogOptions): Plugin {
   const message = options.message ?? 'request completed';
   const errorMessage = options.errorMessage ?? 'request failed';
   const skip = functionOption('accessLog', 'skip', options.skip, undefined);
+  // createLogger()'s own loggers take the line without pino's serializer (same output).
+  const direct = lineWriterOf(logger);
 
   return {
     name: 'access-log',
@@ -95,8 +98,9 @@ export function accessLog(options: AccessLogOptions): Plugin {
         line.trace_id = trace.traceId;
         line.span_id = trace.spanId;
       }
-      if (info.status >= 500) logger.error(line, message);
-      else logger.info(line, message);
+      const level = info.status >= 500 ? 'error' : 'info';
+      if (direct !== undefined) direct(level, line, message);
+      else logger[level](line, message);
     },
     onError(error: unknown, ctx: Context | undefined): void {
       logger.error(

@@ -3,7 +3,7 @@ import { ConfigurationError } from '@org/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { captureLogs } from '../../test/log-capture.js';
 import { accessLog } from '../access-log/access-log.js';
-import { createLogger } from './create-logger.js';
+import { createLogger, lineWriterOf } from './create-logger.js';
 
 const SECRETS = ['s3cr3t-auth', 's3cr3t-cookie', 's3cr3t-pass', 's3cr3t-refresh', 's3cr3t-query'];
 
@@ -146,6 +146,104 @@ describe('createLogger', () => {
     expect(text).toContain('INFO');
     expect(() => JSON.parse(text)).toThrow();
     expect(text).not.toContain('s3cr3t-pass');
+  });
+});
+
+describe('the direct line writer of createLogger', () => {
+  const withoutTime = (text: string) => text.replaceAll(/"time":\d+/g, '"time":0');
+
+  /** The same fields and message through pino (`logger[level]`) and through the direct writer. */
+  function bothWays(
+    options: Parameters<typeof createLogger>[0],
+    level: 'info' | 'error',
+    fields: Record<string, string | number | boolean | undefined>,
+    message: string,
+  ) {
+    const viaPino = captureLogs();
+    createLogger({ ...options, destination: viaPino.stream })[level]({ ...fields }, message);
+    const direct = captureLogs();
+    const writer = lineWriterOf(createLogger({ ...options, destination: direct.stream }));
+    expect(writer).toBeDefined();
+    writer?.(level, fields, message);
+    return { pino: withoutTime(viaPino.text()), direct: withoutTime(direct.text()) };
+  }
+
+  it('writes the line pino writes, character for character', () => {
+    const fields = {
+      request_id: 'req-1',
+      method: 'GET',
+      route: '/users/:id',
+      status: 200,
+      duration_ms: 1.234,
+      bytes: 57,
+      client_ip: '192.0.2.1',
+      aborted: false,
+      user_id: 'ann "the admin"\n\u00e9\u2028',
+      skipped: undefined,
+      nan: Number.NaN,
+    };
+    const { pino, direct } = bothWays({}, 'info', fields, 'request completed');
+    expect(direct).toBe(pino);
+    expect(JSON.parse(direct)).toMatchObject({
+      level: 30,
+      pid: process.pid,
+      nan: null,
+      msg: 'request completed',
+    });
+  });
+
+  it('redacts as pino does: secret fields, credentials in values and the message', () => {
+    const { pino, direct } = bothWays(
+      { redactFields: ['client_ip'], base: { service: 'api', version: 3 } },
+      'error',
+      { client_ip: '192.0.2.1', note: 'sent Bearer s3cr3t-auth', route: '/x?token=s3cr3t-query' },
+      'failed ?access_token=s3cr3t-query',
+    );
+    expect(direct).toBe(pino);
+    expect(JSON.parse(direct)).toMatchObject({
+      level: 50,
+      service: 'api',
+      client_ip: '[REDACTED]',
+    });
+    for (const secret of SECRETS) expect(direct).not.toContain(secret);
+  });
+
+  it('leaves a field with its own serializer to pino', () => {
+    const options = { serializers: { user_id: (id: never) => ({ id }) } };
+    const { pino, direct } = bothWays(options, 'info', { user_id: 'u1', status: 200 }, 'x');
+    expect(direct).toBe(pino);
+    expect(JSON.parse(direct)).toMatchObject({ user_id: { id: 'u1' } });
+  });
+
+  it("follows the logger's level as it changes", () => {
+    const logs = captureLogs();
+    const logger = createLogger({ destination: logs.stream });
+    const write = lineWriterOf(logger);
+    logger.level = 'error';
+    write?.('info', { status: 200 }, 'quiet');
+    write?.('error', { status: 500 }, 'loud');
+    expect(logs.lines.map((line) => line.msg)).toEqual(['loud']);
+  });
+
+  it('exists only for the loggers it can write for exactly', () => {
+    const logger = createLogger({ destination: captureLogs().stream });
+    expect(lineWriterOf(logger.child({ component: 'x' }))).toBeUndefined();
+    expect(lineWriterOf(createLogger({ base: { deploy: { region: 'eu' } } }))).toBeUndefined();
+    const pretty = createLogger({ pretty: true, destination: { write: () => undefined } });
+    expect(lineWriterOf(pretty)).toBeUndefined();
+    expect(lineWriterOf({ info() {}, warn() {}, error() {} })).toBeUndefined();
+  });
+
+  it('never changes the object a caller logs, even to redact a top-level field', () => {
+    const logs = captureLogs();
+    const input = { password: 's3cr3t-pass', note: 'Bearer s3cr3t-auth', n: 1 };
+    createLogger({ destination: logs.stream }).info(input, 'x');
+    expect(input).toEqual({ password: 's3cr3t-pass', note: 'Bearer s3cr3t-auth', n: 1 });
+    expect(logs.lines[0]).toMatchObject({
+      password: '[REDACTED]',
+      note: 'Bearer [REDACTED]',
+      n: 1,
+    });
   });
 });
 

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Writable } from 'node:stream';
 import { ConfigurationError } from '@org/core';
 import { getCurrentContext, positiveInteger } from '@org/core/adapter';
@@ -49,6 +50,11 @@ const LEVELS: ReadonlySet<string> = new Set([
   'trace',
   'silent',
 ]);
+
+type AnyFields = Record<string, unknown>;
+
+/** mixin()'s answer when a line needs no field added: never written to. */
+const NOTHING: AnyFields = Object.freeze({}) as AnyFields;
 
 let stdoutDestination: DestinationStream | undefined;
 
@@ -119,6 +125,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   for (const [name, serialize] of Object.entries(serializers)) {
     redactedSerializers[name] = (value) => redactor.value(serialize(value as never), 1);
   }
+  const serialized: ReadonlySet<string> = new Set(Object.keys(redactedSerializers));
 
   // pino runs formatters.bindings on the root's bindings only: each child's are checked
   // once, and from the first that holds a secret on, lines are redacted as written.
@@ -128,16 +135,18 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     level,
     serializers: redactedSerializers,
     formatters: {
-      // `object` is the fresh object pino built from mixin() and the call's fields, so
-      // top-level keys are replaced in place; nested values are copied on write.
+      // `object` may be the caller's own (see mixinMergeStrategy): copied before a change.
       log(object: Record<string, unknown>): Record<string, unknown> {
+        let out = object;
         for (const key of Object.keys(object)) {
-          if (key in redactedSerializers) continue;
+          if (serialized.has(key)) continue;
           const current = object[key];
           const next = redactor.isSecretKey(key) ? REDACTED : redactor.value(current, 1);
-          if (next !== current) object[key] = next;
+          if (next === current) continue;
+          if (out === object) out = { ...object };
+          out[key] = next;
         }
-        return object;
+        return out;
       },
       bindings: (bindings: Record<string, unknown>) =>
         redactor.value(bindings) as Record<string, unknown>,
@@ -158,23 +167,132 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       const bindings = child.bindings();
       if (redactor.value(bindings) !== bindings) redactWrittenLines = true;
     },
-    mixin(): Record<string, unknown> {
+    mixin(mergeObject: object): Record<string, unknown> {
       const ctx = getCurrentContext();
-      const fields: Record<string, unknown> = {};
       const id = ctx?.requestId;
-      if (id !== undefined) fields.request_id = id;
       const trace = currentTraceContext(ctx);
+      // A line that carries its own request id (the access log's) needs nothing added.
+      const addId = id !== undefined && (mergeObject as AnyFields).request_id === undefined;
+      if (!addId && trace === undefined) return NOTHING;
+      const fields: Record<string, unknown> = {};
+      if (addId) fields.request_id = id;
       if (trace !== undefined) {
         fields.trace_id = trace.traceId;
         fields.span_id = trace.spanId;
       }
       return fields;
     },
+    // pino's default, Object.assign(mixinObject, mergeObject), copies every field of
+    // every line; with nothing to add, the call's object is used as it is.
+    mixinMergeStrategy: (mergeObject: object, mixinObject: object): object =>
+      mixinObject === NOTHING ? mergeObject : Object.assign(mixinObject, mergeObject),
   };
   if (options.base !== undefined) pinoOptions.base = options.base;
 
-  const destination =
-    (options.pretty === true ? prettyStream(options.destination) : undefined) ??
-    options.destination;
-  return pino(pinoOptions, destination ?? standardOutput());
+  const pretty = options.pretty === true ? prettyStream(options.destination) : undefined;
+  const stream = pretty ?? options.destination ?? standardOutput();
+  const logger = pino(pinoOptions, stream);
+  const bindings =
+    pretty === undefined ? primitiveBindings(redactor.value(pinoBase(options))) : undefined;
+  if (bindings !== undefined) {
+    lineWriters.set(logger, (level, fields, message) => {
+      if (!logger.isLevelEnabled(level)) return;
+      let line = `${LINE_START[level]}${Date.now()}${bindings}`;
+      for (const key of Object.keys(fields)) {
+        const value = (fields as Readonly<Record<string, LinePrimitive>>)[key];
+        if (value === undefined) continue;
+        // A serializer's output is pino's to write.
+        if (serialized.has(key)) return void logger[level](fields as object, message);
+        line += `${memberStart(key)}${redactor.isSecretKey(key) ? REDACTED_JSON : primitiveJson(redactor.value(value, 1) as LinePrimitive)}`;
+      }
+      line += `,"msg":${primitiveJson(redactor.text(message))}}\n`;
+      stream.write(redactWrittenLines ? redactor.line(line) : line);
+    });
+  }
+  return logger;
+}
+
+/** A field value {@link LineWriter} writes: what an access line holds. */
+export type LinePrimitive = string | number | boolean | undefined;
+
+/**
+ * Writes one line as `logger[level](fields, message)` would, character for character
+ * (pino's level, time, bindings, the fields redacted, then `msg`), without pino's
+ * general-purpose serializer: about 1 µs less per line, on the access log's line per
+ * request.
+ */
+export type LineWriter = <F extends { readonly [K in keyof F]: LinePrimitive }>(
+  level: 'info' | 'error',
+  fields: F,
+  message: string,
+) => void;
+
+const lineWriters = new WeakMap<Logger, LineWriter>();
+
+/**
+ * The direct {@link LineWriter} of a logger made by {@link createLogger}: undefined for
+ * any other logger (a child, a pretty one, one whose `base` holds objects, another
+ * library's), which are written to through their methods.
+ */
+export function lineWriterOf(logger: object): LineWriter | undefined {
+  return lineWriters.get(logger as Logger);
+}
+
+// pino's numeric levels and its default `time` (epoch milliseconds).
+const LINE_START = { info: '{"level":30,"time":', error: '{"level":50,"time":' } as const;
+const REDACTED_JSON = JSON.stringify(REDACTED);
+/** Binding names pino leaves out of a line. */
+const PINO_OPTION_KEYS: ReadonlySet<string> = new Set([
+  'level',
+  'serializers',
+  'formatters',
+  'customLevels',
+]);
+
+const memberStarts = new Map<string, string>();
+
+/** `,"key":`, kept for the few field names lines use. */
+function memberStart(key: string): string {
+  let start = memberStarts.get(key);
+  if (start === undefined) {
+    start = `,${JSON.stringify(key)}:`;
+    if (memberStarts.size < 256) memberStarts.set(key, start);
+  }
+  return start;
+}
+
+/** Printable ASCII but `"` and `\\`: a JSON string as it is, quoted. */
+const PLAIN_JSON_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]{0,64}$/;
+
+/** A primitive as pino writes it: a non-finite number is `null`. */
+function primitiveJson(value: LinePrimitive): string {
+  if (typeof value === 'string') {
+    // About 40% cheaper than JSON.stringify for the short ids and names of an access line.
+    return PLAIN_JSON_STRING.test(value) ? `"${value}"` : JSON.stringify(value);
+  }
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  return String(value);
+}
+
+/** The root bindings pino writes on every line: `options.base`, or its default pid and hostname. */
+function pinoBase(options: LoggerOptions): Record<string, unknown> {
+  return options.base ?? { pid: process.pid, hostname: hostname() };
+}
+
+/**
+ * The bindings as they follow `time` on each line (`,"pid":1,"hostname":"h"`), when all
+ * are primitives; undefined otherwise (pino serializes objects its own way).
+ */
+function primitiveBindings(base: unknown): string | undefined {
+  let out = '';
+  for (const [key, value] of Object.entries(base as Record<string, unknown>)) {
+    if (value === undefined) continue;
+    if (PINO_OPTION_KEYS.has(key)) return undefined;
+    if (value !== null && typeof value === 'object') return undefined;
+    if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
+      return undefined;
+    }
+    out += `${memberStart(key)}${value === null ? 'null' : primitiveJson(value as LinePrimitive)}`;
+  }
+  return out;
 }
