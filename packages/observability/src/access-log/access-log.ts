@@ -7,7 +7,12 @@ import { currentTraceContext } from '../request-id/trace-context.js';
 
 /** Options of {@link accessLog}. */
 export interface AccessLogOptions {
-  /** Where lines go: the logger from {@link createLogger} (any pino logger works). */
+  /**
+   * Where lines go: the logger from `createLogger()` (any pino logger works). A logger
+   * made by `createLogger()` itself (not a child) gets each line written straight to its
+   * destination, the same line its `info`/`error` would write, without going through
+   * those methods; any other logger is called.
+   */
   logger: StructuredLogger;
   /** The `msg` of each access line. @default 'request completed' */
   message?: string;

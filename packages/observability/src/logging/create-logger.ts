@@ -261,7 +261,7 @@ function memberStart(key: string): string {
   return start;
 }
 
-/** Printable ASCII but `"` and `\\`: a JSON string as it is, quoted. */
+/** Printable ASCII without `"` and `\`: a JSON string as it is, quoted. */
 const PLAIN_JSON_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]{0,64}$/;
 
 /** A primitive as pino writes it: a non-finite number is `null`. */
