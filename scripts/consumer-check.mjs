@@ -49,6 +49,9 @@ const thirdParty = [
   '@types/koa',
   '@types/koa__router',
   '@types/node',
+  // ioredis 6.1's declarations import redis-errors, which ships none (strict projects
+  // without skipLibCheck need these, as the READMEs say).
+  '@types/redis-errors',
 ];
 const fixtures = [
   // consumer/program.ts, compiled by tsc under each project's settings.
