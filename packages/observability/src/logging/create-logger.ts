@@ -249,6 +249,9 @@ const PINO_OPTION_KEYS: ReadonlySet<string> = new Set([
   'customLevels',
 ]);
 
+/** The value types {@link primitiveJson} writes as pino does. */
+const LINE_TYPES: ReadonlySet<string> = new Set(['string', 'number', 'boolean']);
+
 const memberStarts = new Map<string, string>();
 
 /** `,"key":`, kept for the few field names lines use. */
@@ -288,11 +291,10 @@ function primitiveBindings(base: unknown): string | undefined {
   for (const [key, value] of Object.entries(base as Record<string, unknown>)) {
     if (value === undefined) continue;
     if (PINO_OPTION_KEYS.has(key)) return undefined;
-    if (value !== null && typeof value === 'object') return undefined;
-    if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
-      return undefined;
-    }
-    out += `${memberStart(key)}${value === null ? 'null' : primitiveJson(value as LinePrimitive)}`;
+    if (value === null) out += `${memberStart(key)}null`;
+    else if (LINE_TYPES.has(typeof value))
+      out += `${memberStart(key)}${primitiveJson(value as LinePrimitive)}`;
+    else return undefined;
   }
   return out;
 }
