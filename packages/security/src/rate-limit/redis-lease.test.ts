@@ -88,7 +88,9 @@ describe('RedisRateLimitStore leasing (one process)', () => {
     await store.hit('c', policy(10), 1, 1); // kept: from memory
     expect((await scriptCalls()) - before).toBe(1);
     const gcra = { ...policy(10), algorithm: 'gcra' as const };
-    expect(store.hit('g', gcra, 1, 0)).toBeInstanceOf(Promise);
+    const exact = store.hit('g', gcra, 1, 0);
+    expect(exact).toBeInstanceOf(Promise);
+    await exact; // settled here, not as an unhandled timeout during the next test
   });
 
   it('rejects bad lease options at construction, naming them', () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConfigurationError } from '@org/core';
 import { type RedisTopology, redisTopologies } from '@org/test-support';
 import type { Redis } from 'ioredis';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fakeContext, ManualClock } from '../internal/fake-context.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { RedisRateLimitStore } from './redis-store.js';
@@ -79,6 +79,59 @@ describe.each(topologies)('RedisRateLimitStore on $name Redis', (topology) => {
     expect(
       Object.keys(calls).filter((name) => !['eval', 'evalsha', 'get', 'set'].includes(name)),
     ).toEqual([]);
+  });
+
+  it('sends the hits of one event-loop turn together (one pipeline; one by one on a Cluster)', async () => {
+    const client = topology.client as Redis;
+    const store = new RedisRateLimitStore({ client, prefix: `b${randomUUID()}:`, timeoutMs: 5000 });
+    const pipeline = vi.spyOn(client, 'pipeline');
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.hit(`k${i % 4}`, policy('gcra'), 1, 1_000_000)),
+      );
+      // Five hits on each of four keys, counted exactly: 9, 8, 7, 6, 5 remaining.
+      expect(results.map((r) => r.remaining).sort()).toEqual(
+        [9, 8, 7, 6, 5].flatMap((n) => [n, n, n, n]).sort(),
+      );
+      expect(results.every((r) => r.allowed)).toBe(true);
+      expect(pipeline).toHaveBeenCalledTimes(topology.name === 'cluster' ? 0 : 1);
+    } finally {
+      pipeline.mockRestore();
+    }
+  });
+
+  it('fails only the hit whose command failed in a batch', async () => {
+    const store = new RedisRateLimitStore({
+      client: topology.client,
+      prefix: `w${randomUUID()}:`,
+      timeoutMs: 5000,
+    });
+    const p = policy('gcra');
+    // A list where the script expects a string: Redis answers WRONGTYPE for that key alone.
+    await topology.client.lpush(store.keyOf('bad', p), 'x');
+    const outcomes = await Promise.allSettled(
+      ['a', 'bad', 'b'].map((key) => store.hit(key, p, 1, 1_000_000)),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({
+      code: 'ERR_RATE_LIMIT_STORE',
+      reason: 'command-failed',
+    });
+  });
+
+  it('sends hits while a test fakes the timers', async () => {
+    const store = new RedisRateLimitStore({
+      client: topology.client,
+      prefix: `f${randomUUID()}:`,
+      timeoutMs: 5000,
+    });
+    vi.useFakeTimers();
+    try {
+      const results = await Promise.all([1, 2].map(() => store.hit('k', policy('gcra'), 1, 1_000)));
+      expect(results.map((r) => r.remaining).sort()).toEqual([8, 9]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('recovers from a flushed script cache (NOSCRIPT) without failing a hit', async () => {
