@@ -144,6 +144,12 @@ describe.each(topologies)('RedisRateLimitStore on $name Redis', (topology) => {
     await Promise.all((await topology.masters()).map((admin) => admin.script('FLUSH')));
     const result = await store.hit('k', policy('fixed-window'), 1, 1_001);
     expect(result).toMatchObject({ allowed: true, remaining: 8 });
+    // And inside a batch: each hit of the pipeline is resent on its own.
+    await Promise.all((await topology.masters()).map((admin) => admin.script('FLUSH')));
+    const batch = await Promise.all(
+      [1_002, 1_003, 1_004].map((now) => store.hit('k', policy('fixed-window'), 1, now)),
+    );
+    expect(batch.map((r) => r.remaining).sort()).toEqual([5, 6, 7]);
   });
 
   it.each(['fixed-window', 'sliding-window', 'gcra'] as const)(
