@@ -25,7 +25,10 @@ export interface RedisClientLike {
    * ioredis `pipeline()`: when present (and not on a Cluster), the hits of one event-loop
    * turn are queued on one pipeline (its script commands), then sent by its `exec`.
    */
-  pipeline?(): { exec(): Promise<[error: Error | null, reply: unknown][] | null> };
+  pipeline?(): {
+    /** Sends the queued commands in one write; one `[error, reply]` per command, in order. */
+    exec(): Promise<[error: Error | null, reply: unknown][] | null>;
+  };
   /** True on an ioredis `Cluster`, whose pipelines must stay on one node: hits are sent one by one. */
   readonly isCluster?: boolean;
 }
