@@ -10,6 +10,8 @@
 // --quick runs fewer variants, one short round each, and writes *-quick files.
 // --rounds=N --seconds=N --warmup=N override the load settings; --quiet-wait=N is the
 // longest wait, in seconds, for a quiet machine before each server (default 30, quick 0).
+// --only=<framework>[:<alg>[:<store>]][,...] runs only the HTTP groups it names, with
+// their framework's bare row, and writes results/<date>-only.md (latest.json is kept).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -21,7 +23,7 @@ import { type RedisServer, startRedis } from './runner/redis.ts';
 import type { Alg } from './servers/http/setup.ts';
 import { here, LOAD_CPU, loadSettings, type RunSettings } from './suites/common.ts';
 import { coreSuite } from './suites/core.ts';
-import { type HttpRecord, httpSuite, leasePlan } from './suites/http.ts';
+import { type HttpRecord, httpPlan, httpSuite, leasePlan, selectGroups } from './suites/http.ts';
 import { microSuite } from './suites/micro.ts';
 
 const SUITES = ['all', 'http', 'micro', 'core', 'lease'] as const;
@@ -39,6 +41,11 @@ const option = (name: string): number | undefined => {
 const suite = (args.find((a) => !a.startsWith('--')) ?? 'all') as Suite;
 if (!SUITES.includes(suite)) {
   console.error(`unknown suite "${suite}"; use one of: ${SUITES.join(', ')}`);
+  process.exit(2);
+}
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+if (only !== undefined && suite !== 'http') {
+  console.error('--only selects HTTP groups: run it as `pnpm bench http --only=...`');
   process.exit(2);
 }
 
@@ -82,7 +89,7 @@ const settings: RunSettings = {
 const load = loadavg()[0] ?? 0;
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Linux, Node ${process.version}`;
 const method = `Server pinned to CPU 1; wrk (1 thread, ${settings.load.connections} connections, keep-alive) and redis-server pinned to CPU 0. ${suite === 'core' ? 'Bare, hook and adapter run side by side and take their rounds in turn' : 'The stacks compared with each other (peer and ours, ours with each store) run side by side and take their rounds in turn (a, b, a, b), so a slow minute of the machine lands on both; bare runs alone; each server that uses Redis has its own redis-server'}: ${settings.load.warmupSeconds} s warm-up, then ${settings.load.rounds} round(s) of ${settings.load.seconds} s; req/s is the median round, spread is (max - min) / median, p50/p99 are wrk's, peak RSS is the server's VmHWM. Every response was checked to be 2xx.`;
-const suffix = quick ? '-quick' : '';
+const suffix = `${quick ? '-quick' : ''}${only === undefined ? '' : '-only'}`;
 const flags = args.filter((a) => a.startsWith('--')).map((a) => ` ${a}`);
 const command = (name: string) =>
   `\`pnpm bench${name === 'all' ? '' : ` ${name}`}${flags.join('')}\``;
@@ -106,7 +113,13 @@ try {
       ES256: await createRunKey('ES256'),
     };
     if (suite === 'all' || suite === 'http') {
-      const http = await httpSuite(settings, keys, redisPool);
+      const plan = httpPlan(quick);
+      const http = await httpSuite(
+        settings,
+        keys,
+        redisPool,
+        only === undefined ? plan : selectGroups(plan, only),
+      );
       records = http.records;
       const warnings = http.warnings.length
         ? `\n\nWarnings:\n\n${http.warnings.map((w) => `- ${w}`).join('\n')}`
@@ -138,7 +151,7 @@ const report = `# Benchmarks, ${date}${quick ? ' (quick)' : ''}\n\nMachine: ${ma
 const name = suite === 'all' || suite === 'http' ? `${date}${suffix}` : `${suite}-${date}${suffix}`;
 const file = join(results, `${name}.md`);
 await writeFile(file, report);
-if (records !== undefined) {
+if (records !== undefined && only === undefined) {
   await writeFile(join(results, `latest${suffix}.json`), `${JSON.stringify(records, null, 2)}\n`);
 }
 console.log(`\n${report}\nwritten to ${file}`);

@@ -75,6 +75,33 @@ export function httpPlan(quick: boolean): Variant[][] {
 }
 
 /**
+ * The groups of `plan` that `selectors` names (`fastify:HS256:memory,hono:HS256`: a
+ * framework, then optionally an alg and a store), each framework's bare rows with them.
+ * Throws on a selector that names nothing, so a typo does not run an empty bench.
+ */
+export function selectGroups(
+  plan: readonly (readonly Variant[])[],
+  selectors: string,
+): Variant[][] {
+  const wanted = selectors.split(',').map((text) => {
+    const [framework = '', alg, store] = text.split(':');
+    const matches = (v: Variant) =>
+      v.framework === framework &&
+      (v.stack === 'bare' ||
+        ((alg === undefined || v.alg === alg) && (store === undefined || v.store === store)));
+    if (!plan.some((group) => group.some((v) => v.stack !== 'bare' && matches(v)))) {
+      throw new Error(
+        `--only=${text} names no group; use <framework>[:<alg>[:<store>]], e.g. fastify:HS256:memory`,
+      );
+    }
+    return matches;
+  });
+  return plan
+    .filter((group) => group.some((v) => wanted.some((matches) => matches(v))))
+    .map((group) => [...group]);
+}
+
+/**
  * Quota leasing against the memory store (issue 30), alone: per framework bare, then
  * ours HS256 with the memory store, with the Redis store leasing, and with the exact
  * Redis store side by side (`pnpm bench lease`).
