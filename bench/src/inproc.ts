@@ -1,8 +1,12 @@
 // The server's JavaScript cost per request, without the kernel or a load generator:
 //   pnpm --dir bench bench:inproc <framework> <stack> [<stack> ...] [--rounds=5] [--seconds=3] [--alg=HS256]
-//     [--store=memory|redis|redis-lease[,...]]
+//     [--store=memory|redis|redis-lease[,...]] [--builds=<package>:<dist dir>,<dist dir>]
 // Several stores compare the same stack on each (interleaved rounds); Redis, when one is
 // named, runs on the other core.
+// --builds=<package>:<dist dir>,<dist dir>[,...] compares builds of one package (copies of
+// its dist/, say before and after a change) in interleaved rounds, each round's figures
+// divided by the first build's: an A/B that a slow minute of the VM lands on both sides of.
+// The package's own dist/ is put back at the end.
 // Stacks are the HTTP suite's (bare, peer, ours) and the core suite's (hook and the
 // adapter variants, in servers/core-stacks.ts).
 // Each server runs in its own process with servers/in-process.ts preloaded, pinned to
@@ -10,14 +14,16 @@
 // spread: the quick A/B for a change to a hot path (swap a package's dist between runs),
 // where wrk's figures on this VM move by 10% from run to run.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { cpSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import { compileServers } from './runner/compile.ts';
 import { createRunKey } from './runner/keys.ts';
 import { median } from './runner/measure.ts';
 import { startRedis } from './runner/redis.ts';
 import { CORE_STACKS } from './servers/core-stacks.ts';
 import type { Alg, ServerSetup, StoreKind } from './servers/http/setup.ts';
-import { LOAD_CPU, SERVER_CPU, table } from './suites/common.ts';
+import { here, LOAD_CPU, SERVER_CPU, table } from './suites/common.ts';
 
 const options = new Map(
   process.argv
@@ -89,28 +95,66 @@ function run(stack: string, store: StoreKind): Promise<Result> {
   });
 }
 
-const variants = stacks.flatMap((stack) => stores.map((store) => ({ stack, store })));
-const label = ({ stack, store }: { stack: string; store: StoreKind }) =>
-  stores.length === 1 ? `${framework} ${stack}` : `${framework} ${stack} ${store}`;
+/** `--builds`: the package whose dist/ is swapped, and the builds to swap in. */
+const builds = (() => {
+  const text = options.get('builds');
+  if (text === undefined) return undefined;
+  const [name = '', dirs = ''] = text.split(':');
+  const dist = here(`../../../packages/${name}/dist`);
+  const saved = join(mkdtempSync(join(tmpdir(), 'inproc-dist-')), 'dist');
+  renameSync(dist, saved);
+  process.once('exit', () => {
+    rmSync(dist, { recursive: true, force: true });
+    renameSync(saved, dist);
+  });
+  return { dist, dirs: dirs.split(',').map((dir) => resolve(dir)) };
+})();
+
+interface Variant {
+  stack: string;
+  store: StoreKind;
+  build?: string;
+}
+const variants: Variant[] = stacks.flatMap((stack) =>
+  stores.flatMap((store) =>
+    builds === undefined
+      ? [{ stack, store }]
+      : builds.dirs.map((build) => ({ stack, store, build })),
+  ),
+);
+const label = ({ stack, store, build }: Variant) =>
+  `${framework} ${stack}${stores.length === 1 ? '' : ` ${store}`}${build === undefined ? '' : ` @${basename(build)}`}`;
 const samples = new Map<string, number[]>(variants.map((variant) => [label(variant), []]));
 for (let round = 0; round < rounds; round++) {
   for (const variant of variants) {
+    if (builds !== undefined && variant.build !== undefined) {
+      rmSync(builds.dist, { recursive: true, force: true });
+      cpSync(variant.build, builds.dist, { recursive: true });
+    }
     const result = await run(variant.stack, variant.store);
     if (result.failed > 0) throw new Error(`${label(variant)}: ${result.failed} responses not 2xx`);
     samples.get(label(variant))?.push(result.cpuUsPerRequest);
   }
 }
 await redis?.stop();
+/** Each round's figure over the same round's first build's, for `--builds`. */
+const pairedToFirst = (variant: Variant): string => {
+  if (builds === undefined) return '-';
+  const first = samples.get(label({ ...variant, build: builds.dirs[0] as string })) as number[];
+  const own = samples.get(label(variant)) as number[];
+  return `${median(own.map((value, i) => value / (first[i] as number))).toFixed(3)}x`;
+};
 console.log(
   table(
-    ['server', 'CPU µs/req (median)', 'min - max', 'rounds'],
-    [...samples.keys()].map((name) => {
-      const values = samples.get(name) as number[];
+    ['server', 'CPU µs/req (median)', 'min - max', 'rounds', '/ first build (paired)'],
+    variants.map((variant) => {
+      const values = samples.get(label(variant)) as number[];
       return [
-        name,
+        label(variant),
         median(values).toFixed(2),
         `${Math.min(...values).toFixed(2)} - ${Math.max(...values).toFixed(2)}`,
         String(values.length),
+        pairedToFirst(variant),
       ];
     }),
   ),

@@ -195,21 +195,53 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const bindings =
     pretty === undefined ? primitiveBindings(redactor.value(pinoBase(options))) : undefined;
   if (bindings !== undefined) {
+    // What each field name needs, worked out once: its `,"key":`, and whether its value
+    // is redacted or is a serializer's (pino's to write). A line's few names repeat.
+    const fieldPlans = new Map<string, FieldPlan>();
+    const planOf = (key: string): FieldPlan => {
+      let plan = fieldPlans.get(key);
+      if (plan === undefined) {
+        plan = {
+          start: memberStart(key),
+          secret: redactor.isSecretKey(key),
+          serialized: serialized.has(key),
+        };
+        if (fieldPlans.size < 256) fieldPlans.set(key, plan);
+      }
+      return plan;
+    };
+    // The message is the same constant line after line: redacted and quoted once.
+    let lastMessage = '';
+    let lastMessageJson = '""';
     lineWriters.set(logger, (level, fields, message) => {
       if (!logger.isLevelEnabled(level)) return;
       let line = `${LINE_START[level]}${Date.now()}${bindings}`;
       for (const key of Object.keys(fields)) {
         const value = (fields as Readonly<Record<string, LinePrimitive>>)[key];
         if (value === undefined) continue;
-        // A serializer's output is pino's to write.
-        if (serialized.has(key)) return void logger[level](fields as object, message);
-        line += `${memberStart(key)}${redactor.isSecretKey(key) ? REDACTED_JSON : primitiveJson(redactor.value(value, 1) as LinePrimitive)}`;
+        const plan = planOf(key);
+        if (plan.serialized) return void logger[level](fields as object, message);
+        line += `${plan.start}${plan.secret ? REDACTED_JSON : primitiveJson(typeof value === 'string' ? redactor.text(value) : value)}`;
       }
-      line += `,"msg":${primitiveJson(redactor.text(message))}}\n`;
+      if (message !== lastMessage) {
+        lastMessageJson = primitiveJson(redactor.text(message));
+        lastMessage = message;
+      }
+      line += `,"msg":${lastMessageJson}}\n`;
       stream.write(redactWrittenLines ? redactor.line(line) : line);
     });
   }
   return logger;
+}
+
+/** How the direct line writer writes one field name. */
+interface FieldPlan {
+  /** `,"key":` */
+  readonly start: string;
+  /** The name is a secret's: its value is written as `[REDACTED]`. */
+  readonly secret: boolean;
+  /** A serializer's field: the line goes through pino instead. */
+  readonly serialized: boolean;
 }
 
 /** A field value {@link LineWriter} writes: what an access line holds. */

@@ -90,3 +90,35 @@ export function oncePerValue<H>(create: (value: string) => H): (value: string) =
     return handle;
   };
 }
+
+/** One counter series whose increments wait in {@link PendingCounts}. */
+export interface PendingCount {
+  /** Increments since the last read of the metric. */
+  pending: number;
+}
+
+/**
+ * Counter increments kept as plain numbers between reads and added to prom-client's
+ * series by the counter's `collect` (which prom-client runs before every read of the
+ * metric: a scrape, `registry.metrics()`, `metric.get()`). An event then costs one
+ * addition instead of `inc()`'s label validation and hashing.
+ */
+export class PendingCounts {
+  readonly #series: { readonly count: PendingCount; readonly inc: (by: number) => void }[] = [];
+
+  /** A series of its own for `handle` (a prom-client `counter.labels(...)`). */
+  track(handle: { inc(by: number): void }): PendingCount {
+    const count: PendingCount = { pending: 0 };
+    this.#series.push({ count, inc: (by) => handle.inc(by) });
+    return count;
+  }
+
+  /** Adds every pending increment to its series: the counter's `collect`. */
+  flush(): void {
+    for (const { count, inc } of this.#series) {
+      if (count.pending === 0) continue;
+      inc(count.pending);
+      count.pending = 0;
+    }
+  }
+}

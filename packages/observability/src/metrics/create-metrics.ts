@@ -13,7 +13,13 @@ import {
 } from '@org/core';
 import { positiveInteger } from '@org/core/adapter';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { BoundedValues, methodLabel, oncePerValue, RequestSeries } from './bounded-labels.js';
+import {
+  BoundedValues,
+  methodLabel,
+  oncePerValue,
+  PendingCounts,
+  RequestSeries,
+} from './bounded-labels.js';
 import { createMetricsHandler, type MetricsAuthorization } from './metrics-endpoint.js';
 
 /** Options of {@link createMetrics}. */
@@ -105,8 +111,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   );
   const handler = createMetricsHandler(registry, options.protect);
 
+  // Per-request counts stay plain numbers until a read (prom-client runs each metric's
+  // `collect` before reading it): no label hashing on the request path.
+  let requestsInFlight = 0;
+  const pendingCounts = new PendingCounts();
+  const collect = () => pendingCounts.flush();
+
   let duration: Histogram<'method' | 'route' | 'status_code'>;
-  let inFlight: Gauge;
   let authOutcomes: Counter<'outcome'>;
   let rateLimitDecisions: Counter<'policy' | 'decision'>;
   try {
@@ -118,22 +129,28 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       buckets,
       registers,
     });
-    inFlight = new Gauge({
+    // Registered in `registers`; its value comes from `collect`.
+    new Gauge({
       name: `${prefix}http_requests_in_flight`,
       help: 'HTTP requests being handled now.',
       registers,
+      collect(this: Gauge) {
+        this.set(requestsInFlight);
+      },
     });
     authOutcomes = new Counter({
       name: `${prefix}auth_outcomes_total`,
       help: 'Authentication attempts by outcome (success or the failure code).',
       labelNames: ['outcome'],
       registers,
+      collect,
     });
     rateLimitDecisions = new Counter({
       name: `${prefix}rate_limit_decisions_total`,
       help: 'Rate-limit decisions by policy and decision (allowed, limited, store_error).',
       labelNames: ['policy', 'decision'],
       registers,
+      collect,
     });
   } catch (error) {
     throw new ConfigurationError(
@@ -148,17 +165,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   );
   const outcomes = new BoundedValues(64);
   const policies = new BoundedValues(64);
-  const outcomeCounter = oncePerValue((outcome) => authOutcomes.labels(outcome));
-  const decisionCounter = oncePerValue((policy) =>
-    oncePerValue((decision) => rateLimitDecisions.labels(policy, decision)),
+  const outcomeCount = oncePerValue((outcome) => pendingCounts.track(authOutcomes.labels(outcome)));
+  const decisionCount = oncePerValue((policy) =>
+    oncePerValue((decision) => pendingCounts.track(rateLimitDecisions.labels(policy, decision))),
   );
   const onAuth = (message: unknown): void => {
-    outcomeCounter(outcomes.label((message as AuthOutcomeEvent).outcome)).inc();
+    outcomeCount(outcomes.label((message as AuthOutcomeEvent).outcome)).pending++;
   };
   const onRateLimit = (message: unknown): void => {
     const event = message as RateLimitDecisionEvent;
     const decision = DECISIONS.has(event.decision) ? event.decision : 'other';
-    decisionCounter(policies.label(event.policy))(decision).inc();
+    decisionCount(policies.label(event.policy))(decision).pending++;
   };
   subscribe(authOutcomeChannel.name, onAuth);
   subscribe(rateLimitDecisionChannel.name, onRateLimit);
@@ -166,12 +183,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const plugin: Plugin = {
     name: 'metrics',
     onRequest(ctx: Context): void {
-      inFlight.inc();
+      requestsInFlight++;
       ctx.set(countedKey, true);
     },
     onResponse(ctx: Context, info: ResponseInfo): void {
       // An earlier plugin may have answered before ours ran: only undo what we did.
-      if (ctx.get(countedKey) === true) inFlight.dec();
+      if (ctx.get(countedKey) === true) requestsInFlight--;
       const route = ctx.request.route ?? 'unmatched';
       durationSeries
         .get(methodLabel(ctx.request.method), route, info.status)
