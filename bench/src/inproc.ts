@@ -14,8 +14,7 @@
 // spread: the quick A/B for a change to a hot path (swap a package's dist between runs),
 // where wrk's figures on this VM move by 10% from run to run.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, renameSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { compileServers } from './runner/compile.ts';
 import { createRunKey } from './runner/keys.ts';
@@ -101,12 +100,14 @@ const builds = (() => {
   if (text === undefined) return undefined;
   const [name = '', dirs = ''] = text.split(':');
   const dist = here(`../../../packages/${name}/dist`);
-  const saved = join(mkdtempSync(join(tmpdir(), 'inproc-dist-')), 'dist');
+  // Beside it, not in the temp folder: a rename cannot cross file systems.
+  const saved = `${dist}.inproc-saved`;
   renameSync(dist, saved);
   process.once('exit', () => {
     rmSync(dist, { recursive: true, force: true });
     renameSync(saved, dist);
   });
+  process.once('SIGINT', () => process.exit(130));
   return { dist, dirs: dirs.split(',').map((dir) => resolve(dir)) };
 })();
 
@@ -137,16 +138,22 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 await redis?.stop();
-/** Each round's figure over the same round's first build's, for `--builds`. */
-const pairedToFirst = (variant: Variant): string => {
-  if (builds === undefined) return '-';
-  const first = samples.get(label({ ...variant, build: builds.dirs[0] as string })) as number[];
+/** Each round's figure over the same round's first build's (`--builds`). */
+const pairedToFirst = (variant: Variant, first: string): string => {
   const own = samples.get(label(variant)) as number[];
-  return `${median(own.map((value, i) => value / (first[i] as number))).toFixed(3)}x`;
+  const base = samples.get(label({ ...variant, build: first })) as number[];
+  return `${median(own.map((value, i) => value / (base[i] as number))).toFixed(3)}x`;
 };
+const firstBuild = builds?.dirs[0];
 console.log(
   table(
-    ['server', 'CPU µs/req (median)', 'min - max', 'rounds', '/ first build (paired)'],
+    [
+      'server',
+      'CPU µs/req (median)',
+      'min - max',
+      'rounds',
+      ...(firstBuild === undefined ? [] : ['/ first build (paired)']),
+    ],
     variants.map((variant) => {
       const values = samples.get(label(variant)) as number[];
       return [
@@ -154,7 +161,7 @@ console.log(
         median(values).toFixed(2),
         `${Math.min(...values).toFixed(2)} - ${Math.max(...values).toFixed(2)}`,
         String(values.length),
-        pairedToFirst(variant),
+        ...(firstBuild === undefined ? [] : [pairedToFirst(variant, firstBuild)]),
       ];
     }),
   ),
