@@ -162,6 +162,23 @@ describe('auth and rate-limit counters', () => {
     auth.publish({ ctx: undefined, outcome: 'success' });
     expect(await metrics.registry.metrics()).toContain('auth_outcomes_total{outcome="success"} 1');
   });
+
+  it('adds each event once, whichever read comes first', async () => {
+    const metrics = createMetrics();
+    const auth = channel('org.auth.outcome');
+    const successes = async () =>
+      (await metrics.registry.getSingleMetric('auth_outcomes_total')?.get())?.values.find(
+        (v) => v.labels.outcome === 'success',
+      )?.value;
+    auth.publish({ ctx: undefined, outcome: 'success' });
+    expect(await successes()).toBe(1);
+    expect(await metrics.registry.metrics()).toContain('auth_outcomes_total{outcome="success"} 1');
+    auth.publish({ ctx: undefined, outcome: 'success' });
+    auth.publish({ ctx: undefined, outcome: 'success' });
+    expect(await metrics.registry.metrics()).toContain('auth_outcomes_total{outcome="success"} 3');
+    expect(await successes()).toBe(3);
+    metrics.close();
+  });
 });
 
 describe.each(adapters)('metrics on $name', (fixture) => {
