@@ -11,7 +11,7 @@
 // adapter variants, in servers/core-stacks.ts).
 // Each server runs in its own process with servers/in-process.ts preloaded, pinned to
 // one core; rounds interleave the stacks. Prints the median CPU µs per request and the
-// spread: the quick A/B for a change to a hot path (swap a package's dist between runs),
+// spread: the quick A/B for a change to a hot path (`--builds`, above),
 // where wrk's figures on this VM move by 10% from run to run.
 import { spawn } from 'node:child_process';
 import { cpSync, renameSync, rmSync } from 'node:fs';

@@ -91,6 +91,11 @@ export function oncePerValue<H>(create: (value: string) => H): (value: string) =
   };
 }
 
+/** A prom-client counter series: `counter.labels(...)`. */
+interface CounterHandle {
+  inc(by: number): void;
+}
+
 /** One counter series whose increments wait in {@link PendingCounts}. */
 export interface PendingCount {
   /** Increments since the last read of the metric. */
@@ -104,20 +109,20 @@ export interface PendingCount {
  * addition instead of `inc()`'s label validation and hashing.
  */
 export class PendingCounts {
-  readonly #series: { readonly count: PendingCount; readonly inc: (by: number) => void }[] = [];
+  readonly #series: { readonly count: PendingCount; readonly handle: CounterHandle }[] = [];
 
   /** A series of its own for `handle` (a prom-client `counter.labels(...)`). */
-  track(handle: { inc(by: number): void }): PendingCount {
+  track(handle: CounterHandle): PendingCount {
     const count: PendingCount = { pending: 0 };
-    this.#series.push({ count, inc: (by) => handle.inc(by) });
+    this.#series.push({ count, handle });
     return count;
   }
 
   /** Adds every pending increment to its series: the counter's `collect`. */
   flush(): void {
-    for (const { count, inc } of this.#series) {
+    for (const { count, handle } of this.#series) {
       if (count.pending === 0) continue;
-      inc(count.pending);
+      handle.inc(count.pending);
       count.pending = 0;
     }
   }
