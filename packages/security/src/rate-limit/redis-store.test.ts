@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { fakeContext, ManualClock } from '../internal/fake-context.js';
 import { createRateLimiter } from './rate-limiter.js';
-import { RedisRateLimitStore } from './redis-store.js';
+import { RedisRateLimitStore, type RedisRateLimitStoreOptions } from './redis-store.js';
 import { type PolicyLimits, RateLimitStoreError } from './store.js';
 
 const topologies = redisTopologies();
@@ -35,17 +35,22 @@ const policy = (algorithm: PolicyLimits['algorithm']): PolicyLimits => ({
 });
 
 describe.each(topologies)('RedisRateLimitStore on $name Redis', (topology) => {
+  /** A store on this topology with keys of its own and a generous timeout, unless `options` says otherwise. */
+  const freshStore = (options: Partial<RedisRateLimitStoreOptions> = {}) =>
+    new RedisRateLimitStore({
+      client: topology.client,
+      prefix: `${randomUUID()}:`,
+      timeoutMs: 5000,
+      ...options,
+    });
+
   it('admits exactly the limit under 1,000 concurrent hits', async () => {
     const clock = new ManualClock();
     const limiter = createRateLimiter({
       limit: 100,
       clock,
       insurance: false,
-      store: new RedisRateLimitStore({
-        client: topology.client,
-        prefix: `c${randomUUID()}:`,
-        timeoutMs: 5000,
-      }),
+      store: freshStore(),
     });
     const outcomes = await Promise.allSettled(
       Array.from({ length: 1000 }, () => limiter.check(fakeContext({ ip: '2001:db8::1' }))),
@@ -59,7 +64,7 @@ describe.each(topologies)('RedisRateLimitStore on $name Redis', (topology) => {
 
   it('sends exactly one command per hit (EVAL once per connection, then EVALSHA)', async () => {
     const client = topology.client as Redis;
-    const store = new RedisRateLimitStore({ client, prefix: `r${randomUUID()}:`, timeoutMs: 5000 });
+    const store = freshStore();
     await Promise.all((await topology.masters()).map((admin) => admin.config('RESETSTAT')));
     const send = client.sendCommand.bind(client);
     let sent = 0;
@@ -83,7 +88,7 @@ describe.each(topologies)('RedisRateLimitStore on $name Redis', (topology) => {
 
   it('sends the hits of one event-loop turn together (one pipeline; one by one on a Cluster)', async () => {
     const client = topology.client as Redis;
-    const store = new RedisRateLimitStore({ client, prefix: `b${randomUUID()}:`, timeoutMs: 5000 });
+    const store = freshStore();
     const pipeline = vi.spyOn(client, 'pipeline');
     try {
       const results = await Promise.all(
@@ -101,11 +106,7 @@ describe.each(topologies)('RedisRateLimitStore on $name Redis', (topology) => {
   });
 
   it('fails only the hit whose command failed in a batch', async () => {
-    const store = new RedisRateLimitStore({
-      client: topology.client,
-      prefix: `w${randomUUID()}:`,
-      timeoutMs: 5000,
-    });
+    const store = freshStore();
     const p = policy('gcra');
     // A list where the script expects a string: Redis answers WRONGTYPE for that key alone.
     await topology.client.lpush(store.keyOf('bad', p), 'x');
@@ -120,11 +121,7 @@ describe.each(topologies)('RedisRateLimitStore on $name Redis', (topology) => {
   });
 
   it('sends hits while a test fakes the timers', async () => {
-    const store = new RedisRateLimitStore({
-      client: topology.client,
-      prefix: `f${randomUUID()}:`,
-      timeoutMs: 5000,
-    });
+    const store = freshStore();
     vi.useFakeTimers();
     try {
       const results = await Promise.all([1, 2].map(() => store.hit('k', policy('gcra'), 1, 1_000)));
@@ -135,11 +132,7 @@ describe.each(topologies)('RedisRateLimitStore on $name Redis', (topology) => {
   });
 
   it('recovers from a flushed script cache (NOSCRIPT) without failing a hit', async () => {
-    const store = new RedisRateLimitStore({
-      client: topology.client,
-      prefix: `n${randomUUID()}:`,
-      timeoutMs: 5000,
-    });
+    const store = freshStore();
     await store.hit('k', policy('fixed-window'), 1, 1_000);
     await Promise.all((await topology.masters()).map((admin) => admin.script('FLUSH')));
     const result = await store.hit('k', policy('fixed-window'), 1, 1_001);
@@ -172,12 +165,7 @@ describe.each(topologies)('RedisRateLimitStore on $name Redis', (topology) => {
   );
 
   it('fails a hit after timeoutMs when Redis hangs, and opens the circuit', async () => {
-    const store = new RedisRateLimitStore({
-      client: topology.client,
-      prefix: `h${randomUUID()}:`,
-      timeoutMs: 50,
-      breakerThreshold: 2,
-    });
+    const store = freshStore({ timeoutMs: 50, breakerThreshold: 2 });
     const p = policy('fixed-window');
     await store.hit('k', p, 1, 1_000);
     const admin = await topology.masterOf(store.keyOf('k', p));
@@ -202,12 +190,7 @@ describe.each(topologies)('RedisRateLimitStore on $name Redis', (topology) => {
   });
 
   it('times out every hit in flight, whenever each was sent, and answers the next ones once Redis is back', async () => {
-    const store = new RedisRateLimitStore({
-      client: topology.client,
-      prefix: `q${randomUUID()}:`,
-      timeoutMs: 50,
-      breakerThreshold: 1_000,
-    });
+    const store = freshStore({ timeoutMs: 50, breakerThreshold: 1_000 });
     const p = policy('fixed-window');
     await store.hit('k', p, 1, 1_000);
     const admin = await topology.masterOf(store.keyOf('k', p));
