@@ -208,6 +208,23 @@ describe('the direct line writer of createLogger', () => {
     for (const secret of SECRETS) expect(direct).not.toContain(secret);
   });
 
+  it.each([
+    ['an id at the 64-character bound', 'a'.repeat(64)],
+    ['one character past it', 'a'.repeat(65)],
+    ['a space', 'GET /x'],
+    ['an equals sign', 'token=s3cr3t-query'],
+    ['a quote', 'say "hi"'],
+    ['a backslash', 'C:\\temp'],
+    ['a control character', 'tab\there'],
+    ['a credential after a tab', 'Bearer\ts3cr3t-auth'],
+    ['non-ASCII text', 'caf\u00e9'],
+    ['an empty string', ''],
+  ])('writes a value with %s as pino does', (_name, value) => {
+    const { pino, direct } = bothWays({}, 'info', { value }, 'x');
+    expect(direct).toBe(pino);
+    for (const secret of SECRETS) expect(direct).not.toContain(secret);
+  });
+
   it('leaves a field with its own serializer to pino', () => {
     const options = { serializers: { user_id: (id: never) => ({ id }) } };
     const { pino, direct } = bothWays(options, 'info', { user_id: 'u1', status: 200 }, 'x');

@@ -221,10 +221,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         if (value === undefined) continue;
         const plan = planOf(key);
         if (plan.serialized) return void logger[level](fields as object, message);
-        line += `${plan.start}${plan.secret ? REDACTED_JSON : primitiveJson(typeof value === 'string' ? redactor.text(value) : value)}`;
+        line += `${plan.start}${plan.secret ? REDACTED_JSON : typeof value === 'string' ? redactor.json(value) : primitiveJson(value)}`;
       }
       if (message !== lastMessage) {
-        lastMessageJson = primitiveJson(redactor.text(message));
+        lastMessageJson = redactor.json(message);
         lastMessage = message;
       }
       line += `,"msg":${lastMessageJson}}\n`;

@@ -30,6 +30,13 @@ export const DEFAULT_REDACT_FIELDS: readonly string[] = Object.freeze([
 ]);
 
 const TRUNCATED = '[Truncated]';
+
+/**
+ * Short printable ASCII without space, `"`, `=` and `\`: no pattern of `text` can match
+ * (each needs a space, an `=` or a quote) and JSON escapes nothing, so the value is its
+ * own JSON once quoted. Ids, methods, route templates and addresses all are.
+ */
+const INERT_TEXT = /^[\x21\x23-\x3c\x3e-\x5b\x5d-\x7e]{0,64}$/;
 const KEY_CACHE_LIMIT = 10_000;
 
 /** Replaces secrets in logged values. */
@@ -38,6 +45,8 @@ export interface Redactor {
   value(value: unknown, depth?: number): unknown;
   /** Masks secrets in free text: `?access_token=...` and `Bearer ...` credentials. */
   text(text: string): string;
+  /** {@link Redactor.text} as a JSON string (quoted and escaped), for a log line. */
+  json(text: string): string;
   /** Whether a field of this name is redacted. */
   isSecretKey(key: string): boolean;
   /** A serialized JSON line (`{...}` and its line end) passed through `value`: the same string when nothing changed. */
@@ -79,6 +88,9 @@ export function createRedactor(fields: readonly string[], maxDepth: number): Red
     }
     return out;
   };
+
+  const json = (value: string): string =>
+    INERT_TEXT.test(value) ? `"${value}"` : JSON.stringify(text(value));
 
   const walkObject = (object: object, depth: number): object => {
     let copy: Record<string, unknown> | undefined;
@@ -134,5 +146,5 @@ export function createRedactor(fields: readonly string[], maxDepth: number): Red
     return redacted === parsed ? json : JSON.stringify(redacted) + json.slice(end);
   };
 
-  return { value, text, isSecretKey, line };
+  return { value, text, json, isSecretKey, line };
 }

@@ -172,5 +172,6 @@ describe('securityHeaders options', () => {
     expect(() => securityHeaders({ hsts: { maxAgeSeconds: 60, preload: true } })).toThrow(
       /preload/,
     );
+    expect(() => securityHeaders({ removeHeaders: ['X Powered By'] })).toThrow(/removeHeaders/);
   });
 });

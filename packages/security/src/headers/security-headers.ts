@@ -33,6 +33,9 @@ export interface SecurityHeadersOptions {
 
 const FACTORY = 'securityHeaders';
 
+/** An RFC 9110 section 5.1 field name (a token). */
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 function hstsValue(option: boolean | HstsOptions): string | undefined {
   if (option === false) return undefined;
   const settings = option === true ? {} : option;
@@ -81,7 +84,15 @@ class SecurityHeadersPlugin implements Plugin {
       hstsValue(options.hsts ?? process.env.NODE_ENV === 'production'),
     );
     this.#set = set;
-    this.#remove = options.removeHeaders ?? ['X-Powered-By', 'Server'];
+    // Lower case once: each adapter would lower-case the names again on every request.
+    this.#remove = (options.removeHeaders ?? ['X-Powered-By', 'Server']).map((name) => {
+      if (typeof name !== 'string' || !FIELD_NAME.test(name)) {
+        throw new ConfigurationError(
+          `${FACTORY}: removeHeaders must list header names; received ${JSON.stringify(name)}.`,
+        );
+      }
+      return name.toLowerCase();
+    });
   }
 
   onRequest(ctx: Context): void {

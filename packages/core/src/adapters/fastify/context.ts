@@ -45,17 +45,18 @@ export class FastifyContext extends NodeContext {
 
   override appendHeader(name: string, value: string): void {
     if (this.headersSent) return;
-    checkedHeader(name, value);
-    const current = this.reply.getHeader(name);
+    // The lower-case name: fastify lower-cases each name it is given, a new string each time.
+    const key = checkedHeader(name, value);
+    const current = this.reply.getHeader(key);
     if (current === undefined) {
-      this.reply.header(name, value);
+      this.reply.header(key, value);
       return;
     }
     const values = [...(Array.isArray(current) ? current : [String(current)]), value];
     // RFC 9110 section 5.3: field lines combine with commas, except Set-Cookie (RFC 6265 section 3).
     // The list replaces the old value: reply.header would push onto a stored set-cookie array.
-    this.reply.removeHeader(name);
-    this.reply.header(name, name.toLowerCase() === 'set-cookie' ? values : values.join(', '));
+    this.reply.removeHeader(key);
+    this.reply.header(key, key === 'set-cookie' ? values : values.join(', '));
   }
 
   override removeHeader(name: string): void {
