@@ -1,5 +1,6 @@
 import { ConfigurationError, type Context, type Plugin, type Reply } from '@org/core';
 import { booleanOption, integerInRange } from '@org/core/adapter';
+import { TOKEN } from '../internal/field-name.js';
 import { type CorsOrigins, compileOrigins, type OriginMatcher } from './origin-matcher.js';
 
 /** Options of {@link cors}. */
@@ -33,7 +34,6 @@ const DEFAULT_EXPOSED = [
   'Retry-After',
   'X-Request-Id',
 ];
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 function tokenList(option: string, values: readonly string[]): string {
   for (const value of values) {

@@ -1,5 +1,6 @@
 import { ConfigurationError, type Context, type Plugin } from '@org/core';
 import { booleanOption, positiveInteger } from '@org/core/adapter';
+import { TOKEN } from '../internal/field-name.js';
 
 /** Options of the `Strict-Transport-Security` header (RFC 6797 section 6.1). */
 export interface HstsOptions {
@@ -32,9 +33,6 @@ export interface SecurityHeadersOptions {
 }
 
 const FACTORY = 'securityHeaders';
-
-/** An RFC 9110 section 5.1 field name (a token). */
-const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 function hstsValue(option: boolean | HstsOptions): string | undefined {
   if (option === false) return undefined;
@@ -86,7 +84,7 @@ class SecurityHeadersPlugin implements Plugin {
     this.#set = set;
     // Lower case once: each adapter would lower-case the names again on every request.
     this.#remove = (options.removeHeaders ?? ['X-Powered-By', 'Server']).map((name) => {
-      if (typeof name !== 'string' || !FIELD_NAME.test(name)) {
+      if (typeof name !== 'string' || !TOKEN.test(name)) {
         throw new ConfigurationError(
           `${FACTORY}: removeHeaders must list header names; received ${JSON.stringify(name)}.`,
         );
