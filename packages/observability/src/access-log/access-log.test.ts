@@ -90,6 +90,31 @@ describe('accessLog options', () => {
     });
   });
 
+  it("hands the line to pino when one of its fields has the logger's own serializer", () => {
+    const logs = captureLogs();
+    const logger = createLogger({
+      destination: logs.stream,
+      serializers: { user_id: (id: string) => ({ id }) },
+    });
+    const ctx = {
+      requestId: 'r1',
+      request: { method: 'GET', route: '/me' },
+      clientIp: '::1',
+      principalId: 'u1',
+      get: () => undefined,
+    } as unknown as Context;
+    accessLog({ logger }).onResponse?.(ctx, {
+      status: 200,
+      aborted: false,
+      error: undefined,
+      bytes: 2,
+      durationMs: 1,
+    });
+    expect(logs.lines).toEqual([
+      expect.objectContaining({ request_id: 'r1', route: '/me', user_id: { id: 'u1' } }),
+    ]);
+  });
+
   it('writes nothing below the logger level', () => {
     const logs = captureLogs();
     const logger = createLogger({ destination: logs.stream, level: 'error' });

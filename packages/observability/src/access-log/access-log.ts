@@ -55,6 +55,30 @@ export interface AccessLine {
   span_id?: string;
 }
 
+/** The names of an access line's fields, in the order they are written. */
+const FIELDS = [
+  'request_id',
+  'method',
+  'route',
+  'status',
+  'duration_ms',
+  'bytes',
+  'client_ip',
+  'aborted',
+  'user_id',
+  'trace_id',
+  'span_id',
+] as const satisfies readonly (keyof AccessLine)[];
+
+/** The line as an object, for a logger without a direct writer; undefined fields left out. */
+function lineOf(values: readonly (string | number | boolean | undefined)[]): AccessLine {
+  const line: Record<string, unknown> = {};
+  for (let i = 0; i < FIELDS.length; i++) {
+    if (values[i] !== undefined) line[FIELDS[i] as string] = values[i];
+  }
+  return line as unknown as AccessLine;
+}
+
 /**
  * A plugin that writes exactly one line per request when it finishes or is aborted
  * (5xx at `error` level, everything else at `info`), and logs every 5xx error with
@@ -78,34 +102,32 @@ export function accessLog(options: AccessLogOptions): Plugin {
   const errorMessage = options.errorMessage ?? 'request failed';
   const skip = functionOption('accessLog', 'skip', options.skip, undefined);
   // createLogger()'s own loggers take the line without pino's serializer (same output).
-  const direct = lineWriterOf(logger);
+  const direct = lineWriterOf(logger, FIELDS);
 
   return {
     name: 'access-log',
     onResponse(ctx: Context, info: ResponseInfo): void {
       if (skip?.(ctx, info) === true) return;
-      const line: AccessLine = {
-        request_id: ctx.requestId,
-        method: ctx.request.method,
-        route: ctx.request.route ?? 'unmatched',
-        status: info.status,
-        duration_ms: Math.round(info.durationMs * 1000) / 1000,
-        bytes: info.bytes,
-        client_ip: ctx.clientIp,
-        aborted: info.aborted,
-      };
-      const userId = ctx.principalId;
-      if (userId !== undefined) line.user_id = userId;
       // onResponse may run outside the request's async context: carry the ids explicitly
       // (the same choice as the logger's mixin: the active span first, else the request's).
       const trace = currentTraceContext(ctx);
-      if (trace !== undefined) {
-        line.trace_id = trace.traceId;
-        line.span_id = trace.spanId;
-      }
+      // In FIELDS' order.
+      const values = [
+        ctx.requestId,
+        ctx.request.method,
+        ctx.request.route ?? 'unmatched',
+        info.status,
+        Math.round(info.durationMs * 1000) / 1000,
+        info.bytes,
+        ctx.clientIp,
+        info.aborted,
+        ctx.principalId,
+        trace?.traceId,
+        trace?.spanId,
+      ];
       const level = info.status >= 500 ? 'error' : 'info';
-      if (direct !== undefined) direct(level, line, message);
-      else logger[level](line, message);
+      if (direct !== undefined) direct(level, values, message);
+      else logger[level](lineOf(values), message);
     },
     onError(error: unknown, ctx: Context | undefined): void {
       logger.error(

@@ -195,79 +195,61 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const bindings =
     pretty === undefined ? primitiveBindings(redactor.value(pinoBase(options))) : undefined;
   if (bindings !== undefined) {
-    // What each field name needs, worked out once: its `,"key":`, and whether its value
-    // is redacted or is a serializer's (pino's to write). A line's few names repeat.
-    const fieldPlans = new Map<string, FieldPlan>();
-    const planOf = (key: string): FieldPlan => {
-      let plan = fieldPlans.get(key);
-      if (plan === undefined) {
-        plan = {
-          start: memberStart(key),
-          secret: redactor.isSecretKey(key),
-          serialized: serialized.has(key),
-        };
-        if (fieldPlans.size < 256) fieldPlans.set(key, plan);
-      }
-      return plan;
-    };
-    // The message is the same constant line after line: redacted and quoted once.
-    let lastMessage = '';
-    let lastMessageJson = '""';
-    lineWriters.set(logger, (level, fields, message) => {
-      if (!logger.isLevelEnabled(level)) return;
-      let line = `${LINE_START[level]}${Date.now()}${bindings}`;
-      for (const key of Object.keys(fields)) {
-        const value = (fields as Readonly<Record<string, LinePrimitive>>)[key];
-        if (value === undefined) continue;
-        const plan = planOf(key);
-        if (plan.serialized) return void logger[level](fields as object, message);
-        line += `${plan.start}${plan.secret ? REDACTED_JSON : typeof value === 'string' ? redactor.json(value) : primitiveJson(value)}`;
-      }
-      if (message !== lastMessage) {
-        lastMessageJson = redactor.json(message);
-        lastMessage = message;
-      }
-      line += `,"msg":${lastMessageJson}}\n`;
-      stream.write(redactWrittenLines ? redactor.line(line) : line);
+    lineWriters.set(logger, (keys) => {
+      // A serializer's field goes through pino: so does every line that has one.
+      if (keys.some((key) => serialized.has(key))) return undefined;
+      // What each field needs, worked out once: its `,"key":`, and whether it is a secret's.
+      const starts = keys.map(memberStart);
+      const secret = keys.map((key) => redactor.isSecretKey(key));
+      // The message is the same constant line after line: redacted and quoted once.
+      let lastMessage = '';
+      let lastMessageJson = '""';
+      return (level, values, message) => {
+        if (!logger.isLevelEnabled(level)) return;
+        let line = `${LINE_START[level]}${Date.now()}${bindings}`;
+        for (let i = 0; i < starts.length; i++) {
+          const value = values[i];
+          if (value === undefined) continue;
+          line += `${starts[i]}${secret[i] ? REDACTED_JSON : typeof value === 'string' ? redactor.json(value) : primitiveJson(value)}`;
+        }
+        if (message !== lastMessage) {
+          lastMessageJson = redactor.json(message);
+          lastMessage = message;
+        }
+        line += `,"msg":${lastMessageJson}}\n`;
+        stream.write(redactWrittenLines ? redactor.line(line) : line);
+      };
     });
   }
   return logger;
-}
-
-/** How the direct line writer writes one field name. */
-interface FieldPlan {
-  /** `,"key":` */
-  readonly start: string;
-  /** The name is a secret's: its value is written as `[REDACTED]`. */
-  readonly secret: boolean;
-  /** A serializer's field: the line goes through pino instead. */
-  readonly serialized: boolean;
 }
 
 /** A field value {@link LineWriter} writes: what an access line holds. */
 export type LinePrimitive = string | number | boolean | undefined;
 
 /**
- * Writes one line as `logger[level](fields, message)` would, character for character
+ * Writes one line of fixed fields, `values[i]` under the writer's `keys[i]` (undefined
+ * ones left out), as `logger[level](fields, message)` would, character for character
  * (pino's level, time, bindings, the fields redacted, then `msg`), without pino's
  * general-purpose serializer: about 1 µs less per line, on the access log's line per
  * request.
  */
-export type LineWriter = <F extends { readonly [K in keyof F]: LinePrimitive }>(
+export type LineWriter = (
   level: 'info' | 'error',
-  fields: F,
+  values: readonly LinePrimitive[],
   message: string,
 ) => void;
 
-const lineWriters = new WeakMap<Logger, LineWriter>();
+const lineWriters = new WeakMap<Logger, (keys: readonly string[]) => LineWriter | undefined>();
 
 /**
- * The direct {@link LineWriter} of a logger made by {@link createLogger}: undefined for
- * any other logger (a child, a pretty one, one whose `base` holds objects, another
- * library's), which are written to through their methods.
+ * The direct {@link LineWriter} of a logger made by {@link createLogger}, for lines of
+ * `keys` (each field's plan worked out here, once): undefined for any other logger (a
+ * child, a pretty one, one whose `base` holds objects, another library's), and when a
+ * key has a serializer; those lines are written through the logger's methods.
  */
-export function lineWriterOf(logger: object): LineWriter | undefined {
-  return lineWriters.get(logger as Logger);
+export function lineWriterOf(logger: object, keys: readonly string[]): LineWriter | undefined {
+  return lineWriters.get(logger as Logger)?.(keys);
 }
 
 // pino's numeric levels and its default `time` (epoch milliseconds).
