@@ -443,6 +443,35 @@ describe.each(adapters)('$name adapter', (fixture) => {
     });
   });
 
+  it('answers a reply header Node refuses with a 500 problem that leaks nothing, and reports it', async () => {
+    const reported: unknown[] = [];
+    const toolkit = createToolkit({ onError: (error) => void reported.push(error) });
+    const reply = (headers: Record<string, string>) => () => ({ headers, body: { ok: true } });
+    const url = await start(
+      [
+        { method: 'GET', path: '/value', handler: reply({ 'x-a': 'a\r\nInjected: yes' }) },
+        { method: 'GET', path: '/name', handler: reply({ 'x a': 'b' }) },
+        { method: 'GET', path: '/native', native: true, handler: reply({ 'x-a': 'a\nb' }) },
+      ],
+      toolkit,
+    );
+    for (const path of ['/value', '/name', '/native']) {
+      const res = await fetch(`${url}${path}`);
+      expect(res.status, path).toBe(500);
+      expect(res.headers.get('content-type'), path).toBe(PROBLEM);
+      expect(res.headers.has('injected'), path).toBe(false);
+      expect(await res.json(), path).toEqual({
+        type: 'about:blank',
+        title: 'Internal Server Error',
+        status: 500,
+        code: 'ERR_INTERNAL',
+      });
+    }
+    // Node's coded TypeErrors; hono's come from its (undici) Headers.
+    expect(reported).toHaveLength(3);
+    for (const error of reported) expect(error).toBeInstanceOf(TypeError);
+  });
+
   it('shows the message of a 500 only in explicit development mode', async () => {
     const url = await start(
       [

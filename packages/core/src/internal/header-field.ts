@@ -34,3 +34,10 @@ export function checkHeaderValue(name: string, value: string): void {
     throw codedTypeError('ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
   }
 }
+
+/** Whether Node would send the header: a valid name, and each value (of a list too) free of forbidden characters. */
+export function isSendableHeader(name: string, value: unknown): boolean {
+  if (typeof name !== 'string' || !TOKEN.test(name)) return false;
+  const values: readonly unknown[] = Array.isArray(value) ? value : [value];
+  return values.every((item) => item !== undefined && !INVALID_VALUE_CHAR.test(String(item)));
+}

@@ -3,6 +3,7 @@
 import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { ValidationError, type ValidationIssue } from '../../errors/http-error.js';
+import { isSendableHeader } from '../../internal/header-field.js';
 import {
   checkedHeader,
   NodeContext,
@@ -34,7 +35,7 @@ export class FastifyContext extends NodeContext {
   }
 
   override dropContentHeaders(): void {
-    this.reply.removeHeader('content-length').removeHeader('content-encoding');
+    dropForProblem(this.reply);
   }
 
   // Fastify validates headers only when it writes them, after the route ran: check them
@@ -104,9 +105,28 @@ export function sendReply(reply: FastifyReply, out: Reply): FastifyReply {
   const payload = serializeBody(out.body);
   const json = payload !== out.body;
   reply.code(out.status ?? 200);
-  if (out.headers !== undefined) reply.headers(out.headers);
+  const { headers } = out;
+  if (headers !== undefined) {
+    // Every one checked before any is kept: fastify leaves the check to Node's writeHead,
+    // and the problem answering a bad header would then carry it and fail too.
+    for (const name of Object.keys(headers)) checkedHeader(name, headers[name] as string);
+    reply.headers(headers);
+  }
   if (json && !reply.hasHeader('content-type')) reply.type('application/json; charset=utf-8');
   return reply.send(payload);
+}
+
+/**
+ * Readies a reply for a problem: drops the failed body's content headers, and any header
+ * Node would refuse that was set through fastify's own API (`reply.header`), which
+ * fastify checks only in writeHead: the problem would fail on it the same way.
+ */
+function dropForProblem(reply: FastifyReply): void {
+  reply.removeHeader('content-length').removeHeader('content-encoding');
+  const headers = reply.getHeaders();
+  for (const name of Object.keys(headers)) {
+    if (!isSendableHeader(name, headers[name])) reply.removeHeader(name);
+  }
 }
 
 /** A route handler running `route` through the lifecycle, which sends the reply itself. */
@@ -126,7 +146,7 @@ export function replyWriter(reply: FastifyReply): ResponseWriter {
   return {
     headersSent: reply.raw.headersSent,
     sendReply: (out) => void sendReply(reply, out),
-    dropContentHeaders: () => reply.removeHeader('content-length').removeHeader('content-encoding'),
+    dropContentHeaders: () => dropForProblem(reply),
     abort: () => reply.raw.destroy(),
   };
 }
