@@ -472,6 +472,110 @@ describe.each(adapters)('$name adapter', (fixture) => {
     for (const error of reported) expect(error).toBeInstanceOf(TypeError);
   });
 
+  it('answers a thrown value that is not an Error with a 500 problem, and reports it', async () => {
+    const reported: unknown[] = [];
+    let ran = 0;
+    const toolkit = createToolkit({
+      plugins: [
+        {
+          name: 'throws-nothing',
+          onRequest: (ctx) => {
+            if (ctx.request.path === '/plugin') throw undefined;
+          },
+        },
+      ],
+      onError: (error) => void reported.push(error),
+    });
+    const url = await start(
+      [
+        {
+          method: 'GET',
+          path: '/string',
+          handler: () => {
+            throw 'boom';
+          },
+        },
+        {
+          method: 'GET',
+          path: '/undefined',
+          handler: () => {
+            throw undefined;
+          },
+        },
+        { method: 'GET', path: '/null', handler: () => Promise.reject(null) },
+        {
+          method: 'GET',
+          path: '/object',
+          handler: () => {
+            throw { status: 404 };
+          },
+        },
+        {
+          method: 'GET',
+          path: '/plugin',
+          handler: () => {
+            ran++;
+            return { body: 'ran' };
+          },
+        },
+      ],
+      toolkit,
+    );
+    for (const path of ['/string', '/undefined', '/null', '/plugin']) {
+      const res = await fetch(`${url}${path}`);
+      expect(res.status, path).toBe(500);
+      expect(res.headers.get('content-type'), path).toBe(PROBLEM);
+      expect(await res.json(), path).toMatchObject({ status: 500, code: 'ERR_INTERNAL' });
+    }
+    // Rendered as what was thrown: an object with a 4xx status, as a framework's client error.
+    const object = await fetch(`${url}/object`);
+    expect(object.status).toBe(404);
+    expect(await object.json()).toMatchObject({ code: 'ERR_NOT_FOUND' });
+    expect(ran).toBe(0);
+    // Each reported as an Error, what was thrown as its cause.
+    for (const error of reported) expect(error).toBeInstanceOf(Error);
+    expect(reported.map((error) => (error as Error).cause)).toEqual([
+      'boom',
+      undefined,
+      null,
+      undefined,
+    ]);
+  });
+
+  it('answers a reply status a final response cannot have with a 500 problem', async () => {
+    const reported: unknown[] = [];
+    const toolkit = createToolkit({
+      plugins: [
+        {
+          name: 'early',
+          onRequest: (ctx) => (ctx.request.path === '/early' ? { status: 42 } : undefined),
+        },
+      ],
+      onError: (error) => void reported.push(error),
+    });
+    const statuses = [0, 100, 200.5, 600, 999];
+    const url = await start(
+      [
+        ...statuses.map((status) => ({
+          method: 'GET' as const,
+          path: `/s/${String(status).replace('.', '_')}`,
+          handler: () => ({ status, body: { ok: true } }),
+        })),
+        { method: 'GET', path: '/early', handler: () => ({ body: 'route' }) },
+      ],
+      toolkit,
+    );
+    for (const path of [...statuses.map((s) => `/s/${String(s).replace('.', '_')}`), '/early']) {
+      const res = await fetch(`${url}${path}`);
+      expect(res.status, path).toBe(500);
+      expect(res.headers.get('content-type'), path).toBe(PROBLEM);
+      expect(await res.json(), path).toMatchObject({ status: 500, code: 'ERR_INTERNAL' });
+    }
+    expect(reported.map((error) => (error as { code?: string }).code)).toEqual(
+      Array(statuses.length + 1).fill('ERR_INVALID_REPLY_STATUS'),
+    );
+  });
+
   it('shows the message of a 500 only in explicit development mode', async () => {
     const url = await start(
       [
@@ -482,11 +586,20 @@ describe.each(adapters)('$name adapter', (fixture) => {
             throw new Error('visible in dev');
           },
         },
+        {
+          method: 'GET',
+          path: '/string',
+          handler: () => {
+            throw 'a string, visible in dev';
+          },
+        },
       ],
       createToolkit({ development: true }),
     );
     const body = await (await fetch(`${url}/crash`)).json();
     expect(body.detail).toBe('visible in dev');
+    const thrown = await (await fetch(`${url}/string`)).json();
+    expect(thrown).toMatchObject({ status: 500, detail: 'a string, visible in dev' });
   });
 
   it('answers 422 with an RFC 6901 pointer per failed rule, and coerces the query', async () => {

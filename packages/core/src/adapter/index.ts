@@ -9,6 +9,12 @@
 
 /** The request that is running, for feature packages whose plugin declares `asyncContext: true`. */
 export { getCurrentContext } from '../context/context.js';
+/**
+ * A thrown value as an `Error` (anything else wrapped, as its `cause`), for `steps.fail`
+ * and a route's failure: most frameworks take a falsy error for none and let the request
+ * go on, and some hand their error hook only `Error`s.
+ */
+export { asError } from '../errors/problem.js';
 /** The context, request view and bare-response writer over Node's `IncomingMessage`/`ServerResponse`. */
 export { NodeContext, NodeRequestView, nodeResponseWriter } from '../internal/node-request.js';
 /** What the lifecycle needs from a framework's response. */

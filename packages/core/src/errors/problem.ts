@@ -50,6 +50,25 @@ export interface ToProblemOptions {
 
 const RESERVED = new Set(['type', 'title', 'status', 'detail', 'code', 'request_id']);
 
+/** A thrown value that is not an `Error`, wrapped by {@link asError}: the value is its `cause`. */
+class ThrownValue extends Error {
+  constructor(value: unknown) {
+    super("A value that is not an Error was thrown; it is this error's cause.", { cause: value });
+    this.name = 'ThrownValue';
+  }
+}
+
+/**
+ * What was thrown, as an `Error`: a value that is not one (a string, `undefined`, a plain
+ * object) is wrapped, as its `cause`, and still rendered as itself. Express takes a falsy
+ * `next(error)` for no error at all (the request falls through to a 404), fastify a
+ * falsy `done(error)` likewise, and hono hands `app.onError` only `Error`s (anything else
+ * escapes as an empty 500); `onError` hooks and `ResponseInfo.error` get an `Error`.
+ */
+export function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new ThrownValue(thrown);
+}
+
 /**
  * Maps errors that frameworks and body parsers throw for client mistakes onto our
  * hierarchy, by status only: their messages are never copied, since parser text can
@@ -62,7 +81,9 @@ const RESERVED = new Set(['type', 'title', 'status', 'detail', 'code', 'request_
  * normalizeError(new TypeError('x is undefined')); // InternalServerError (500)
  * ```
  */
-export function normalizeError(error: unknown): HttpError {
+export function normalizeError(thrown: unknown): HttpError {
+  // Rendered as what was thrown: a `{ status: 404 }` object answers 404 however it came.
+  const error = thrown instanceof ThrownValue ? thrown.cause : thrown;
   if (isHttpError(error)) return error;
   if (typeof error === 'object' && error !== null) {
     const candidate = error as { status?: unknown; statusCode?: unknown; expose?: unknown };
@@ -123,10 +144,13 @@ export function toProblem(error: unknown, options: ToProblemOptions = {}): Probl
     if (!RESERVED.has(key)) body[key] = httpError.extensions[key];
   }
   if (options.requestId !== undefined) body.request_id = options.requestId;
-  if (options.development === true && httpError.status >= 500 && !isHttpError(error)) {
+  const original = error instanceof ThrownValue ? error.cause : error;
+  if (options.development === true && httpError.status >= 500 && !isHttpError(original)) {
     // Development only: the original failure, to save a trip to the logs.
-    body.detail = error instanceof Error ? error.message : String(error);
-    if (error instanceof Error && error.stack !== undefined) body.stack = error.stack.split('\n');
+    body.detail = original instanceof Error ? original.message : String(original);
+    if (original instanceof Error && original.stack !== undefined) {
+      body.stack = original.stack.split('\n');
+    }
   }
   return { status: httpError.status, headers: httpError.headers, body };
 }

@@ -13,7 +13,7 @@ import {
   watchRequestEnd,
 } from '../context/context.js';
 import { DeadlineExceededError } from '../errors/http-error.js';
-import { PROBLEM_CONTENT_TYPE, type ProblemResponse } from '../errors/problem.js';
+import { asError, PROBLEM_CONTENT_TYPE, type ProblemResponse } from '../errors/problem.js';
 import type { Reply } from '../toolkit/plugin.js';
 import type { HandlerInterceptor } from '../toolkit/route.js';
 import type { PreparedRoute, ToolkitRuntime } from '../toolkit/toolkit.js';
@@ -78,7 +78,7 @@ function answer<C extends AdapterContext, A, R>(
 ): R | undefined {
   if (early === undefined) return steps.proceed(ctx, arg);
   try {
-    ctx.sendReply(early);
+    ctx.sendReply(checkedReply(early));
   } catch (error) {
     return steps.fail(ctx, arg, error);
   }
@@ -193,7 +193,25 @@ export function sendResult(
 }
 
 function send(ctx: AdapterContext, reply: Reply | undefined): void {
-  if (!isExpired(ctx)) ctx.sendReply(reply ?? NO_CONTENT);
+  if (!isExpired(ctx)) ctx.sendReply(reply === undefined ? NO_CONTENT : checkedReply(reply));
+}
+
+/**
+ * `reply`, once its status is one a final response can have: an integer from 200 to 599
+ * (RFC 9110 section 15; 1xx are interim). Frameworks disagree on the others (Node sends
+ * 999, hono turns 0 into 200, express sends 200.5 as 200), so none reaches them.
+ */
+function checkedReply(reply: Reply): Reply {
+  const { status } = reply;
+  if (status !== undefined && !(Number.isInteger(status) && status >= 200 && status <= 599)) {
+    throw Object.assign(
+      new TypeError(
+        `A reply's status must be an integer from 200 to 599; received ${String(status)}.`,
+      ),
+      { code: 'ERR_INVALID_REPLY_STATUS' },
+    );
+  }
+  return reply;
 }
 
 /**
@@ -208,8 +226,13 @@ export function failRequest(ctx: AdapterContext, error: unknown, shown: unknown 
       (ctx.toolkit as ToolkitRuntime).reportError(error, ctx, 'route after its deadline');
     return;
   }
-  ctx.failure = error;
-  writeProblem(ctx, (ctx.toolkit as ToolkitRuntime).renderError(shown, ctx));
+  // What teardowns, onResponse and onError see is an Error, whatever was thrown.
+  const failure = asError(error);
+  ctx.failure = failure;
+  writeProblem(
+    ctx,
+    (ctx.toolkit as ToolkitRuntime).renderError(shown === error ? failure : shown, ctx),
+  );
 }
 
 /**

@@ -2,7 +2,10 @@ import type { Context } from '../context/context.js';
 
 /** A response any feature can produce without knowing the framework. */
 export interface Reply {
-  /** Status code. @default 200 */
+  /**
+   * Status code: an integer from 200 to 599. Any other is answered as a 500 problem,
+   * the error (`ERR_INVALID_REPLY_STATUS`) reported to `onError`. @default 200
+   */
   status?: number;
   /** Response headers. */
   headers?: Readonly<Record<string, string>>;

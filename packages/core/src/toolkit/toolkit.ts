@@ -48,7 +48,8 @@ export interface ToolkitOptions {
   deadlineMs?: number;
   /**
    * Receives every error that produced a 5xx, and failures of teardowns and `onResponse`
-   * plugins. Without it (or a plugin's `onError`), a failure no response shows is
+   * plugins. A thrown value that is not an `Error` (`throw 'boom'`) arrives wrapped in
+   * one, as its `cause`. Without it (or a plugin's `onError`), a failure no response shows is
    * emitted once per source and error code as a process warning (`OrgToolkitWarning`).
    */
   onError?: (error: unknown, ctx: Context | undefined) => void;

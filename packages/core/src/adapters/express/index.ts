@@ -36,6 +36,7 @@ import { type Context, getCurrentContext } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
+import { asError } from '../../errors/problem.js';
 import { NodeContext, NodeRequestView, nodeResponseWriter } from '../../internal/node-request.js';
 import { endpointRoute, prepareRoutes } from '../../lifecycle/mount-routes.js';
 import {
@@ -133,7 +134,7 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
   // Plugins' failures go down express's error chain, to `kit.errorHandler` or the app's own.
   const steps: RequestSteps<ExpressContext, NextFunction, void> = {
     proceed: (_ctx, next) => next(),
-    fail: (_ctx, next, error) => next(error),
+    fail: (_ctx, next, error) => next(asError(error)),
   };
 
   /** Gives the context what express knows only now: the route template, params, a parsed body. */
@@ -158,14 +159,18 @@ export function createExpressAdapter(toolkit: Toolkit): ExpressAdapter {
     route: LifecycleRoute<ExpressContext, NextFunction, unknown>,
     next: NextFunction,
   ): void => {
-    const ctx = enter(req);
-    const out =
-      !runtime.asyncContext || getCurrentContext() === ctx
-        ? runRoute(ctx, route, next)
-        : runtime.runInContext(ctx, () => runRoute(ctx, route, next));
-    if (out instanceof Promise) {
-      out.then(undefined, (error: unknown) => next(error ?? new Error('Rejected promise')));
+    let out: unknown;
+    try {
+      const ctx = enter(req);
+      out =
+        !runtime.asyncContext || getCurrentContext() === ctx
+          ? runRoute(ctx, route, next)
+          : runtime.runInContext(ctx, () => runRoute(ctx, route, next));
+    } catch (error) {
+      next(asError(error));
+      return;
     }
+    if (out instanceof Promise) out.then(undefined, (error: unknown) => next(asError(error)));
   };
 
   return {

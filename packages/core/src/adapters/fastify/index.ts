@@ -39,6 +39,7 @@ import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.
 import { clientErrorHandler } from '../../errors/client-error.js';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
+import { asError } from '../../errors/problem.js';
 import { KnownRoutes } from '../../internal/known-routes.js';
 import { endpointRoute, prepareRoutes } from '../../lifecycle/mount-routes.js';
 import {
@@ -217,7 +218,8 @@ export function createFastifyAdapter(toolkit: Toolkit): FastifyAdapter {
   // Plugins' failures go to fastify's error handling, `onError` below or a child's own.
   const steps: RequestSteps<FastifyContext, Done, void> = {
     proceed: (_ctx, done) => done(),
-    fail: (_ctx, done, error) => done(error as FastifyError),
+    // Fastify takes a falsy done(error) for no error at all: the route would run.
+    fail: (_ctx, done, error) => done(asError(error) as FastifyError),
   };
 
   function onRequest(request: FastifyRequest, reply: FastifyReply, done: Done): void {

@@ -30,7 +30,7 @@ import type { Context } from '../../context/context.js';
 import type { DependencyMap, ResolvedValues } from '../../dependency/dependency.js';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { BadRequestError, MethodNotAllowedError, NotFoundError } from '../../errors/http-error.js';
-import { PROBLEM_CONTENT_TYPE, type ProblemResponse } from '../../errors/problem.js';
+import { asError, PROBLEM_CONTENT_TYPE, type ProblemResponse } from '../../errors/problem.js';
 import { KnownRoutes } from '../../internal/known-routes.js';
 import { prepareRoutes } from '../../lifecycle/mount-routes.js';
 import {
@@ -233,6 +233,11 @@ export type RouteEnv<M extends DependencyMap> = {
 /** The apps a hono adapter is installed on. */
 const installed = new WeakSet<object>();
 
+/** Hono hands `app.onError` only `Error`s: a route's other throws come back to the middleware as one. */
+function rethrowAsError(thrown: unknown): never {
+  throw asError(thrown);
+}
+
 /**
  * Creates the hono adapter over a toolkit (see the module example).
  *
@@ -263,7 +268,7 @@ export function createHonoAdapter(toolkit: Toolkit): HonoAdapter {
         // Assigning c.res makes hono copy the response: only when it had to change.
         if (sent !== c.res) c.res = sent;
         return undefined;
-      }),
+      }, rethrowAsError),
     fail(ctx, _next, error) {
       failRequest(ctx, error);
       return answered(ctx);
