@@ -905,6 +905,35 @@ describe.each(adapters)('$name adapter', (fixture) => {
     }
   });
 
+  it('answers a path parameter that is not valid percent-encoding 400 ERR_BAD_PATH, mounted or native', async () => {
+    let ran = 0;
+    const handler = (ctx: Context) => {
+      ran++;
+      return { body: { id: ctx.request.params.id } };
+    };
+    const url = await start([
+      { method: 'GET', path: '/users/:id', handler },
+      { method: 'GET', path: '/native/:id', native: true, handler },
+    ]);
+    for (const base of ['/users', '/native']) {
+      ran = 0;
+      for (const bad of ['%E0%A4%A', '%', '%C3']) {
+        const res = await fetch(`${url}${base}/${bad}`);
+        expect(res.status, `${base}/${bad}`).toBe(400);
+        expect(res.headers.get('content-type')).toBe(PROBLEM);
+        expect(await res.json()).toMatchObject({ code: 'ERR_BAD_PATH' });
+      }
+      expect(ran).toBe(0);
+      for (const [good, id] of [
+        ['%25', '%'],
+        ['caf%C3%A9', 'caf\u00e9'],
+      ]) {
+        const res = await fetch(`${url}${base}/${good}`);
+        expect(await res.json()).toEqual({ id });
+      }
+    }
+  });
+
   it('answers a malformed URL with a problem that never echoes it', async () => {
     const url = await start([{ method: 'GET', path: '/known', handler: () => ({ body: 'ok' }) }]);
     const res = await fetch(`${url}/%E0%A4%A<b>`);

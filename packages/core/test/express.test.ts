@@ -203,7 +203,7 @@ describe('express adapter specifics', () => {
     const res = await fetch(`${url}/users/%E0%A4%A`);
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toBe(PROBLEM);
-    expect(await res.json()).toMatchObject({ status: 400, code: 'ERR_BAD_REQUEST' });
+    expect(await res.json()).toMatchObject({ status: 400, code: 'ERR_BAD_PATH' });
   });
 
   it('lets a plugin remove X-Powered-By, which express sets before any middleware', async () => {

@@ -282,7 +282,7 @@ describe('fastify adapter', () => {
     expect(tooLong.body).not.toContain(longId);
     const badUrl = await app.inject('/users/%E0%A4%A');
     expect(badUrl.statusCode).toBe(400);
-    expect(badUrl.json()).toMatchObject({ status: 400, code: 'ERR_BAD_REQUEST' });
+    expect(badUrl.json()).toMatchObject({ status: 400, code: 'ERR_BAD_PATH' });
     expect(badUrl.body).not.toContain('%E0');
   });
 

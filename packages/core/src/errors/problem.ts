@@ -1,3 +1,4 @@
+import { badPathError } from '../internal/path-encoding.js';
 import {
   BadRequestError,
   HttpError,
@@ -110,7 +111,10 @@ export function normalizeError(thrown: unknown): HttpError {
         case 405:
           return new MethodNotAllowedError({ cause: error });
         case 400:
-          return new BadRequestError({ detail: 'The request is malformed.', cause: error });
+          // Express's router fails a parameter it cannot decode with the URIError itself.
+          return error instanceof URIError
+            ? badPathError(error)
+            : new BadRequestError({ detail: 'The request is malformed.', cause: error });
         default:
           return new HttpError(status, { cause: error });
       }

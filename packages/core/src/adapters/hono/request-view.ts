@@ -10,6 +10,7 @@ import {
 } from '../../body/read-body.js';
 import { parseCookieHeader, type RequestView } from '../../context/request-view.js';
 import { headerValue, rawHeaderValues } from '../../internal/node-request.js';
+import { checkPathEncoding } from '../../internal/path-encoding.js';
 import type { Toolkit } from '../../toolkit/toolkit.js';
 
 /**
@@ -66,6 +67,8 @@ export class HonoRequestView implements RequestView {
    * (later handlers of the request may belong to other patterns).
    */
   bindRoute(): void {
+    // Hono hands a parameter it cannot decode over as raw text: refuse the path.
+    if (this.#raw.url.includes('%')) checkPathEncoding(this.path);
     this.#route = routePath(this.c);
     this.#params = this.c.req.param();
   }

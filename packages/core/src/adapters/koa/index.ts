@@ -35,6 +35,7 @@ import { ConfigurationError } from '../../errors/configuration-error.js';
 import { HttpError, MethodNotAllowedError } from '../../errors/http-error.js';
 import { normalizeError } from '../../errors/problem.js';
 import { NodeContext, NodeRequestView, serializeBody } from '../../internal/node-request.js';
+import { checkPathEncoding } from '../../internal/path-encoding.js';
 import { endpointRoute, prepareRoutes } from '../../lifecycle/mount-routes.js';
 import {
   failRequest,
@@ -179,7 +180,11 @@ export function createKoaAdapter(toolkit: Toolkit): KoaAdapter {
     const routed = ctx as AnyKoaContext & RouterFields;
     const template = routed.routerPath;
     if (typeof template === 'string') core.request.route = template;
-    if (routed.params !== undefined) core.request.params = routed.params;
+    if (routed.params !== undefined) {
+      // The router hands a parameter it cannot decode over as raw text: refuse the path.
+      checkPathEncoding(ctx.path);
+      core.request.params = routed.params;
+    }
     // A koa body parser (`@koa/bodyparser`) already consumed the stream: use its result.
     const parsed = (ctx.request as { body?: unknown }).body;
     if (parsed !== undefined) core.request.preParsedBody = { value: parsed };

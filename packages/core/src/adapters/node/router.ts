@@ -1,4 +1,4 @@
-import { BadRequestError } from '../../errors/http-error.js';
+import { badPathError } from '../../internal/path-encoding.js';
 
 type Segment = string | { readonly param: string };
 
@@ -25,11 +25,8 @@ const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 function decodeParam(value: string): string {
   try {
     return decodeURIComponent(value);
-  } catch {
-    throw new BadRequestError({
-      code: 'ERR_BAD_PATH',
-      detail: 'The request path is not valid percent-encoding.',
-    });
+  } catch (error) {
+    throw badPathError(error);
   }
 }
 
