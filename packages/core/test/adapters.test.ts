@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { gzipSync } from 'node:zlib';
 import {
   BadRequestError,
   ConflictError,
@@ -752,6 +753,43 @@ describe.each(adapters)('$name adapter', (fixture) => {
       expect(res.status).toBe(415);
       expect(res.headers.get('content-type')).toBe(PROBLEM);
       expect((await res.json()).code).toBe('ERR_UNSUPPORTED_MEDIA_TYPE');
+    });
+
+    it('answers 415 with Accept-Encoding for a content-coded body, never decoding it', async () => {
+      let ran = 0;
+      const url = await start([
+        {
+          method: 'POST',
+          path: '/own-body/echo',
+          dependencies: { input: requestBody(Any) },
+          handler: (_c, v) => {
+            ran++;
+            return { body: v.input };
+          },
+        },
+      ]);
+      const json = JSON.stringify({ name: 'a' });
+      const post = (encoding: string, body: BodyInit) =>
+        fetch(`${url}/own-body/echo`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+          body,
+        });
+      for (const [encoding, body] of [
+        ['gzip', new Uint8Array(gzipSync(json))],
+        ['br', json],
+        ['GZIP, identity', json],
+      ] as const) {
+        const res = await post(encoding, body);
+        expect(res.status, encoding).toBe(415);
+        expect(res.headers.get('content-type')).toBe(PROBLEM);
+        expect(res.headers.get('accept-encoding')).toBe('identity');
+        expect((await res.json()).code).toBe('ERR_UNSUPPORTED_MEDIA_TYPE');
+      }
+      expect(ran).toBe(0);
+      const identity = await post('identity', json);
+      expect(identity.status).toBe(200);
+      expect(await identity.json()).toEqual({ name: 'a' });
     });
 
     it('answers 413 for a 2 MiB body', async () => {

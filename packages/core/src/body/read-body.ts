@@ -23,6 +23,8 @@ export interface BodyHeaders {
   readonly contentLength: string | undefined;
   /** The `Transfer-Encoding` header, if any. */
   readonly transferEncoding: string | undefined;
+  /** The `Content-Encoding` header, if any. */
+  readonly contentEncoding: string | undefined;
 }
 
 /** How a body is parsed: `json` (`application/json`, `+json`) or `form` (`application/x-www-form-urlencoded`). */
@@ -65,11 +67,21 @@ export function hasBody(headers: BodyHeaders): boolean {
 /**
  * Decides up front, from headers alone, whether a body can be accepted: 413 when
  * `Content-Length` already exceeds the limit (nothing is buffered), 415 for a media
- * type other than JSON or an HTML form, or a charset other than UTF-8.
+ * type other than JSON or an HTML form, a charset other than UTF-8, or a content coding
+ * (`Content-Encoding: gzip`): bodies are read as sent, never decompressed.
  */
 export function checkBodyHeaders(headers: BodyHeaders, limits: BodyLimits): MediaKind {
   if (headers.contentLength !== undefined && Number(headers.contentLength) > limits.limit) {
     throw bodyTooLargeError(limits.limit);
+  }
+  const coding = headers.contentEncoding?.trim().toLowerCase();
+  if (coding !== undefined && coding !== '' && coding !== 'identity') {
+    // Read as it is, a coded body would be parsed as something other than what was sent.
+    // RFC 7694 section 3: a 415 names the codings accepted, here none.
+    throw new UnsupportedMediaTypeError({
+      detail: 'Send the body without a content coding (Content-Encoding).',
+      headers: { 'accept-encoding': 'identity' },
+    });
   }
   const raw = headers.contentType ?? '';
   const semicolon = raw.indexOf(';');
@@ -256,6 +268,7 @@ function nestsDeeperThan(text: string, max: number): boolean {
  *   contentType: req.headers['content-type'],
  *   contentLength: req.headers['content-length'],
  *   transferEncoding: req.headers['transfer-encoding'],
+ *   contentEncoding: req.headers['content-encoding'],
  * };
  * if (hasBody(headers)) {
  *   const limits = { limit: toolkit.bodyLimit, maxJsonDepth: toolkit.maxJsonDepth };

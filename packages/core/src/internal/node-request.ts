@@ -117,6 +117,7 @@ export class NodeRequestView implements RequestView {
       contentType: this.raw.headers['content-type'],
       contentLength: this.raw.headers['content-length'],
       transferEncoding: this.raw.headers['transfer-encoding'],
+      contentEncoding: this.raw.headers['content-encoding'],
     };
     if (!hasBody(headers) || this.raw.readableEnded) return undefined;
     const limits = { limit: this.#toolkit.bodyLimit, maxJsonDepth: this.#toolkit.maxJsonDepth };

@@ -137,6 +137,7 @@ export class HonoRequestView implements RequestView {
       contentType: this.header('content-type'),
       contentLength: this.header('content-length'),
       transferEncoding: this.header('transfer-encoding'),
+      contentEncoding: this.header('content-encoding'),
     };
     const raw = this.#raw;
     // Over HTTP the headers announce a body; an in-process Request carries none of them.
