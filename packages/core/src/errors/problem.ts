@@ -111,7 +111,7 @@ export function normalizeError(thrown: unknown): HttpError {
         case 405:
           return new MethodNotAllowedError({ cause: error });
         case 400:
-          // Express's router fails a parameter it cannot decode with the URIError itself.
+          // A router that cannot decode a parameter (express's, fastify's) fails with the URIError.
           return error instanceof URIError
             ? badPathError(error)
             : new BadRequestError({ detail: 'The request is malformed.', cause: error });
