@@ -2,7 +2,7 @@ import type { Context, Plugin, ResponseInfo } from '@org/core';
 import { ConfigurationError } from '@org/core';
 import { functionOption } from '@org/core/adapter';
 import { optionalLogger, type StructuredLogger } from '../internal/options.js';
-import { lineWriterOf } from '../logging/create-logger.js';
+import { type LinePrimitive, lineWriterOf } from '../logging/create-logger.js';
 import { currentTraceContext } from '../request-id/trace-context.js';
 
 /** Options of {@link accessLog}. */
@@ -71,7 +71,7 @@ const FIELDS = [
 ] as const satisfies readonly (keyof AccessLine)[];
 
 /** The line as an object, for a logger without a direct writer; undefined fields left out. */
-function lineOf(values: readonly (string | number | boolean | undefined)[]): AccessLine {
+function lineOf(values: readonly LinePrimitive[]): AccessLine {
   const line: Record<string, unknown> = {};
   for (let i = 0; i < FIELDS.length; i++) {
     if (values[i] !== undefined) line[FIELDS[i] as string] = values[i];
