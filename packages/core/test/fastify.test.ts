@@ -192,6 +192,29 @@ describe('fastify adapter', () => {
     expect(res.headers['x-powered-by']).toBeUndefined();
   });
 
+  it('removes a header set on the raw response, and Node’s own Date', async () => {
+    const { app, kit } = await build();
+    const strip = defineDependency({
+      name: 'strip',
+      resolve: (ctx) => {
+        ctx.removeHeader('X-Raw');
+        ctx.removeHeader('Date');
+      },
+    });
+    app.addHook('onRequest', async (_request, reply) => {
+      reply.raw.setHeader('x-raw', 'set on the ServerResponse');
+    });
+    app.get(
+      '/',
+      kit.route({ strip }, () => 'ok'),
+    );
+    // Over a socket: Node adds Date as it writes, which app.inject would not show.
+    const res = await fetch(await app.listen({ port: 0, host: '127.0.0.1' }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-raw')).toBeNull();
+    expect(res.headers.get('date')).toBeNull();
+  });
+
   it('runs handlers, hooks and body reads inside the request’s context', async () => {
     const { app, kit } = await build([
       { name: 'async', asyncContext: true, onRequest: () => Promise.resolve(undefined) },

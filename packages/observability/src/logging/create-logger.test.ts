@@ -213,6 +213,28 @@ describe('the direct line writer of createLogger', () => {
     for (const secret of SECRETS) expect(direct).not.toContain(secret);
   });
 
+  it('writes each line’s own values when one writer writes many, repeated or not', () => {
+    const viaPino = captureLogs();
+    const pinoLogger = createLogger({ destination: viaPino.stream });
+    const direct = captureLogs();
+    const keys = ['route', 'note'];
+    const writer = lineWriterOf(createLogger({ destination: direct.stream }), keys);
+    const lines: [string | undefined, string | undefined][] = [
+      ['/a', 'plain'],
+      ['/a', 'plain'],
+      ['/a?token=s3cr3t-query', undefined],
+      ['/a', 'sent Bearer s3cr3t-auth'],
+      ['/a?token=s3cr3t-query', 'sent Bearer s3cr3t-auth'],
+      ['/b', 'plain'],
+    ];
+    for (const values of lines) {
+      pinoLogger.info({ route: values[0], note: values[1] }, 'x');
+      writer?.('info', values, 'x');
+    }
+    expect(withoutTime(direct.text())).toBe(withoutTime(viaPino.text()));
+    for (const secret of SECRETS) expect(direct.text()).not.toContain(secret);
+  });
+
   it.each([
     ['an id at the 64-character bound', 'a'.repeat(64)],
     ['one character past it', 'a'.repeat(65)],

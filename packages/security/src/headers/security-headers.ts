@@ -83,7 +83,9 @@ class SecurityHeadersPlugin implements Plugin {
     );
     this.#set = set;
     // Lower case once: each adapter would lower-case the names again on every request.
-    this.#remove = (options.removeHeaders ?? ['X-Powered-By', 'Server']).map((name) => {
+    // The defaults are written in lower case: toLowerCase() returns such a literal as it
+    // is, and V8 looks a literal up in a header record faster than a string it made.
+    this.#remove = (options.removeHeaders ?? ['x-powered-by', 'server']).map((name) => {
       if (typeof name !== 'string' || !TOKEN.test(name)) {
         throw new ConfigurationError(
           `${FACTORY}: removeHeaders must list header names; received ${JSON.stringify(name)}.`,
