@@ -201,35 +201,31 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       // What each field needs, worked out once: its `,"key":`, and whether it is a secret's.
       const starts = keys.map(memberStart);
       const secret = keys.map((key) => redactor.isSecretKey(key));
-      // The message is the same constant line after line: redacted and quoted once. So
-      // are most text fields (method, route, client address): each field's last text and
-      // its JSON are kept, and only a new text is scanned.
-      let lastMessage = '';
-      let lastMessageJson = '""';
-      const lastText: (string | undefined)[] = keys.map(() => undefined);
-      const lastJson: string[] = keys.map(() => '');
+      // The message is the same constant line after line, and so are most text fields
+      // (method, route, client address): each slot (the fields, then the message) keeps
+      // its last text and that text's JSON, and only a new text is redacted and quoted.
+      const messageSlot = keys.length;
+      const lastText: (string | undefined)[] = Array.from(
+        { length: messageSlot + 1 },
+        () => undefined,
+      );
+      const lastJson: string[] = Array.from({ length: messageSlot + 1 }, () => '');
+      const textJson = (slot: number, text: string): string => {
+        if (text !== lastText[slot]) {
+          lastText[slot] = text;
+          lastJson[slot] = redactor.json(text);
+        }
+        return lastJson[slot] as string;
+      };
       return (level, values, message) => {
         if (!logger.isLevelEnabled(level)) return;
         let line = `${LINE_START[level]}${Date.now()}${bindings}`;
         for (let i = 0; i < starts.length; i++) {
           const value = values[i];
           if (value === undefined) continue;
-          let json: string;
-          if (secret[i]) json = REDACTED_JSON;
-          else if (typeof value !== 'string') json = primitiveJson(value);
-          else if (value === lastText[i]) json = lastJson[i] as string;
-          else {
-            json = redactor.json(value);
-            lastText[i] = value;
-            lastJson[i] = json;
-          }
-          line += `${starts[i]}${json}`;
+          line += `${starts[i]}${secret[i] ? REDACTED_JSON : typeof value === 'string' ? textJson(i, value) : primitiveJson(value)}`;
         }
-        if (message !== lastMessage) {
-          lastMessageJson = redactor.json(message);
-          lastMessage = message;
-        }
-        line += `,"msg":${lastMessageJson}}\n`;
+        line += `,"msg":${textJson(messageSlot, message)}}\n`;
         stream.write(redactWrittenLines ? redactor.line(line) : line);
       };
     });
